@@ -1,0 +1,51 @@
+# Two commands for a fresh clone: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DEBUG ?= true
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test install setup lint typecheck pytest messages clean
+
+$(BIN)/activate: pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(BIN)/activate
+
+# Installs the project and compiles the translations; `setup` also migrates the development database.
+install: $(BIN)/activate
+	mkdir -p var/mail
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*' --ignore 'var/*' -v 0
+
+setup: install
+	$(BIN)/python manage.py migrate --noinput
+
+run: setup
+	$(BIN)/python manage.py seed_demo
+	@echo "Outbox (emails written as files in development): $(CURDIR)/var/mail/"
+	@echo "Web: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the job worker)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py db_worker & \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The test runner creates its own database (SQLite in memory, or test_<name> on PostgreSQL).
+test: install lint typecheck pytest
+
+lint:
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck:
+	$(BIN)/mypy facturier
+
+pytest:
+	$(BIN)/pytest
+
+messages:
+	$(BIN)/python manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'var/*'
+	$(BIN)/python manage.py compilemessages --ignore '.venv/*' --ignore 'var/*'
+
+clean:
+	rm -rf $(VENV) var

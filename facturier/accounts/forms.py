@@ -1,0 +1,138 @@
+"""Forms of the pages that let people in: sign-up, login, password reset request, profile."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy
+
+from facturier.accounts import throttle
+from facturier.accounts.models import User, normalize_email
+from facturier.accounts.services import email_taken_message
+from facturier.tenancy.models import Account
+from facturier.tenancy.services import validate_new_slug
+from facturier.tenancy.slugs import slug_from_name
+
+
+class SignupForm(forms.Form):
+    company_name = forms.CharField(
+        label=gettext_lazy("Nom de votre entreprise"),
+        max_length=Account._meta.get_field("name").max_length,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "organization",
+                "autofocus": True,
+                # Propose the account address from the name as the user types (see _slug_field.html).
+                "hx-get": reverse_lazy("accounts:signup"),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-include": "[name=slug],[name=proposed_slug]",
+                "hx-target": "#slug-field",
+                "hx-swap": "outerHTML",
+            }
+        ),
+    )
+    # Not required: left empty, it is proposed from the company name (pages work without JavaScript).
+    slug = forms.CharField(label=gettext_lazy("Adresse du compte"), max_length=200, required=False)
+    email = forms.EmailField(
+        label=gettext_lazy("Votre adresse email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Mot de passe"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+
+    email_taken = False
+
+    def clean_slug(self) -> str:
+        slug = self.cleaned_data["slug"].strip() or slug_from_name(self.cleaned_data.get("company_name", ""))
+        validate_new_slug(slug)
+        return slug
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
+            self.email_taken = True
+            raise ValidationError(email_taken_message(), code="email_taken")
+        return email
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        password = cleaned.get("password")
+        if password:
+            # The similarity check compares the password with the email, so it needs the user-to-be.
+            candidate = User(email=cleaned.get("email") or "")
+            try:
+                password_validation.validate_password(password, candidate)
+            except ValidationError as error:
+                self.add_error("password", error)
+        return cleaned
+
+
+def slug_check(params: Any) -> dict[str, Any]:
+    """What the signup page shows under the address field as the user types (GET, no writes).
+
+    While the user has not written their own address (it is empty or still the last proposal), the
+    address follows the company name.
+    """
+    slug = str(params.get("slug", "")).strip()[:200]
+    proposed = str(params.get("proposed_slug", ""))
+    if not slug or slug == proposed:
+        slug = proposed = slug_from_name(str(params.get("company_name", ""))[:200])
+    problems: list[str] = []
+    if slug:
+        try:
+            validate_new_slug(slug)
+        except ValidationError as error:
+            problems = error.messages
+    return {
+        "slug_value": slug,
+        "proposed_slug": proposed,
+        "slug_errors": problems,
+        "slug_available": bool(slug) and not problems,
+    }
+
+
+class LoginForm(forms.Form):
+    email = forms.EmailField(
+        label=gettext_lazy("Adresse email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=gettext_lazy("Mot de passe"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.user: User | None = None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        email, password = cleaned.get("email"), cleaned.get("password")
+        if email and password:
+            self.user = throttle.authenticate_throttled(self.request, email, password)
+        return cleaned
+
+
+class PasswordResetRequestForm(forms.Form):
+    email = forms.EmailField(
+        label=gettext_lazy("Adresse email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "language"]

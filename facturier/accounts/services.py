@@ -1,0 +1,69 @@
+"""Writes about people: signing up, asking for a password reset link."""
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from facturier.accounts.links import set_password_link
+from facturier.accounts.models import User, normalize_email
+from facturier.lib.mail import send_templated_mail
+from facturier.tenancy import plans
+from facturier.tenancy.access import Actor
+from facturier.tenancy.errors import ServiceError
+from facturier.tenancy.models import Account
+from facturier.tenancy.services import create_account
+
+
+def email_taken_message() -> str:
+    return _(
+        "Un utilisateur existe déjà avec cette adresse email : connectez-vous plutôt "
+        "(ou utilisez « Mot de passe oublié »)."
+    )
+
+
+@transaction.atomic
+def sign_up(
+    *,
+    email: str,
+    password: str,
+    company_name: str,
+    slug: str,
+    language: str = "fr",
+    ip: str | None = None,
+) -> tuple[User, Account]:
+    """Create a user and their first account ("Créer un compte") on the free plan.
+
+    The user becomes the account's owner and administrator; the account's audit trail records its
+    creation by them. An email that already has a user is refused (ServiceError on "email"), a bad or
+    taken slug raises ValidationError with one message per broken rule; either way nothing is stored.
+    """
+    email = normalize_email(email)
+    if User.objects.filter(email=email).exists():
+        raise ServiceError(email_taken_message(), field="email")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email, password, language=language)
+    except IntegrityError:
+        # Two sign-ups raced with the same email: the loser hears the same as a known email.
+        raise ServiceError(email_taken_message(), field="email") from None
+    account = create_account(
+        Actor(user=user, ip=ip), slug=slug, name=company_name.strip(), owner=user, plan=plans.FREE
+    )
+    return user, account
+
+
+def send_password_reset(email: str) -> bool:
+    """Email a link to choose a new password to the active user with this email, in their language.
+
+    Users invited without a password get one too: that is how they recover a lost invitation.
+    Returns whether a user was found; pages must not tell the visitor (it would reveal who has an account).
+    """
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None:
+        return False
+    send_templated_mail(
+        "password_reset",
+        user.email,
+        {"user": user, "email": user.email, "set_password_path": set_password_link(user)},
+        user.language,
+    )
+    return True

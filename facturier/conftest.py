@@ -1,0 +1,117 @@
+"""The fixed personas every test shares.
+
+- owner: owns the account "acme" (PRO plan), administrator.
+- collaborator: a member of acme with the built-in role Utilisateur.
+- outsider: owns another account, "globex"; must never see anything of acme.
+- firm_accountant: owns the accounting firm "cabinet-dupont" and reaches acme through a membership with
+  the role Comptable, acting for that firm.
+"""
+
+import datetime
+
+import pytest
+from django.test import Client
+
+from facturier.accounts.models import User
+from facturier.tenancy import permissions, plans
+from facturier.tenancy.models import Account, Membership
+
+PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    # Fast hashing in tests (argon2 is what runs in production: see test_settings.py), jobs run at once,
+    # uploaded files go to a temporary folder.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.LANGUAGE_CODE = "fr"
+
+
+def make_user(email: str, first_name: str = "", last_name: str = "") -> User:
+    return User.objects.create_user(email, PASSWORD, first_name=first_name, last_name=last_name)
+
+
+def make_account(slug: str, name: str, owner: User, plan: str = plans.PRO, **fields: object) -> Account:
+    account = Account.objects.create(slug=slug, name=name, plan=plan, **fields)
+    Membership.objects.create(account=account, user=owner, role=permissions.ROLE_ADMIN, is_owner=True)
+    return account
+
+
+@pytest.fixture
+def owner(db) -> User:
+    return make_user("olivia@acme.test", "Olivia", "Martin")
+
+
+@pytest.fixture
+def acme(owner: User) -> Account:
+    return make_account(
+        "acme",
+        "ACME SAS",
+        owner,
+        siren="732829320",
+        country="FR",
+        subscription_ends_on=datetime.date(2099, 12, 31),
+    )
+
+
+@pytest.fixture
+def collaborator(acme: Account) -> User:
+    user = make_user("colin@acme.test", "Colin", "Durand")
+    Membership.objects.create(account=acme, user=user, role=permissions.ROLE_MEMBER)
+    return user
+
+
+@pytest.fixture
+def outsider(db) -> User:
+    user = make_user("oscar@globex.test", "Oscar", "Leroy")
+    make_account("globex", "Globex SARL", user)
+    return user
+
+
+@pytest.fixture
+def globex(outsider: User) -> Account:
+    return Account.objects.get(slug="globex")
+
+
+@pytest.fixture
+def firm(db) -> Account:
+    partner = make_user("claire@cabinet-dupont.test", "Claire", "Dupont")
+    return make_account(
+        "cabinet-dupont", "Cabinet Dupont", partner, plan=plans.ACCOUNTING, firm_module_enabled=True
+    )
+
+
+@pytest.fixture
+def firm_accountant(firm: Account, acme: Account) -> User:
+    user = User.objects.get(email="claire@cabinet-dupont.test")
+    Membership.objects.create(account=acme, user=user, role=permissions.ROLE_ACCOUNTANT, firm=firm)
+    return user
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def owner_client(owner: User, acme: Account) -> Client:
+    return logged_in(owner)
+
+
+@pytest.fixture
+def collaborator_client(collaborator: User) -> Client:
+    return logged_in(collaborator)
+
+
+@pytest.fixture
+def outsider_client(outsider: User) -> Client:
+    return logged_in(outsider)
+
+
+@pytest.fixture
+def firm_client(firm_accountant: User) -> Client:
+    return logged_in(firm_accountant)

@@ -1,0 +1,132 @@
+"""The access gate: the one place that finds tenant-owned rows for a request.
+
+Rules every page and endpoint gets from here:
+- a user who is not a member of the account gets a 404, never a 403 and never data;
+- a member without the permission a page needs gets a 403;
+- objects of another account are a 404 (`get_in_account` filters on the account, always).
+Services receive an `Actor` and re-check permissions themselves, so commands and the API share the rules.
+"""
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import models
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from facturier.tenancy.models import Account, Membership
+
+if TYPE_CHECKING:
+    from facturier.accounts.models import User
+
+M = TypeVar("M", bound=models.Model)
+
+SESSION_CURRENT_ACCOUNT = "current_account"
+
+
+class AccountRequest(HttpRequest):
+    """An HttpRequest that went through the gate: it knows its account and the user's membership."""
+
+    account: Account
+    membership: Membership
+    user: "User"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs a service call: a member of the account, or the system (commands, jobs)."""
+
+    user: "User | None"
+    membership: Membership | None = None
+    ip: str | None = None
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(user=None)
+
+    @property
+    def is_system(self) -> bool:
+        return self.user is None
+
+    @property
+    def via_firm(self) -> Account | None:
+        return self.membership.firm if self.membership else None
+
+    def can(self, code: str) -> bool:
+        if self.is_system:
+            return True
+        return self.membership is not None and self.membership.has_perm(code)
+
+    def require(self, code: str) -> None:
+        if not self.can(code):
+            raise PermissionDenied(_("Votre rôle ne vous permet pas de faire cela."))
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    # REMOTE_ADDR is the peer; behind a trusted proxy, deployments set it from X-Forwarded-For
+    # in the proxy itself (see docs/deployment.md), so no header is trusted here.
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def actor_for(request: AccountRequest) -> Actor:
+    return Actor(user=request.user, membership=request.membership, ip=client_ip(request))
+
+
+def membership_or_404(user: "User", slug: str) -> Membership:
+    """The user's membership in the account at `slug`; a 404 when there is none (or no such account)."""
+    try:
+        return Membership.objects.select_related("account", "custom_role", "firm").get(
+            account__slug=slug, user=user
+        )
+    except Membership.DoesNotExist:
+        raise Http404(_("Compte introuvable.")) from None
+
+
+def account_view(
+    permission: str | None = None,
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Decorate a view under /<slug>/: resolve the account through the user's membership, check the
+    permission, and hand the view a request carrying `account` and `membership` (the `slug` URL
+    argument is consumed here)."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            membership = membership_or_404(request.user, slug)
+            if permission is not None and not membership.has_perm(permission):
+                raise PermissionDenied(_("Votre rôle ne vous permet pas d'accéder à cette page."))
+            gated = request  # the same object, now known to carry the account
+            gated.account = membership.account  # type: ignore[attr-defined]
+            gated.membership = membership  # type: ignore[attr-defined]
+            _remember_current_account(request, membership)
+            return view(gated, *args, **kwargs)
+
+        # Read by the test that walks every URL: it knows which members must get a 403.
+        wrapper.required_permission = permission  # type: ignore[attr-defined]
+        wrapper.is_account_view = True  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def _remember_current_account(request: HttpRequest, membership: Membership) -> None:
+    # One write per switch of account, not per request: it feeds "back to the last account" at login.
+    if request.session.get(SESSION_CURRENT_ACCOUNT) != membership.account.slug:
+        request.session[SESSION_CURRENT_ACCOUNT] = membership.account.slug
+        Membership.objects.filter(pk=membership.pk).update(last_used_at=timezone.now())
+
+
+def get_in_account(queryset: "models.QuerySet[M] | type[M]", account: Account, **lookup: Any) -> M:
+    """One row of the account, or a 404: the only way views fetch tenant-owned objects by id."""
+    qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
+    try:
+        return qs.get(account=account, **lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -1,0 +1,62 @@
+"""Writing the audit trail. Services call `record` inside their transaction, so an event exists
+exactly when the change it describes was stored."""
+
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from facturier.tenancy.access import Actor
+from facturier.tenancy.models import Account, AuditEvent
+
+# Every action code the application writes, with the label the audit page shows and filters on.
+ACTIONS: dict[str, Promise] = {
+    "account.created": _("Compte créé"),
+    "account.settings_changed": _("Paramètres du compte modifiés"),
+    "account.subscription_changed": _("Abonnement modifié"),
+    "account.lock_date_changed": _("Date de protection des documents modifiée"),
+    "member.added": _("Utilisateur ajouté"),
+    "member.role_changed": _("Rôle d'un utilisateur modifié"),
+    "member.removed": _("Utilisateur retiré"),
+    "member.owner_transferred": _("Propriété du compte transférée"),
+    "role.created": _("Rôle personnalisé créé"),
+    "role.changed": _("Rôle personnalisé modifié"),
+    "role.deleted": _("Rôle personnalisé supprimé"),
+    "token.created": _("Jeton d'API créé"),
+    "token.revoked": _("Jeton d'API révoqué"),
+}
+
+
+def record(
+    actor: Actor,
+    account: Account,
+    action: str,
+    *,
+    target: str = "",
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
+) -> AuditEvent:
+    if action not in ACTIONS:
+        raise ValueError(f"Unknown audit action {action!r}: add it to ACTIONS.")
+    return AuditEvent.objects.create(
+        account=account,
+        actor=actor.user,
+        actor_email=actor.user.email if actor.user else "",
+        via_firm=actor.via_firm,
+        action=action,
+        target=target[:200],
+        summary=summary[:500],
+        changes=changes or {},
+        ip=actor.ip,
+    )
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """{"field": [old, new]} for the fields whose value changed, as JSON-friendly text."""
+
+    def show(value: Any) -> Any:
+        return value if value is None or isinstance(value, bool | int | str | list) else str(value)
+
+    return {
+        key: [show(before.get(key)), show(value)] for key, value in after.items() if before.get(key) != value
+    }

@@ -1,0 +1,81 @@
+"""The company identity of an account, as "Paramètres du compte > Votre compte" and the
+create_account command both check it (one set of rules, one set of messages)."""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from facturier.lib import identifiers
+from facturier.lib.countries import COUNTRY_CODES, lazy_country_choices
+from facturier.tenancy.models import Account
+from facturier.tenancy.services import IDENTITY_FIELDS
+
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
+
+
+class AccountIdentityForm(forms.ModelForm):
+    country = forms.ChoiceField(label=gettext_lazy("Pays"), choices=lazy_country_choices, initial="FR")
+    # Typed with spaces ("732 829 320", "FR76 3000 …"): longer than the compact form the model stores,
+    # which the clean_* methods below produce.
+    siren = forms.CharField(label=gettext_lazy("SIREN"), required=False, max_length=20)
+    siret = forms.CharField(label=gettext_lazy("SIRET"), required=False, max_length=30)
+    vat_number = forms.CharField(
+        label=gettext_lazy("Numéro de TVA intracommunautaire"), required=False, max_length=30
+    )
+    iban = forms.CharField(label=gettext_lazy("IBAN"), required=False, max_length=50)
+    bic = forms.CharField(label=gettext_lazy("BIC"), required=False, max_length=20)
+
+    class Meta:
+        model = Account
+        fields = [*IDENTITY_FIELDS, "logo"]
+
+    def clean_country(self) -> str:
+        code = str(self.cleaned_data["country"]).upper()
+        if code not in COUNTRY_CODES:
+            raise ValidationError(_("Pays inconnu : %(code)s.") % {"code": code})
+        return code
+
+    def _optional(self, field: str, check: Any) -> str:
+        value = (self.cleaned_data.get(field) or "").strip()
+        return check(value) if value else ""
+
+    def clean_siren(self) -> str:
+        return self._optional("siren", identifiers.clean_siren)
+
+    def clean_siret(self) -> str:
+        return self._optional("siret", identifiers.clean_siret)
+
+    def clean_vat_number(self) -> str:
+        return self._optional("vat_number", identifiers.clean_vat_number)
+
+    def clean_iban(self) -> str:
+        return self._optional("iban", identifiers.clean_iban)
+
+    def clean_bic(self) -> str:
+        return self._optional("bic", identifiers.clean_bic)
+
+    def clean_logo(self) -> Any:
+        logo = self.cleaned_data.get("logo")
+        if logo and getattr(logo, "size", 0) > MAX_LOGO_BYTES:
+            raise ValidationError(_("Le logo ne doit pas dépasser 2 Mo."))
+        # Pillow reads many formats; invoices (PDF through Typst) embed only these.
+        image = getattr(logo, "image", None)
+        if image is not None and image.format not in LOGO_FORMATS:
+            raise ValidationError(_("Le logo doit être une image PNG, JPEG, GIF ou WebP."))
+        return logo
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        siren, siret = cleaned.get("siren"), cleaned.get("siret")
+        if siren and siret and not siret.startswith(siren):
+            self.add_error(
+                "siret",
+                _("Le SIRET doit commencer par le SIREN de l'entreprise (%(siren)s).") % {"siren": siren},
+            )
+        if siret and not siren:
+            cleaned["siren"] = siret[:9]
+        return cleaned

@@ -1,0 +1,409 @@
+"""Writes to accounts, memberships, roles, tokens and the lock date.
+
+Each function runs in one transaction, checks the actor's permission and the account's state, records
+an audit event, and raises ServiceError (a message for the user) when the rules refuse the change.
+"""
+
+import datetime
+import hashlib
+import secrets
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from facturier.accounts.links import set_password_link
+from facturier.accounts.models import User, normalize_email
+from facturier.lib.mail import send_templated_mail
+from facturier.tenancy import audit, permissions, plans
+from facturier.tenancy.access import Actor
+from facturier.tenancy.errors import PlanLimitError, ServiceError
+from facturier.tenancy.locking import ensure_writable
+from facturier.tenancy.models import Account, ApiToken, Membership, Role
+from facturier.tenancy.slugs import validate_slug_format
+
+# Fields of the company identity that "Paramètres du compte" edits and the audit trail compares.
+IDENTITY_FIELDS = [
+    "name", "legal_name", "street", "post_code", "city", "country", "siren", "siret", "vat_number", "iban", "bic",
+]  # fmt: skip
+
+
+# --- Accounts -----------------------------------------------------------------------------------
+
+
+def validate_new_slug(slug: str) -> None:
+    """Format rules, then uniqueness: every problem gets its own message."""
+    validate_slug_format(slug)
+    if Account.objects.filter(slug=slug).exists():
+        raise ValidationError(_("L'adresse « %(slug)s » est déjà prise.") % {"slug": slug}, code="slug_taken")
+
+
+@transaction.atomic
+def create_account(
+    actor: Actor,
+    *,
+    slug: str,
+    name: str,
+    owner: User,
+    plan: str = plans.FREE,
+    subscription_ends_on: datetime.date | None = None,
+    managed_by: Account | None = None,
+    **identity: Any,
+) -> Account:
+    """Create an account and make `owner` its owner and administrator."""
+    validate_new_slug(slug)
+    if plan not in plans.PLANS:
+        raise ValidationError(_("Formule inconnue : %(plan)s.") % {"plan": plan})
+    unknown = set(identity) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown identity fields: {sorted(unknown)}")
+    try:
+        with transaction.atomic():
+            account = Account.objects.create(
+                slug=slug,
+                name=name,
+                plan=plan,
+                subscription_ends_on=subscription_ends_on,
+                managed_by=managed_by,
+                **identity,
+            )
+    except IntegrityError:
+        # Two sign-ups raced for the same slug: the loser gets the same message as a taken slug.
+        raise ValidationError(_("L'adresse « %(slug)s » est déjà prise.") % {"slug": slug}) from None
+    Membership.objects.create(account=account, user=owner, role=permissions.ROLE_ADMIN, is_owner=True)
+    audit.record(
+        actor if not actor.is_system else Actor(user=owner, ip=actor.ip),
+        account,
+        "account.created",
+        target=slug,
+        summary=_("Compte « %(name)s » créé, propriétaire %(email)s.") % {"name": name, "email": owner.email},
+    )
+    return account
+
+
+@transaction.atomic
+def update_account_identity(actor: Actor, account: Account, values: dict[str, Any]) -> Account:
+    """Change the company identity (already validated by the form); the audit event keeps before/after."""
+    actor.require("settings.manage")
+    ensure_writable(account)
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    before = {field: getattr(account, field) for field in values}
+    for field, value in values.items():
+        setattr(account, field, value)
+    account.save()
+    changes = audit.diff(before, values)
+    if changes:
+        audit.record(actor, account, "account.settings_changed", changes=changes)
+    return account
+
+
+@transaction.atomic
+def set_lock_date(
+    actor: Actor, account: Account, new_date: datetime.date | None, reason: str = ""
+) -> Account:
+    """Set the lock date. Moving it backwards (or removing it) unprotects documents, so it needs a reason."""
+    actor.require("lockdate.change")
+    ensure_writable(account)
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    old_date = account.locked_until
+    if old_date == new_date:
+        return account
+    if new_date is not None and new_date > account.today():
+        # Locking days still to come would block today's invoicing; Odoo refuses it for the same reason.
+        raise ServiceError(_("La date de protection ne peut pas être dans le futur."), field="locked_until")
+    moves_back = old_date is not None and (new_date is None or new_date < old_date)
+    reason = reason.strip()
+    if moves_back and not reason:
+        raise ServiceError(
+            _(
+                "Reculer ou retirer la date de protection rend des documents modifiables : indiquez la raison."
+            ),
+            field="reason",
+        )
+    account.locked_until = new_date
+    account.save(update_fields=["locked_until"])
+
+    def show(day: datetime.date | None) -> str:
+        return formats.date_format(day, "SHORT_DATE_FORMAT") if day else _("aucune")
+
+    audit.record(
+        actor,
+        account,
+        "account.lock_date_changed",
+        summary=_("Date de protection : %(old)s → %(new)s.") % {"old": show(old_date), "new": show(new_date)}
+        + (f" {_('Raison')} : {reason}" if reason else ""),
+        changes={"locked_until": [old_date and old_date.isoformat(), new_date and new_date.isoformat()]}
+        | ({"reason": [None, reason]} if reason else {}),
+    )
+    return account
+
+
+# --- Members ------------------------------------------------------------------------------------
+
+
+def counted_members(account: Account) -> int:
+    """Users that count against the plan limit: the firm's own staff in a client account do not."""
+    return Membership.objects.filter(account=account, firm__isnull=True).count()
+
+
+def _check_role(account: Account, role: str, custom_role: Role | None) -> None:
+    if role == permissions.ROLE_CUSTOM:
+        if custom_role is None or custom_role.account_id != account.pk:
+            raise ServiceError(_("Choisissez un rôle personnalisé de ce compte."), field="role")
+    elif role not in permissions.BUILTIN_ROLE_LABELS:
+        raise ServiceError(_("Rôle inconnu."), field="role")
+    elif custom_role is not None:
+        raise ServiceError(_("Un rôle prédéfini ne peut pas avoir de rôle personnalisé."), field="role")
+
+
+@transaction.atomic
+def add_member(
+    actor: Actor,
+    account: Account,
+    *,
+    email: str,
+    role: str,
+    custom_role: Role | None = None,
+    password: str | None = None,
+    firm: Account | None = None,
+) -> Membership:
+    """Add a user to the account with a role ("Ajouter/inviter un utilisateur").
+
+    An email that already belongs to a user attaches that user. A new user gets the password chosen by
+    the inviter, or, without one, an invitation to choose it. Either way an email tells them.
+    """
+    actor.require("users.manage")
+    ensure_writable(account)
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    _check_role(account, role, custom_role)
+    email = normalize_email(email)
+    limit = account.plan_info.max_users
+    if firm is None and limit is not None and counted_members(account) >= limit:
+        raise PlanLimitError(
+            _(
+                "La formule %(plan)s permet %(limit)d utilisateur(s) : ce compte les a déjà tous. "
+                "Retirez un utilisateur ou passez à une formule supérieure."
+            )
+            % {"plan": account.plan_info.label, "limit": limit},
+            field="email",
+        )
+    user = User.objects.filter(email=email).first()
+    created_user = user is None
+    if user is None:
+        user = User.objects.create_user(email, password or None)
+    elif Membership.objects.filter(account=account, user=user).exists():
+        raise ServiceError(
+            _("%(email)s est déjà utilisateur de ce compte.") % {"email": email}, field="email"
+        )
+    membership = Membership.objects.create(
+        account=account, user=user, role=role, custom_role=custom_role, firm=firm
+    )
+    audit.record(
+        actor,
+        account,
+        "member.added",
+        target=email,
+        summary=_("%(email)s ajouté avec le rôle %(role)s.")
+        % {"email": email, "role": membership.role_label},
+    )
+    context = {
+        "account": account,
+        "inviter": actor.user.display_name if actor.user else "Facturier",
+        "role": membership.role_label,
+        "email": email,
+        "account_path": reverse("web:dashboard", kwargs={"slug": account.slug}),
+    }
+    if created_user and not password:
+        send_templated_mail(
+            "invitation", email, context | {"set_password_path": set_password_link(user)}, user.language
+        )
+    else:
+        send_templated_mail("member_added", email, context | {"new_user": created_user}, user.language)
+    return membership
+
+
+@transaction.atomic
+def change_role(
+    actor: Actor, membership: Membership, *, role: str, custom_role: Role | None = None
+) -> Membership:
+    actor.require("users.manage")
+    account = membership.account
+    ensure_writable(account)
+    membership = Membership.objects.select_for_update().select_related("custom_role").get(pk=membership.pk)
+    _check_role(account, role, custom_role)
+    if membership.is_owner and role != permissions.ROLE_ADMIN:
+        raise ServiceError(
+            _("Le propriétaire du compte reste administrateur. Désignez d'abord un autre propriétaire."),
+            field="role",
+        )
+    before = membership.role_label
+    membership.role = role
+    membership.custom_role = custom_role
+    membership.save(update_fields=["role", "custom_role"])
+    audit.record(
+        actor,
+        account,
+        "member.role_changed",
+        target=membership.user.email,
+        changes={"role": [before, membership.role_label]},
+    )
+    return membership
+
+
+@transaction.atomic
+def remove_member(actor: Actor, membership: Membership) -> None:
+    actor.require("users.manage")
+    account = membership.account
+    ensure_writable(account)
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    if membership.is_owner:
+        raise ServiceError(
+            _("Le propriétaire du compte ne peut pas être retiré. Désignez d'abord un autre propriétaire.")
+        )
+    email = membership.user.email
+    membership.delete()
+    audit.record(actor, account, "member.removed", target=email)
+
+
+@transaction.atomic
+def transfer_ownership(actor: Actor, new_owner: Membership) -> Membership:
+    """Make another member the owner ("Désigner comme propriétaire du compte").
+
+    Only the owner may do it. The new owner becomes administrator; the former owner stays administrator.
+    Both rows change in this transaction, so the account has exactly one owner at every moment.
+    """
+    account = new_owner.account
+    ensure_writable(account)
+    rows = {m.pk: m for m in Membership.objects.select_for_update().filter(account=account)}
+    current = next((m for m in rows.values() if m.is_owner), None)
+    if actor.is_system:
+        pass
+    elif actor.membership is None or current is None or actor.membership.pk != current.pk:
+        raise ServiceError(_("Seul le propriétaire du compte peut en transférer la propriété."))
+    target = rows.get(new_owner.pk)
+    if target is None:
+        raise ServiceError(_("Cet utilisateur n'est pas membre du compte."))
+    if target.is_owner:
+        return target
+    if current is not None:
+        current.is_owner = False
+        current.save(update_fields=["is_owner"])
+    target.is_owner = True
+    target.role = permissions.ROLE_ADMIN
+    target.custom_role = None
+    target.save(update_fields=["is_owner", "role", "custom_role"])
+    audit.record(
+        actor,
+        account,
+        "member.owner_transferred",
+        target=target.user.email,
+        changes={"owner": [current.user.email if current else None, target.user.email]},
+    )
+    return target
+
+
+# --- Custom roles -------------------------------------------------------------------------------
+
+
+def _clean_permissions(codes: list[str]) -> list[str]:
+    unknown = set(codes) - permissions.CODES
+    if unknown:
+        raise ServiceError(_("Permissions inconnues : %(codes)s.") % {"codes": ", ".join(sorted(unknown))})
+    return sorted(set(codes))
+
+
+@transaction.atomic
+def save_role(
+    actor: Actor, account: Account, *, name: str, codes: list[str], role: Role | None = None
+) -> Role:
+    """Create a custom role, or change the name and permissions of an existing one."""
+    actor.require("users.manage")
+    ensure_writable(account)
+    name = name.strip()
+    if not name:
+        raise ServiceError(_("Donnez un nom au rôle."), field="name")
+    same_name = Role.objects.filter(account=account, name__iexact=name)
+    if role is not None:
+        same_name = same_name.exclude(pk=role.pk)
+    if same_name.exists():
+        raise ServiceError(_("Un rôle porte déjà ce nom."), field="name")
+    cleaned = _clean_permissions(codes)
+    if role is None:
+        role = Role.objects.create(account=account, name=name, permissions=cleaned)
+        audit.record(actor, account, "role.created", target=name, changes={"permissions": [None, cleaned]})
+        return role
+    if role.account_id != account.pk:
+        raise ServiceError(_("Rôle introuvable."))
+    before = {"name": role.name, "permissions": role.permissions}
+    role.name, role.permissions = name, cleaned
+    role.save(update_fields=["name", "permissions"])
+    audit.record(
+        actor,
+        account,
+        "role.changed",
+        target=name,
+        changes=audit.diff(before, {"name": name, "permissions": cleaned}),
+    )
+    return role
+
+
+@transaction.atomic
+def delete_role(actor: Actor, role: Role) -> None:
+    actor.require("users.manage")
+    ensure_writable(role.account)
+    if role.members.exists():
+        raise ServiceError(_("Ce rôle est attribué à des utilisateurs : changez d'abord leur rôle."))
+    name = role.name
+    role.delete()
+    audit.record(actor, role.account, "role.deleted", target=name)
+
+
+# --- API tokens ---------------------------------------------------------------------------------
+
+
+def _hash_secret(secret: str) -> str:
+    # The secret has 240 bits of entropy: a plain SHA-256 is enough and keeps the lookup one index hit.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@transaction.atomic
+def create_api_token(actor: Actor, membership: Membership) -> tuple[ApiToken, str]:
+    """A new token for the actor's own membership; returns it with the plain text, shown only once.
+
+    The token reads `<secret>/<slug>`: the suffix tells the API which account it is for.
+    """
+    if actor.user is None or actor.user.pk != membership.user_id:
+        raise ServiceError(_("Un jeton d'API ne peut être créé que par son titulaire."))
+    secret = secrets.token_urlsafe(30)
+    token = ApiToken.objects.create(
+        account=membership.account, membership=membership, secret_hash=_hash_secret(secret), prefix=secret[:8]
+    )
+    audit.record(actor, membership.account, "token.created", target=token.prefix)
+    return token, f"{secret}/{membership.account.slug}"
+
+
+@transaction.atomic
+def revoke_api_token(actor: Actor, token: ApiToken) -> None:
+    if actor.user is None or actor.user.pk != token.membership.user_id:
+        raise ServiceError(_("Seul le titulaire d'un jeton peut le révoquer."))
+    if token.revoked_at is None:
+        ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+        audit.record(actor, token.account, "token.revoked", target=token.prefix)
+
+
+def resolve_api_token(plain: str) -> ApiToken | None:
+    """The active token for `<secret>` or `<secret>/<slug>` (the slug must then match), else None."""
+    secret, _sep, slug = plain.strip().partition("/")
+    if not secret:
+        return None
+    token = (
+        ApiToken.objects.select_related("membership__account", "membership__user", "membership__custom_role")
+        .filter(secret_hash=_hash_secret(secret), revoked_at__isnull=True)
+        .first()
+    )
+    if token is None or (slug and token.membership.account.slug != slug):
+        return None
+    return token

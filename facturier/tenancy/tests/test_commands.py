@@ -1,0 +1,237 @@
+import datetime
+import io
+import json
+import re
+
+import pytest
+import time_machine
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
+from facturier.accounts.models import User
+from facturier.conftest import PASSWORD
+from facturier.tenancy import permissions, services
+from facturier.tenancy.models import Account, ApiToken, AuditEvent, Membership, Role
+
+STRONG = "un-mot-de-passe-solide-42"
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def create_account(*args: str) -> dict:
+    lines = run("create_account", *args).splitlines()
+    assert len(lines) == 1
+    return json.loads(lines[0])
+
+
+def nothing_stored() -> bool:
+    return not (
+        Account.objects.exists()
+        or User.objects.exists()
+        or ApiToken.objects.exists()
+        or AuditEvent.objects.exists()
+    )
+
+
+# --- create_account ---------------------------------------------------------------------------
+
+
+@time_machine.travel(datetime.datetime(2025, 3, 10, 12, tzinfo=datetime.UTC), tick=False)
+def test_create_account_stores_the_account_its_owner_and_prints_a_working_token(db):
+    result = create_account(
+        "boulangerie",
+        "--name=Boulangerie Martin",
+        "--owner-email= Marie@Boulangerie.test ",
+        f"--password={STRONG}",
+        "--plan=pro",
+        "--siren=732829320",
+        "--vat-number=fr 44 732 829 320",
+        "--street=3 place du Marché",
+        "--post-code=69001",
+        "--city=Lyon",
+    )
+
+    assert result["slug"] == "boulangerie" and result["owner_email"] == "marie@boulangerie.test"
+    account = Account.objects.get(slug="boulangerie")
+    assert account.name == "Boulangerie Martin" and account.plan == "pro"
+    assert (account.siren, account.vat_number, account.country) == ("732829320", "FR44732829320", "FR")
+    assert (account.street, account.post_code, account.city) == ("3 place du Marché", "69001", "Lyon")
+    assert account.subscription_ends_on == datetime.date(2026, 3, 10)
+    owner = User.objects.get(email="marie@boulangerie.test")
+    assert owner.check_password(STRONG)
+    membership = Membership.objects.get(account=account)
+    assert membership.user == owner and membership.is_owner and membership.role == permissions.ROLE_ADMIN
+    token = services.resolve_api_token(result["api_token"])
+    assert token is not None and token.membership == membership
+    assert result["api_token"].endswith("/boulangerie")
+    actions = set(AuditEvent.objects.filter(account=account).values_list("action", flat=True))
+    assert actions == {"account.created", "token.created"}
+
+
+def test_a_free_account_has_no_subscription_end(db):
+    create_account("atelier", "--name=Atelier", "--owner-email=a@atelier.test", f"--password={STRONG}")
+
+    account = Account.objects.get(slug="atelier")
+    assert account.plan == "free" and account.subscription_ends_on is None
+
+
+def test_create_account_attaches_an_existing_user_without_touching_their_password(outsider):
+    result = create_account("second", "--name=Second", "--owner-email=OSCAR@globex.test")
+
+    assert result["owner_email"] == "oscar@globex.test"
+    membership = Membership.objects.get(account__slug="second")
+    assert membership.user == outsider and membership.is_owner
+    assert User.objects.count() == 1
+    outsider.refresh_from_db()
+    assert outsider.check_password(PASSWORD)
+
+
+def test_a_password_given_for_an_existing_user_is_not_changed(outsider):
+    create_account("second", "--name=Second", "--owner-email=oscar@globex.test", f"--password={STRONG}")
+
+    outsider.refresh_from_db()
+    assert outsider.check_password(PASSWORD) and not outsider.check_password(STRONG)
+
+
+@pytest.mark.parametrize(
+    ("args", "messages"),
+    [
+        (
+            ["é-", "--name=X", "--owner-email=x@x.test", f"--password={STRONG}"],
+            [
+                "au moins 3 caractères",
+                "lettres minuscules sans accent",
+                "ni commencer ni finir par un tiret",
+            ],
+        ),
+        (["login", "--name=X", "--owner-email=x@x.test", f"--password={STRONG}"], ["mot réservé"]),
+        (
+            ["ok-slug", "--name=X", "--owner-email=x@x.test", f"--password={STRONG}", "--siren=732829321"],
+            ["--siren : Le SIREN est invalide (la clé de contrôle ne correspond pas)."],
+        ),
+        (
+            ["ok-slug", "--name=X", "--owner-email=x@x.test", f"--password={STRONG}", "--vat-number=FR00123"],
+            ["--vat-number : Le numéro de TVA"],
+        ),
+        (
+            ["ok-slug", "--name=X", "--owner-email=x@x.test", f"--password={STRONG}", "--plan=gold"],
+            ["Formule inconnue : gold."],
+        ),
+        (
+            ["ok-slug", "--name=X", "--owner-email=x@x.test", f"--password={STRONG}", "--country=XX"],
+            ["--country : "],
+        ),
+        (["ok-slug", "--name=X", "--owner-email=x@x.test", "--password=123"], ["--password : "]),
+        (["ok-slug", "--name=X", "--owner-email=x@x.test"], ["--password : obligatoire"]),
+        (["ok-slug", "--name=X", "--owner-email=not-an-email", f"--password={STRONG}"], ["--owner-email : "]),
+        (["ok-slug", "--name=", "--owner-email=x@x.test", f"--password={STRONG}"], ["--name : "]),
+    ],
+)
+def test_create_account_refuses_bad_values_and_stores_nothing(db, args, messages):
+    with pytest.raises(CommandError) as refused:
+        run("create_account", *args)
+
+    for message in messages:
+        assert message in str(refused.value)
+    assert nothing_stored()
+
+
+def test_create_account_lists_every_problem_at_once(db):
+    with pytest.raises(CommandError) as refused:
+        run("create_account", "A", "--name=X", "--owner-email=x@x.test", "--siren=1", "--plan=gold")
+
+    text = str(refused.value)
+    for message in ["au moins 3 caractères", "--siren : ", "Formule inconnue", "--password : "]:
+        assert message in text
+    assert nothing_stored()
+
+
+def test_create_account_refuses_a_taken_slug(acme):
+    before = (Account.objects.count(), User.objects.count())
+
+    with pytest.raises(CommandError, match=re.escape("L'adresse « acme » est déjà prise.")):
+        run("create_account", "acme", "--name=X", "--owner-email=x@x.test", f"--password={STRONG}")
+
+    assert (Account.objects.count(), User.objects.count()) == before
+    assert not ApiToken.objects.exists()
+
+
+def test_the_weak_password_message_is_djangos(db):
+    with pytest.raises(CommandError, match=re.escape("--password : Ce mot de passe est trop courant.")):
+        run("create_account", "ok-slug", "--name=X", "--owner-email=x@x.test", "--password=password123")
+    assert nothing_stored()
+
+
+# --- seed_demo ----------------------------------------------------------------------------------
+
+
+def counts() -> dict[str, int]:
+    return {
+        "users": User.objects.count(),
+        "accounts": Account.objects.count(),
+        "memberships": Membership.objects.count(),
+        "roles": Role.objects.count(),
+        "audit": AuditEvent.objects.count(),
+    }
+
+
+def test_seed_demo_creates_the_demo_accounts_and_users(db):
+    output = run("seed_demo")
+
+    firm = Account.objects.get(slug="cabinet-demo")
+    assert firm.plan == "accounting" and firm.is_firm
+    client = Account.objects.get(slug="boulangerie-martin")
+    assert client.managed_by == firm and client.plan == "pro"
+    assert Account.objects.get(slug="atelier-durand").plan == "free"
+    roles = {
+        m.user.email: (m.role_label, m.is_owner, m.firm_id)
+        for m in Membership.objects.filter(account=client).select_related("user", "custom_role")
+    }
+    assert roles == {
+        "admin@demo.facturier.fr": ("Administrateur", True, None),
+        "comptable@demo.facturier.fr": ("Comptable", False, None),
+        "utilisateur@demo.facturier.fr": ("Utilisateur", False, None),
+        "commercial@demo.facturier.fr": ("Commercial", False, None),
+        "expert@demo.facturier.fr": ("Comptable", False, firm.pk),
+    }
+    commercial = Role.objects.get(account=client, name="Commercial")
+    assert commercial.permission_set == {
+        f"{s}.{v}" for s in ("sales", "clients", "products") for v in ("view", "create", "edit")
+    }
+    admin = User.objects.get(email="admin@demo.facturier.fr")
+    assert set(admin.memberships.values_list("account__slug", flat=True)) == {
+        "boulangerie-martin",
+        "atelier-durand",
+    }
+    assert "http://127.0.0.1:8000/login/" in output and "demo-facturier" in output
+    assert "commercial@demo.facturier.fr" in output
+
+
+def test_seed_demo_identity_values_pass_the_account_form_checks(db):
+    from facturier.tenancy.forms.account import AccountIdentityForm
+
+    run("seed_demo")
+
+    for account in Account.objects.all():
+        form = AccountIdentityForm(
+            data={f: getattr(account, f) for f in services.IDENTITY_FIELDS}, instance=account
+        )
+        assert form.is_valid(), form.errors
+
+
+def test_seed_demo_twice_changes_nothing_and_keeps_a_changed_password(db):
+    run("seed_demo")
+    first = counts()
+    changed = User.objects.get(email="comptable@demo.facturier.fr")
+    changed.set_password(STRONG)
+    changed.save()
+
+    run("seed_demo")
+
+    assert counts() == first
+    assert authenticate(email="comptable@demo.facturier.fr", password=STRONG) is not None
+    assert authenticate(email="utilisateur@demo.facturier.fr", password="demo-facturier") is not None

@@ -1,0 +1,50 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from facturier.env import env_bool, env_int, env_list, secret_key
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_boolean_variable_with_a_typo_stops_the_process(monkeypatch):
+    monkeypatch.setenv("DEBUG", "ture")
+    with pytest.raises(ImproperlyConfigured, match="DEBUG"):
+        env_bool("DEBUG", False)
+
+
+def test_variables_are_parsed_strictly(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", " Yes ")
+    monkeypatch.setenv("SOME_NUMBER", "12")
+    monkeypatch.setenv("SOME_HOSTS", "a.example, b.example,,")
+    assert env_bool("SOME_FLAG", False) is True
+    assert env_int("SOME_NUMBER", 0) == 12
+    assert env_list("SOME_HOSTS", []) == ["a.example", "b.example"]
+    monkeypatch.setenv("SOME_NUMBER", "twelve")
+    with pytest.raises(ImproperlyConfigured, match="SOME_NUMBER must be an integer"):
+        env_int("SOME_NUMBER", 0)
+
+
+def test_the_development_secret_key_is_generated_once_and_kept(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    first = secret_key(tmp_path, debug=True)
+    assert secret_key(tmp_path, debug=True) == first
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    env.update(DEBUG="false", FACTURIER_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="facturier.settings")
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
