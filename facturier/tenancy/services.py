@@ -232,7 +232,11 @@ def change_role(
     actor.require("users.manage")
     account = membership.account
     ensure_writable(account)
-    membership = Membership.objects.select_for_update().select_related("custom_role").get(pk=membership.pk)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("custom_role", "user")
+        .get(pk=membership.pk)
+    )
     _check_role(account, role, custom_role)
     if membership.is_owner and role != permissions.ROLE_ADMIN:
         raise ServiceError(
