@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "facturier.accounts",
     "facturier.tenancy",
     "facturier.web",
+    "facturier.billing",
 ]
 
 MIDDLEWARE = [

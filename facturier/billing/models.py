@@ -1,0 +1,450 @@
+"""Clients, products, sales documents with their lines and VAT breakdown, payments, numbering.
+
+Every table carries `account` and every unique constraint includes it (ARCHITECTURE.md, Tenancy).
+Amounts are Decimal; totals are computed once by the services (billing/totals.py) and stored here.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from facturier.lib import vat
+from facturier.tenancy.models import Account
+
+
+class SupplyKind(models.TextChoices):
+    """Goods or services: drives when VAT falls due and whether a B2C sale is in the OSS scope."""
+
+    GOODS = "goods", _("Bien")
+    SERVICE = "service", _("Service")
+
+
+class Client(models.Model):
+    """A buyer on sales documents, a supplier on expenses, or both (`kind`)."""
+
+    class Kind(models.TextChoices):
+        BUYER = "buyer", _("Client")
+        SUPPLIER = "supplier", _("Fournisseur")
+        BOTH = "both", _("Client et fournisseur")
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.BUYER)
+    is_company = models.BooleanField(_("entreprise"), default=True)
+    name = models.CharField(_("nom"), max_length=200)
+    first_name = models.CharField(_("prénom"), max_length=100, blank=True)
+    last_name = models.CharField(_("nom de famille"), max_length=100, blank=True)
+    siren = models.CharField(_("SIREN"), max_length=9, blank=True)
+    siret = models.CharField(_("SIRET"), max_length=14, blank=True)
+    vat_number = models.CharField(_("numéro de TVA"), max_length=20, blank=True)
+    street = models.CharField(_("adresse"), max_length=300, blank=True)
+    post_code = models.CharField(_("code postal"), max_length=20, blank=True)
+    city = models.CharField(_("ville"), max_length=120, blank=True)
+    country = models.CharField(_("pays"), max_length=2, default="FR")
+    email = models.EmailField(_("email"), blank=True)
+    cc_emails = models.CharField(_("emails en copie"), max_length=500, blank=True)
+    phone = models.CharField(_("téléphone"), max_length=40, blank=True)
+    payment_terms_days = models.PositiveIntegerField(_("délai de paiement (jours)"), default=30)
+    notes = models.TextField(_("notes"), blank=True)
+    accounting_code = models.CharField(_("compte auxiliaire"), max_length=20, blank=True)
+    archived_at = models.DateTimeField(_("archivé le"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("client")
+        indexes = [models.Index(fields=["account", "name"]), models.Index(fields=["account", "created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
+
+
+class Product(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("nom"), max_length=300)
+    code = models.CharField(_("référence"), max_length=60, blank=True)
+    unit = models.CharField(_("unité"), max_length=20, blank=True)
+    unit_price = models.DecimalField(
+        _("prix unitaire"), max_digits=18, decimal_places=4, default=Decimal("0")
+    )
+    price_is_gross = models.BooleanField(_("prix TTC"), default=False)
+    vat_rate = models.DecimalField(_("taux de TVA"), max_digits=5, decimal_places=2, default=Decimal("20"))
+    vat_category = models.CharField(
+        _("catégorie de TVA"), max_length=2, choices=vat.CATEGORY_CHOICES, default=vat.STANDARD
+    )
+    supply_kind = models.CharField(
+        _("nature"), max_length=10, choices=SupplyKind.choices, default=SupplyKind.SERVICE
+    )
+    accounting_code = models.CharField(_("compte de produit"), max_length=20, blank=True)
+    archived_at = models.DateTimeField(_("archivé le"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("produit")
+        indexes = [models.Index(fields=["account", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Kind(models.TextChoices):
+    """Sales document kinds, with the public API's codes."""
+
+    INVOICE = "vat", _("Facture")
+    CREDIT_NOTE = "correction", _("Avoir")
+    ESTIMATE = "estimate", _("Devis")
+    PROFORMA = "proforma", _("Proforma")
+    ADVANCE = "advance", _("Facture d'acompte")
+    FINAL = "final", _("Facture de solde")
+    RECEIPT = "receipt", _("Reçu")
+
+
+# Kinds that are invoices in law (numbered in a continuous series, in the books, payable).
+INVOICE_KINDS = frozenset({Kind.INVOICE, Kind.CREDIT_NOTE, Kind.ADVANCE, Kind.FINAL, Kind.RECEIPT})
+# Kinds that can be paid (credit notes are refunded through a payment of negative amount or offset).
+PAYABLE_KINDS = frozenset({Kind.INVOICE, Kind.ADVANCE, Kind.FINAL, Kind.RECEIPT})
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    ISSUED = "issued", _("Émis")
+    SENT = "sent", _("Envoyé")
+    PARTIAL = "partial", _("Payé partiellement")
+    PAID = "paid", _("Payé")
+    CANCELLED = "cancelled", _("Annulé par avoir")
+    ACCEPTED = "accepted", _("Accepté")
+    REJECTED = "rejected", _("Refusé")
+
+
+class PaymentMethod(models.TextChoices):
+    TRANSFER = "transfer", _("Virement")
+    CARD = "card", _("Carte bancaire")
+    CASH = "cash", _("Espèces")
+    CHEQUE = "cheque", _("Chèque")
+    DIRECT_DEBIT = "direct_debit", _("Prélèvement")
+    PAYPAL = "paypal", _("PayPal")
+    OTHER = "other", _("Autre")
+
+
+class BillingSettings(models.Model):
+    """An account's invoicing settings, and the head of its tamper-evidence chain.
+
+    Issuing a document locks this row (select_for_update): it serialises the account's numbering and
+    chaining, so numbers stay gapless and each hash links to exactly one predecessor.
+    """
+
+    account = models.OneToOneField(Account, on_delete=models.CASCADE, related_name="billing_settings")
+    # {kind: pattern}; tokens {YYYY} {YY} {MM} {NNNN} (zero-padded to the number of N) {N}.
+    number_patterns = models.JSONField(default=dict, blank=True)
+    default_payment_terms_days = models.PositiveIntegerField(
+        _("délai de paiement par défaut (jours)"), default=30
+    )
+    late_penalty_text = models.CharField(
+        _("pénalités de retard"),
+        max_length=300,
+        default="En cas de retard de paiement, pénalités au taux de trois fois le taux d'intérêt légal.",
+    )
+    early_payment_discount_text = models.CharField(
+        _("escompte pour paiement anticipé"), max_length=200, default="Pas d'escompte pour paiement anticipé."
+    )
+    legal_form = models.CharField(_("forme juridique"), max_length=60, blank=True)
+    share_capital = models.CharField(_("capital social"), max_length=40, blank=True)
+    rcs_city = models.CharField(_("ville du RCS"), max_length=80, blank=True)
+    vat_on_debits = models.BooleanField(
+        _("option pour le paiement de la TVA d'après les débits"), default=False
+    )
+    vat_franchise = models.BooleanField(_("franchise en base de TVA (art. 293 B du CGI)"), default=False)
+    email_subject_template = models.CharField(max_length=200, blank=True)
+    email_body_template = models.TextField(blank=True)
+    chain_length = models.PositiveIntegerField(default=0)
+    chain_last_hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"billing settings of {self.account_id}"
+
+
+class NumberingSeries(models.Model):
+    """The last number used per account, series (kind) and year. Updated only under the settings lock."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    year = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "year"], name="one_series_per_kind_and_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.year}: {self.last_number}"
+
+
+class Document(models.Model):
+    """A sales document: invoice, credit note, quote, proforma, advance, final invoice or receipt.
+
+    Drafts are free to change. Once issued, the legal content (number, dates, parties, lines, amounts)
+    never changes: a credit note corrects it. Seller and buyer blocks are snapshots taken at issue.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("type"), max_length=20, choices=Kind.choices, default=Kind.INVOICE)
+    status = models.CharField(_("état"), max_length=20, choices=Status.choices, default=Status.DRAFT)
+    number = models.CharField(_("numéro"), max_length=35, blank=True)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+
+    issue_date = models.DateField(_("date d'émission"))
+    sell_date = models.DateField(_("date de vente ou de livraison"), null=True, blank=True)
+    due_date = models.DateField(_("date d'échéance"), null=True, blank=True)
+    valid_until = models.DateField(_("validité du devis"), null=True, blank=True)
+
+    client = models.ForeignKey(Client, on_delete=models.PROTECT, related_name="documents")
+    buyer_name = models.CharField(_("acheteur"), max_length=200, blank=True)
+    buyer_is_company = models.BooleanField(default=True)
+    buyer_siren = models.CharField(max_length=9, blank=True)
+    buyer_vat_number = models.CharField(max_length=20, blank=True)
+    buyer_street = models.CharField(max_length=300, blank=True)
+    buyer_post_code = models.CharField(max_length=20, blank=True)
+    buyer_city = models.CharField(max_length=120, blank=True)
+    buyer_country = models.CharField(max_length=2, blank=True)
+    delivery_street = models.CharField(_("adresse de livraison"), max_length=300, blank=True)
+    delivery_post_code = models.CharField(max_length=20, blank=True)
+    delivery_city = models.CharField(max_length=120, blank=True)
+    delivery_country = models.CharField(max_length=2, blank=True)
+    # Seller identity at issue time (name, legal name, address, SIREN, SIRET, VAT number, IBAN, BIC,
+    # legal form, capital, RCS), so a later change of the account's identity leaves issued documents alone.
+    seller = models.JSONField(default=dict, blank=True)
+
+    currency = models.CharField(_("devise"), max_length=3, default="EUR")
+    exchange_rate = models.DecimalField(
+        _("taux de change vers l'euro"), max_digits=14, decimal_places=6, default=Decimal("1")
+    )
+    language = models.CharField(_("langue du document"), max_length=5, default="fr")
+    prices_are_gross = models.BooleanField(_("prix saisis TTC"), default=False)
+    reverse_charge = models.BooleanField(_("autoliquidation"), default=False)
+    oss = models.BooleanField(_("TVA du pays de destination (OSS)"), default=False)
+
+    payment_method = models.CharField(
+        _("mode de paiement"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER
+    )
+    bank_iban = models.CharField(_("IBAN"), max_length=34, blank=True)
+    bank_bic = models.CharField(_("BIC"), max_length=11, blank=True)
+    buyer_reference = models.CharField(_("référence de commande de l'acheteur"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    internal_note = models.TextField(_("note interne"), blank=True)
+    email_to = models.CharField(_("emails du destinataire"), max_length=500, blank=True)
+
+    corrected_document = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_notes"
+    )
+    correction_reason = models.CharField(_("motif de l'avoir"), max_length=300, blank=True)
+    source_document = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_documents"
+    )
+
+    # Totals in the document currency, then in EUR (what reports aggregate); stored by the services.
+    net_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    vat_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    gross_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    net_total_eur = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    vat_total_eur = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    gross_total_eur = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    # Advances deducted on a final invoice; the amount due is gross_total - advances_deducted.
+    advances_deducted = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    paid_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    credited_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    # "goods", "service" or "mixed": the category of operation mention (reform 2026).
+    supply_category = models.CharField(max_length=10, blank=True)
+
+    issued_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    chain_index = models.PositiveIntegerField(null=True, blank=True)
+    chain_hash = models.CharField(max_length=64, blank=True)
+
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("document de vente")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "kind", "number"], condition=~Q(number=""), name="document_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["account", "chain_index"],
+                condition=Q(chain_index__isnull=False),
+                name="document_chain_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["account", "issue_date", "id"]),
+            models.Index(fields=["account", "kind", "issue_date"]),
+            models.Index(fields=["account", "status", "due_date"]),
+            models.Index(fields=["account", "client", "issue_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"{self.get_kind_display()} (brouillon {self.pk})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == Status.DRAFT
+
+    @property
+    def amount_due(self) -> Decimal:
+        return self.gross_total - self.advances_deducted
+
+    @property
+    def remaining(self) -> Decimal:
+        """What the buyer still owes: due amount less payments and credit notes."""
+        if self.kind not in PAYABLE_KINDS or self.is_draft:
+            return Decimal("0.00")
+        return self.amount_due - self.paid_total - self.credited_total
+
+
+class DocumentLine(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    product = models.ForeignKey(Product, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(_("désignation"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    quantity = models.DecimalField(_("quantité"), max_digits=14, decimal_places=4, default=Decimal("1"))
+    unit = models.CharField(_("unité"), max_length=20, blank=True)
+    unit_price = models.DecimalField(
+        _("prix unitaire"), max_digits=18, decimal_places=4, default=Decimal("0")
+    )
+    discount_percent = models.DecimalField(
+        _("remise %"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
+    vat_rate = models.DecimalField(_("taux de TVA"), max_digits=5, decimal_places=2, default=Decimal("20"))
+    vat_category = models.CharField(max_length=2, choices=vat.CATEGORY_CHOICES, default=vat.STANDARD)
+    # The member state whose VAT applies: FR, or the buyer's country for an EU B2C sale under OSS.
+    vat_country = models.CharField(max_length=2, default="FR")
+    exemption_reason = models.CharField(_("mention d'exonération"), max_length=200, blank=True)
+    supply_kind = models.CharField(max_length=10, choices=SupplyKind.choices, default=SupplyKind.SERVICE)
+    accounting_code = models.CharField(max_length=20, blank=True)
+    # Computed by the services: the line's net amount (after discount) and gross amount, document currency.
+    net_amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    gross_amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["document", "position"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DocumentVatLine(models.Model):
+    """One row per document and VAT bucket: the narrow, indexed table reports aggregate.
+
+    A bucket is (rate, category, country, goods/services); base and VAT are computed on the summed
+    base of the bucket (EN 16931 BR-CO-17), in the document currency and in EUR. Document fields that
+    reports filter on are copied here so a report never joins the lines.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="vat_lines")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    issue_date = models.DateField()
+    buyer_country = models.CharField(max_length=2, blank=True)
+    buyer_is_company = models.BooleanField(default=True)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    vat_category = models.CharField(max_length=2, choices=vat.CATEGORY_CHOICES)
+    vat_country = models.CharField(max_length=2, default="FR")
+    supply_kind = models.CharField(max_length=10, choices=SupplyKind.choices)
+    exemption_reason = models.CharField(max_length=200, blank=True)
+    base = models.DecimalField(max_digits=16, decimal_places=2)
+    vat_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    base_eur = models.DecimalField(max_digits=16, decimal_places=2)
+    vat_amount_eur = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "issue_date"]),
+            models.Index(fields=["account", "vat_country", "issue_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} {self.vat_category} {self.vat_rate}%: {self.base} + {self.vat_amount}"
+
+
+class Payment(models.Model):
+    """Money received from a client. It settles one or several documents through its allocations."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    client = models.ForeignKey(
+        Client, null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("montant"), max_digits=16, decimal_places=2)
+    currency = models.CharField(_("devise"), max_length=3, default="EUR")
+    method = models.CharField(
+        _("mode de paiement"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER
+    )
+    reference = models.CharField(_("référence"), max_length=120, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("paiement")
+        indexes = [models.Index(fields=["account", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount} {self.currency}"
+
+
+class PaymentAllocation(models.Model):
+    """The part of a payment applied to one document."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="allocations")
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="allocations")
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payment", "document"], name="one_allocation_per_payment_and_document"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount} of payment {self.payment_id} to document {self.document_id}"
+
+
+class EmailDelivery(models.Model):
+    """A sending of a document by email: to whom, when, by whom (the document page lists them)."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="deliveries")
+    to = models.CharField(max_length=500)
+    cc = models.CharField(max_length=500, blank=True)
+    subject = models.CharField(max_length=300)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["document", "-sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} to {self.to} at {self.sent_at:%Y-%m-%d %H:%M}"

@@ -1,0 +1,117 @@
+"""Totals of a document from its lines: per line, per VAT bucket, for the document; Decimal only.
+
+Pure functions, shared by the services (which store the result), the live totals of the forms, and
+purchases. Rules:
+- a line's net amount is quantity × unit price × (1 − discount), rounded to the minor unit (BT-131);
+- with gross (TTC) prices, the line's net amount is its gross amount divided by (1 + rate), rounded;
+- VAT is computed per bucket on the summed net amounts of the bucket, then rounded (EN 16931 BR-CO-17);
+- the document's net total is the sum of line net amounts, its VAT the sum of bucket VAT (BR-CO-10/14).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from facturier.lib import vat
+from facturier.lib.money import ZERO, round_money, to_eur
+
+HUNDRED = Decimal(100)
+
+
+@dataclass(frozen=True)
+class LineAmounts:
+    """What a line contributes: only the fields totals need."""
+
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    discount_percent: Decimal = ZERO
+    vat_category: str = vat.STANDARD
+    vat_country: str = "FR"
+    supply_kind: str = "service"
+    exemption_reason: str = ""
+
+
+@dataclass(frozen=True)
+class BucketKey:
+    vat_rate: Decimal
+    vat_category: str
+    vat_country: str
+    supply_kind: str
+    exemption_reason: str
+
+
+@dataclass
+class Bucket:
+    key: BucketKey
+    base: Decimal = ZERO
+    vat_amount: Decimal = ZERO
+    base_eur: Decimal = ZERO
+    vat_amount_eur: Decimal = ZERO
+
+
+@dataclass
+class Totals:
+    line_nets: list[Decimal] = field(default_factory=list)
+    line_grosses: list[Decimal] = field(default_factory=list)
+    buckets: list[Bucket] = field(default_factory=list)
+    net_total: Decimal = ZERO
+    vat_total: Decimal = ZERO
+    gross_total: Decimal = ZERO
+    net_total_eur: Decimal = ZERO
+    vat_total_eur: Decimal = ZERO
+    gross_total_eur: Decimal = ZERO
+
+    @property
+    def supply_category(self) -> str:
+        """'goods', 'service' or 'mixed' (the category of operation printed since the 2026 reform)."""
+        kinds = {bucket.key.supply_kind for bucket in self.buckets}
+        if not kinds:
+            return ""
+        return kinds.pop() if len(kinds) == 1 else "mixed"
+
+
+def effective_rate(line: LineAmounts) -> Decimal:
+    """The rate actually applied: categories without VAT (exempt, reverse charge...) apply none."""
+    return line.vat_rate if line.vat_category == vat.STANDARD else ZERO
+
+
+def line_net(line: LineAmounts, *, prices_are_gross: bool, currency: str = "EUR") -> Decimal:
+    factor = (HUNDRED - line.discount_percent) / HUNDRED
+    amount = line.quantity * line.unit_price * factor
+    if prices_are_gross:
+        amount = amount / (1 + effective_rate(line) / HUNDRED)
+    return round_money(amount, currency)
+
+
+def compute(
+    lines: Iterable[LineAmounts],
+    *,
+    prices_are_gross: bool = False,
+    currency: str = "EUR",
+    exchange_rate: Decimal = Decimal(1),
+) -> Totals:
+    totals = Totals()
+    buckets: dict[BucketKey, Bucket] = {}
+    for line in lines:
+        net = line_net(line, prices_are_gross=prices_are_gross, currency=currency)
+        rate = effective_rate(line)
+        totals.line_nets.append(net)
+        totals.line_grosses.append(round_money(net * (1 + rate / HUNDRED), currency))
+        key = BucketKey(rate, line.vat_category, line.vat_country, line.supply_kind, line.exemption_reason)
+        buckets.setdefault(key, Bucket(key)).base += net
+    for bucket in buckets.values():
+        bucket.vat_amount = round_money(bucket.base * bucket.key.vat_rate / HUNDRED, currency)
+        bucket.base_eur = to_eur(bucket.base, exchange_rate)
+        bucket.vat_amount_eur = to_eur(bucket.vat_amount, exchange_rate)
+    totals.buckets = sorted(
+        buckets.values(), key=lambda b: (-b.key.vat_rate, b.key.vat_category, b.key.vat_country)
+    )
+    totals.net_total = sum((b.base for b in totals.buckets), ZERO)
+    totals.vat_total = sum((b.vat_amount for b in totals.buckets), ZERO)
+    totals.gross_total = totals.net_total + totals.vat_total
+    # EUR totals are sums of the EUR buckets, so a report summing buckets matches the document exactly.
+    totals.net_total_eur = sum((b.base_eur for b in totals.buckets), ZERO)
+    totals.vat_total_eur = sum((b.vat_amount_eur for b in totals.buckets), ZERO)
+    totals.gross_total_eur = totals.net_total_eur + totals.vat_total_eur
+    return totals
