@@ -51,14 +51,13 @@ def rates_for(country: str) -> tuple[Decimal, ...]:
         return tuple(FRENCH_RATES)
     if country not in EU_MEMBERS:
         return ()
-    # The package keys Greece by its VAT prefix, EL.
-    data = eu_vat_rates_data.get_rate("EL" if country == "GR" else country)
+    data = eu_vat_rates_data.get_rate(country)
     if data is None:
         return ()
     values = {data["standard"], *(data.get("reduced") or [])}
-    for extra in ("super_reduced", "parking"):
-        if data.get(extra):
-            values.add(data[extra])
+    for extra in (data.get("super_reduced"), data.get("parking")):
+        if extra:
+            values.add(extra)
     return tuple(sorted((_decimal(v) for v in values), reverse=True))
 
 
