@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "facturier.tenancy",
     "facturier.web",
     "facturier.billing",
+    "facturier.purchases",
 ]
 
 MIDDLEWARE = [

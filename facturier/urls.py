@@ -1,7 +1,7 @@
 from django.conf import settings
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
+from django.views.static import serve
 
 admin.site.site_header = "Facturier — administration de la plateforme"
 
@@ -10,7 +10,12 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("facturier.accounts.urls")),
     path("", include("facturier.web.urls")),
+    path("<slug:slug>/", include("facturier.billing.urls")),
+    path("<slug:slug>/", include("facturier.purchases.urls")),
     path("<slug:slug>/settings/", include("facturier.tenancy.urls")),
 ]
 if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Only logos are public files; attachments and exports are served by views behind the access gate.
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>logos/.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    )

@@ -249,6 +249,10 @@ class Document(models.Model):
     source_document = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="derived_documents"
     )
+    # On an advance invoice: the final invoice that deducts it (an advance is deducted once).
+    deducted_in = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="deducted_advances"
+    )
 
     # Totals in the document currency, then in EUR (what reports aggregate); stored by the services.
     net_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))

@@ -1,8 +1,12 @@
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from facturier.billing import charts, queries
 from facturier.tenancy.access import AccountRequest, account_view
 from facturier.tenancy.services import counted_members
 from facturier.web.queries import SWITCHER_SIZE, switcher_memberships
@@ -11,11 +15,19 @@ from facturier.web.queries import SWITCHER_SIZE, switcher_memberships
 @account_view()
 def dashboard(request: AccountRequest) -> HttpResponse:
     account = request.account
-    return render(
-        request,
-        "web/dashboard.html",
-        {"account": account, "member_count": counted_members(account)},
-    )
+    context: dict[str, Any] = {"account": account, "member_count": counted_members(account)}
+    if request.membership.has_perm("sales.view"):
+        # The sales figures, in a fixed number of queries whatever the number of documents.
+        figures = queries.dashboard_figures(account)
+        context["figures"] = figures
+        context["chart"] = charts.revenue_chart(
+            figures.revenue_by_month,
+            title=_("Chiffre d'affaires HT par mois, en euros"),
+            description=_(
+                "Chiffre d'affaires HT des factures émises, avoirs déduits, pour chacun des 12 derniers mois."
+            ),
+        )
+    return render(request, "web/dashboard.html", context)
 
 
 @require_GET

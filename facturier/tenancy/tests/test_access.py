@@ -37,19 +37,59 @@ def account_routes() -> list[tuple[str, URLPattern]]:
     ]
 
 
+# The object each kind of <pk> names, by the first word of the URL name (billing:client_edit → client).
+PK_KINDS = {
+    "user": "membership",
+    "role": "role",
+    "client": "client",
+    "product": "product",
+    "document": "document",
+    "payment": "payment",
+    "expense": "expense",
+    "attachment": "attachment",
+}
+# URL names whose first word does not name their object.
+PK_BY_NAME = {"purchases:expense_payment_delete": "expense_payment"}
+
+
 @pytest.fixture
-def acme_objects(acme, collaborator):
-    """A real object of acme for each kind of <pk> the URLs take."""
-    role = Role.objects.create(account=acme, name="Commercial", permissions=["sales.view"])
-    membership = Membership.objects.get(account=acme, user=collaborator)
-    return {"role": role.pk, "user": membership.pk}
+def acme_objects(acme, owner, collaborator):
+    """A real object of acme for each kind of <pk> the URLs take, so an outsider asks for existing rows."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from facturier.billing.services.payments import record_payment
+    from facturier.billing.tests.factories import actor_for, make_client, make_invoice, make_product
+    from facturier.purchases.services import record_expense_payment
+    from facturier.purchases.tests.conftest import PDF, make_expense
+
+    actor = actor_for(acme, owner)
+    client = make_client(acme, name="Client Acme")
+    invoice = make_invoice(actor, client, issue=True)
+    payment = record_payment(
+        actor, acme, date=invoice.issue_date, amount=invoice.gross_total, documents=[invoice]
+    )
+    supplier = make_client(acme, name="Fournisseur Acme", kind="supplier")
+    expense = make_expense(acme, owner, supplier, files=[SimpleUploadedFile("a.pdf", PDF)])
+    return {
+        "membership": Membership.objects.get(account=acme, user=collaborator).pk,
+        "role": Role.objects.create(account=acme, name="Commercial", permissions=["sales.view"]).pk,
+        "client": client.pk,
+        "product": make_product(acme, name="Produit Acme").pk,
+        "document": invoice.pk,
+        "payment": payment.pk,
+        "expense": expense.pk,
+        "attachment": expense.attachments.get().pk,
+        "expense_payment": record_expense_payment(
+            actor, expense, date=expense.issue_date, amount=expense.gross_total
+        ).pk,
+    }
 
 
 def url_for(name: str, pattern: URLPattern, objects: dict[str, int]) -> str:
     kwargs: dict[str, object] = {"slug": "acme"}
     if "<int:pk>" in str(pattern.pattern):
-        kind = "role" if name.split(":")[-1].startswith("role") else "user"
-        kwargs["pk"] = objects[kind]
+        first_word = name.split(":")[-1].split("_")[0]
+        kwargs["pk"] = objects[PK_BY_NAME.get(name) or PK_KINDS[first_word]]
     return reverse(name, kwargs=kwargs)
 
 

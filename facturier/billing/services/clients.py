@@ -1,0 +1,218 @@
+"""Writes to clients (buyers and suppliers): create, change, archive, restore, delete.
+
+Each function runs in one transaction, checks the actor's permission and that the account is writable,
+records an audit event, and raises ServiceError (a message for the user, with the field at fault) when
+the rules refuse. Values are checked here again, whatever the caller (page, API, command) checked.
+"""
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from facturier.billing.models import Client
+from facturier.lib import identifiers
+from facturier.lib.countries import COUNTRY_CODES
+from facturier.tenancy import audit
+from facturier.tenancy.access import Actor
+from facturier.tenancy.errors import ServiceError
+from facturier.tenancy.locking import ensure_writable
+from facturier.tenancy.models import Account
+
+# What create_client and update_client accept, and what the audit trail compares.
+CLIENT_FIELDS = [
+    "kind", "is_company", "name", "first_name", "last_name", "siren", "siret", "vat_number",
+    "street", "post_code", "city", "country", "email", "cc_emails", "phone", "payment_terms_days",
+    "notes", "accounting_code",
+]  # fmt: skip
+
+MAX_PAYMENT_TERMS_DAYS = 365
+
+
+def split_emails(text: str) -> list[str]:
+    """The addresses of a comma- (or semicolon-) separated list, each checked; ValidationError names
+    the first bad one."""
+    emails = [part.strip() for part in re.split(r"[,;]", text or "") if part.strip()]
+    for email in emails:
+        check_email(email)
+    return emails
+
+
+def check_email(email: str) -> None:
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ValidationError(
+            _("« %(email)s » n'est pas une adresse email valide.") % {"email": email}, code="invalid"
+        ) from None
+
+
+def check_siret_matches_siren(siren: str, siret: str) -> None:
+    """A SIRET is the SIREN followed by the establishment number: refuse one of another company."""
+    if siren and siret and not siret.startswith(siren):
+        raise ValidationError(
+            _("Le SIRET doit commencer par le SIREN de l'entreprise (%(siren)s).") % {"siren": siren},
+            code="siret_mismatch",
+        )
+
+
+def check_vat_matches_siren(siren: str, vat_number: str) -> None:
+    """A French VAT number is FR, a two-character key, then the SIREN: refuse one of another company."""
+    if siren and vat_number.startswith("FR") and vat_number[4:] != siren:
+        raise ValidationError(
+            _("Ce numéro de TVA n'est pas celui du SIREN %(siren)s.") % {"siren": siren},
+            code="vat_mismatch",
+        )
+
+
+def person_name(first_name: str, last_name: str) -> str:
+    return f"{first_name} {last_name}".strip()
+
+
+def _checked(field: str, check: Callable[[str], Any], value: str) -> Any:
+    """`check(value)`, its ValidationError turned into the ServiceError of `field`."""
+    try:
+        return check(value)
+    except ValidationError as error:
+        raise ServiceError(error.messages[0], field=field) from None
+
+
+def _clean(values: dict[str, Any]) -> dict[str, Any]:
+    """The values as stored: trimmed, identifiers compact, the name of a person built from its parts."""
+    values = {key: value.strip() if isinstance(value, str) else value for key, value in values.items()}
+    if values["kind"] not in Client.Kind.values:
+        raise ServiceError(_("Type de client inconnu."), field="kind")
+    values["is_company"] = bool(values["is_company"])
+    if values["is_company"]:
+        values["first_name"] = values["last_name"] = ""
+        if not values["name"]:
+            raise ServiceError(_("Indiquez le nom de l'entreprise."), field="name")
+    else:
+        # A person is named from first and last names; an import or the API may give the name alone.
+        values["name"] = person_name(values["first_name"], values["last_name"]) or values["name"]
+        if not values["name"]:
+            raise ServiceError(_("Indiquez le nom de famille de la personne."), field="last_name")
+    for field, check in [
+        ("siren", identifiers.clean_siren),
+        ("siret", identifiers.clean_siret),
+        ("vat_number", identifiers.clean_vat_number),
+    ]:
+        if values[field]:
+            values[field] = _checked(field, check, values[field])
+    if values["siret"] and not values["siren"]:
+        values["siren"] = values["siret"][:9]
+    _checked("siret", lambda siret: check_siret_matches_siren(values["siren"], siret), values["siret"])
+    _checked("vat_number", lambda vat: check_vat_matches_siren(values["siren"], vat), values["vat_number"])
+    if values["email"]:
+        _checked("email", check_email, values["email"])
+    values["cc_emails"] = ", ".join(_checked("cc_emails", split_emails, values["cc_emails"]))
+    values["country"] = str(values["country"]).upper()
+    if values["country"] not in COUNTRY_CODES:
+        raise ServiceError(_("Pays inconnu : %(code)s.") % {"code": values["country"]}, field="country")
+    terms = values["payment_terms_days"]
+    if not isinstance(terms, int) or not 0 <= terms <= MAX_PAYMENT_TERMS_DAYS:
+        raise ServiceError(
+            _("Le délai de paiement est un nombre de jours entre 0 et %(max)d.")
+            % {"max": MAX_PAYMENT_TERMS_DAYS},
+            field="payment_terms_days",
+        )
+    for field, value in values.items():
+        max_length = getattr(Client._meta.get_field(field), "max_length", None)
+        if isinstance(value, str) and max_length and len(value) > max_length:
+            raise ServiceError(
+                _("%(value)s… est trop long (%(max)d caractères au plus).")
+                % {"value": value[:20], "max": max_length},
+                field=field,
+            )
+    return values
+
+
+def _check_fields(fields: dict[str, Any]) -> None:
+    unknown = set(fields) - set(CLIENT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown client fields: {sorted(unknown)}")
+
+
+def _values_of(client: Client) -> dict[str, Any]:
+    return {field: getattr(client, field) for field in CLIENT_FIELDS}
+
+
+@transaction.atomic
+def create_client(actor: Actor, account: Account, **fields: Any) -> Client:
+    """Create a client of `account`; fields left out take the model's defaults."""
+    actor.require("clients.create")
+    ensure_writable(account)
+    _check_fields(fields)
+    values = _clean(_values_of(Client()) | fields)
+    client = Client.objects.create(account=account, **values)
+    audit.record(actor, account, "client.created", target=client.name)
+    return client
+
+
+@transaction.atomic
+def update_client(actor: Actor, client: Client, **fields: Any) -> Client:
+    """Change some fields of a client; the audit event keeps each changed value before and after."""
+    actor.require("clients.edit")
+    ensure_writable(client.account)
+    _check_fields(fields)
+    client = Client.objects.select_for_update().select_related("account").get(pk=client.pk)
+    before = _values_of(client)
+    after = _clean(before | fields)
+    changes = audit.diff(before, after)
+    if changes:
+        for field, value in after.items():
+            setattr(client, field, value)
+        client.save()
+        audit.record(actor, client.account, "client.changed", target=client.name, changes=changes)
+    return client
+
+
+@transaction.atomic
+def archive_client(actor: Actor, client: Client) -> Client:
+    """Hide a client from the lists and from new documents; its documents stay as they are."""
+    actor.require("clients.edit")
+    ensure_writable(client.account)
+    if client.archived_at is None:
+        client.archived_at = timezone.now()
+        client.save(update_fields=["archived_at", "updated_at"])
+        audit.record(actor, client.account, "client.archived", target=client.name)
+    return client
+
+
+@transaction.atomic
+def restore_client(actor: Actor, client: Client) -> Client:
+    actor.require("clients.edit")
+    ensure_writable(client.account)
+    if client.archived_at is not None:
+        client.archived_at = None
+        client.save(update_fields=["archived_at", "updated_at"])
+        audit.record(actor, client.account, "client.restored", target=client.name)
+    return client
+
+
+@transaction.atomic
+def delete_client(actor: Actor, client: Client) -> None:
+    """Delete a client that nothing refers to. Documents, payments and expenses protect their client
+    (on_delete=PROTECT), so whichever exists, the deletion is refused and archiving is offered."""
+    actor.require("clients.delete")
+    account = client.account
+    ensure_writable(account)
+    name = client.name
+    try:
+        with transaction.atomic():
+            client.delete()
+    except (ProtectedError, RestrictedError):
+        raise ServiceError(
+            _(
+                "« %(name)s » figure sur des documents, des paiements ou des dépenses : "
+                "il ne peut pas être supprimé. Archivez-le plutôt."
+            )
+            % {"name": name}
+        ) from None
+    audit.record(actor, account, "client.deleted", target=name)

@@ -1,0 +1,184 @@
+"""Sending a sales document by email, with its PDF attached.
+
+The PDF is rendered in the request and handed to the job as base64 text (django-tasks arguments are
+JSON), rather than rebuilt by the job from the document id. That way the file recorded as sent is the
+one the sender could preview at that moment; a rendering failure reaches the sender instead of a worker
+log after the sending was recorded; and the job reads nothing from the database, so it behaves the same
+on the database and Redis backends, like lib/mail.deliver_mail. The price is the PDF in the job row
+(about 50 KB of base64 for a one-page invoice), dropped once the job has run.
+
+With the database job backend the job row is written in the service's transaction: a refused or
+rolled-back sending sends nothing.
+"""
+
+import base64
+import datetime
+import zoneinfo
+from email.utils import formataddr, parseaddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from facturier.billing import pdf
+from facturier.billing.models import Document, EmailDelivery
+from facturier.billing.services import documents
+from facturier.billing.services.billing_settings import (
+    default_email_templates,
+    render_email_template,
+    settings_for,
+)
+from facturier.billing.services.clients import check_email
+from facturier.tenancy import audit
+from facturier.tenancy.access import Actor
+from facturier.tenancy.errors import ServiceError
+from facturier.tenancy.locking import ensure_writable
+
+# The same document is not sent again within this delay unless the sender insists (force).
+RESEND_DELAY = datetime.timedelta(days=3)
+MAX_ADDRESSES_LENGTH = EmailDelivery._meta.get_field("to").max_length or 500
+MAX_SUBJECT_LENGTH = EmailDelivery._meta.get_field("subject").max_length or 300
+
+
+@task()
+def deliver_document(
+    from_email: str,
+    to: list[str],
+    cc: list[str],
+    reply_to: list[str],
+    subject: str,
+    body: str,
+    filename: str,
+    pdf_base64: str,
+) -> None:
+    message = EmailMessage(subject, body, from_email, to, cc=cc, reply_to=reply_to)
+    message.attach(filename, base64.b64decode(pdf_base64), "application/pdf")
+    message.send()
+
+
+def check_addresses(addresses: list[str], field: str, *, required: bool) -> list[str]:
+    """The addresses, each checked, or a ServiceError naming the first bad one."""
+    if required and not addresses:
+        raise ServiceError(_("Indiquez au moins une adresse email."), field=field)
+    for address in addresses:
+        try:
+            check_email(address)
+        except ValidationError as error:
+            raise ServiceError(error.messages[0], field=field) from None
+    if len(", ".join(addresses)) > MAX_ADDRESSES_LENGTH:
+        raise ServiceError(_("Trop d'adresses : envoyez en plusieurs fois."), field=field)
+    return addresses
+
+
+def default_recipients(document: Document) -> tuple[str, str]:
+    """To: the document's own addresses, else the client's email; cc: the client's copy addresses."""
+    return document.email_to or document.client.email, document.client.cc_emails
+
+
+def default_message(document: Document) -> tuple[str, str]:
+    """Subject and body from the account's templates (Paramètres > Facturation), or the default wording,
+    in the document's language, with {number}, {client}, {amount}, {due_date}, {account} filled in."""
+    billing = settings_for(document.account)
+    fmt = pdf.Formatter(document.language, document.currency)
+    values = {
+        "number": document.number,
+        "client": document.buyer_name or document.client.name,
+        "amount": fmt.money(document.amount_due),
+        "due_date": fmt.date(document.due_date),
+        "account": pdf.seller_identity(document, billing)["name"],
+    }
+    with translation.override(document.language):
+        default_subject, default_body = default_email_templates()
+    subject = render_email_template(billing.email_subject_template or default_subject, values)
+    body = render_email_template(billing.email_body_template or default_body, values)
+    return subject, body
+
+
+def _sender(document: Document) -> str:
+    # The platform's address (the one SPF and DKIM cover), under the seller's name.
+    name = pdf.seller_identity(document, settings_for(document.account))["name"]
+    return formataddr((name, parseaddr(settings.DEFAULT_FROM_EMAIL)[1]))
+
+
+def _when(document: Document, moment: datetime.datetime) -> str:
+    local = timezone.localtime(moment, zoneinfo.ZoneInfo(document.account.time_zone))
+    return formats.date_format(local, "DATETIME_FORMAT")
+
+
+@transaction.atomic
+def send_document(
+    actor: Actor,
+    document: Document,
+    *,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    body: str,
+    force: bool = False,
+) -> EmailDelivery:
+    """Email an issued document with its PDF attached; record the delivery, mark the document sent.
+
+    Refuses drafts (issue them first), and a document sent less than 3 days ago unless `force`, so a
+    double click or a forgotten earlier sending does not reach the client twice.
+    """
+    actor.require("sales.edit")
+    ensure_writable(document.account)
+    # Locked so two sendings at the same moment see each other's sent_at.
+    locked = Document.objects.select_for_update().only("id", "status", "sent_at").get(pk=document.pk)
+    if locked.is_draft:
+        raise ServiceError(_("Ce document est un brouillon : émettez-le avant de l'envoyer."))
+    if not force and locked.sent_at and timezone.now() - locked.sent_at < RESEND_DELAY:
+        raise ServiceError(
+            _(
+                "Ce document a déjà été envoyé le %(when)s. Cochez « Envoyer quand même » pour l'envoyer "
+                "à nouveau."
+            )
+            % {"when": _when(document, locked.sent_at)},
+            field="force",
+        )
+    to = check_addresses(to, "to", required=True)
+    cc = check_addresses(cc, "cc", required=False)
+    subject = " ".join(subject.split())  # a header holds one line
+    if not subject:
+        raise ServiceError(_("Indiquez l'objet du message."), field="subject")
+    if len(subject) > MAX_SUBJECT_LENGTH:
+        raise ServiceError(
+            _("L'objet est trop long (%(max)d caractères au plus).") % {"max": MAX_SUBJECT_LENGTH},
+            field="subject",
+        )
+    if not body.strip():
+        raise ServiceError(_("Écrivez le message."), field="body")
+
+    rendered = pdf.render_document_pdf(document)
+    delivery = EmailDelivery.objects.create(
+        account=document.account,
+        document=document,
+        to=", ".join(to),
+        cc=", ".join(cc),
+        subject=subject,
+        sent_by=actor.user,
+    )
+    documents.mark_sent(actor, document)
+    audit.record(
+        actor,
+        document.account,
+        "document.sent",
+        target=document.number,
+        summary=", ".join(to + cc),
+        changes={"to": to, "cc": cc, "subject": subject, "forced": bool(force and locked.sent_at)},
+    )
+    deliver_document.enqueue(
+        from_email=_sender(document),
+        to=to,
+        cc=cc,
+        reply_to=[actor.user.email] if actor.user else [],
+        subject=subject,
+        body=body,
+        filename=pdf.pdf_filename(document),
+        pdf_base64=base64.b64encode(rendered).decode("ascii"),
+    )
+    return delivery

@@ -1,0 +1,241 @@
+"""Expenses (purchase invoices) with their lines, VAT breakdown, payments and attachments.
+
+Every table carries `account` and every unique constraint includes it (ARCHITECTURE.md, Tenancy).
+Amounts are Decimal; totals are computed once by the services (with billing/totals.py) and stored here.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from facturier.billing.models import Client, PaymentMethod, SupplyKind
+from facturier.lib import vat
+from facturier.tenancy.models import Account
+
+# The categories an account starts with (name, account of the French chart of accounts, class 6).
+DEFAULT_CATEGORIES: list[tuple[str, str]] = [
+    ("Achats de marchandises", "607"),
+    ("Fournitures", "6064"),
+    ("Sous-traitance", "611"),
+    ("Loyers", "6132"),
+    ("Entretien", "615"),
+    ("Assurances", "616"),
+    ("Honoraires", "6226"),
+    ("Publicité", "623"),
+    ("Transports", "624"),
+    ("Déplacements", "6251"),
+    ("Frais postaux et télécoms", "626"),
+    ("Frais bancaires", "627"),
+    ("Impôts et taxes", "635"),
+    ("Autres", "6288"),
+]
+
+
+class ExpenseCategory(models.Model):
+    """What an expense is for, mapped to the expense account (6xx) the books post it to."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(_("nom"), max_length=100)
+    accounting_code = models.CharField(_("compte de charge"), max_length=20)
+
+    class Meta:
+        verbose_name = _("catégorie de dépense")
+        verbose_name_plural = _("catégories de dépense")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["account", "name"], name="expense_category_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.accounting_code})"
+
+
+class ExpenseStatus(models.TextChoices):
+    UNPAID = "unpaid", _("À payer")
+    PARTIAL = "partial", _("Payée partiellement")
+    PAID = "paid", _("Payée")
+
+
+class Expense(models.Model):
+    """A purchase invoice received from a supplier."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    supplier = models.ForeignKey(
+        Client, verbose_name=_("fournisseur"), on_delete=models.PROTECT, related_name="expenses"
+    )
+    supplier_number = models.CharField(_("numéro de la facture du fournisseur"), max_length=60, blank=True)
+    issue_date = models.DateField(_("date de la facture"))
+    sell_date = models.DateField(_("date de livraison ou de prestation"), null=True, blank=True)
+    due_date = models.DateField(_("date d'échéance"), null=True, blank=True)
+    category = models.ForeignKey(
+        ExpenseCategory, verbose_name=_("catégorie"), on_delete=models.PROTECT, related_name="expenses"
+    )
+    currency = models.CharField(_("devise"), max_length=3, default="EUR")
+    exchange_rate = models.DecimalField(
+        _("taux de change vers l'euro"), max_digits=14, decimal_places=6, default=Decimal("1")
+    )
+    prices_are_gross = models.BooleanField(_("prix saisis TTC"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    # Totals in the expense currency, then in EUR (what reports aggregate); stored by the services.
+    net_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    vat_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    gross_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    net_total_eur = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    vat_total_eur = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    gross_total_eur = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    # The part of the VAT the account may deduct: the VAT of its deductible lines.
+    deductible_vat_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    deductible_vat_total_eur = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    paid_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    status = models.CharField(
+        _("état"), max_length=10, choices=ExpenseStatus.choices, default=ExpenseStatus.UNPAID
+    )
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("dépense")
+        constraints = [
+            # The same supplier invoice entered twice would be deducted twice.
+            models.UniqueConstraint(
+                fields=["account", "supplier", "supplier_number"],
+                condition=~Q(supplier_number=""),
+                name="expense_supplier_number_unique",
+            )
+        ]
+        indexes = [
+            models.Index(fields=["account", "issue_date", "id"]),
+            models.Index(fields=["account", "status", "due_date"]),
+            models.Index(fields=["account", "supplier", "issue_date"]),
+            models.Index(fields=["account", "category", "issue_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.supplier_number or _('sans numéro')} ({self.issue_date:%d/%m/%Y})"
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.gross_total - self.paid_total
+
+    @property
+    def non_deductible_vat_total(self) -> Decimal:
+        return self.vat_total - self.deductible_vat_total
+
+
+class ExpenseLine(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    expense = models.ForeignKey(Expense, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField(default=0)
+    name = models.CharField(_("désignation"), max_length=300)
+    quantity = models.DecimalField(_("quantité"), max_digits=14, decimal_places=4, default=Decimal("1"))
+    unit_price = models.DecimalField(_("prix unitaire"), max_digits=18, decimal_places=4)
+    vat_rate = models.DecimalField(_("taux de TVA"), max_digits=5, decimal_places=2, default=Decimal("20"))
+    vat_category = models.CharField(
+        _("catégorie de TVA"), max_length=2, choices=vat.CATEGORY_CHOICES, default=vat.STANDARD
+    )
+    deductible = models.BooleanField(_("TVA déductible"), default=True)
+    supply_kind = models.CharField(
+        _("nature"), max_length=10, choices=SupplyKind.choices, default=SupplyKind.SERVICE
+    )
+    # Computed by the services, in the expense currency.
+    net_amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    gross_amount = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [models.Index(fields=["expense", "position"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ExpenseVatLine(models.Model):
+    """One row per expense, VAT bucket and deductibility: the narrow table deductible-VAT reports sum.
+
+    Base and VAT are those of the supplier's invoice (VAT on the summed base of each bucket, BR-CO-17);
+    when a bucket mixes deductible and non-deductible lines it is split in two rows that add up to it.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    expense = models.ForeignKey(Expense, on_delete=models.CASCADE, related_name="vat_lines")
+    issue_date = models.DateField()
+    supplier_country = models.CharField(max_length=2, blank=True)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    vat_category = models.CharField(max_length=2, choices=vat.CATEGORY_CHOICES)
+    supply_kind = models.CharField(max_length=10, choices=SupplyKind.choices)
+    deductible = models.BooleanField()
+    base = models.DecimalField(max_digits=16, decimal_places=2)
+    vat_amount = models.DecimalField(max_digits=16, decimal_places=2)
+    base_eur = models.DecimalField(max_digits=16, decimal_places=2)
+    vat_amount_eur = models.DecimalField(max_digits=16, decimal_places=2)
+
+    class Meta:
+        indexes = [models.Index(fields=["account", "issue_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.expense_id} {self.vat_category} {self.vat_rate}%: {self.base} + {self.vat_amount}"
+
+
+class ExpensePayment(models.Model):
+    """Money paid to the supplier against one expense."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    expense = models.ForeignKey(Expense, on_delete=models.CASCADE, related_name="payments")
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("montant"), max_digits=16, decimal_places=2)
+    method = models.CharField(
+        _("mode de paiement"), max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.TRANSFER
+    )
+    reference = models.CharField(_("référence"), max_length=120, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("paiement de dépense")
+        ordering = ["date", "id"]
+        indexes = [models.Index(fields=["account", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.amount}"
+
+
+class Attachment(models.Model):
+    """A supporting document ("justificatif") of an expense: a PDF, JPEG or PNG file.
+
+    The file lives in the default storage under attachments/<account_id>/ with a random name; it is only
+    ever served by the download view, which checks the gate (never through a public media URL).
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    expense = models.ForeignKey(Expense, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(max_length=255)
+    original_name = models.CharField(_("nom du fichier"), max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(_("taille"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("justificatif")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")

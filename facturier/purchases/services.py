@@ -1,0 +1,614 @@
+"""Writes to expenses, their payments and their attachments.
+
+Each function runs in one transaction, checks the actor's permission, the account's subscription and the
+lock date (old and new dates), records an audit event, and raises ServiceError when the rules refuse.
+
+Attachments: every file is checked (type sniffed from its first bytes, size) before anything is written,
+so a bad file leaves nothing behind. Files written to storage by a transaction that then fails are
+removed again; files of a deleted expense or attachment are removed once the deletion is committed.
+"""
+
+import datetime
+import hashlib
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from django.core.files.base import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from facturier.billing.models import Client, PaymentMethod, SupplyKind
+from facturier.billing.totals import Bucket, LineAmounts, Totals, compute
+from facturier.lib import vat
+from facturier.lib.money import CURRENCIES, ZERO, round_money
+from facturier.purchases.models import (
+    DEFAULT_CATEGORIES,
+    Attachment,
+    Expense,
+    ExpenseCategory,
+    ExpenseLine,
+    ExpensePayment,
+    ExpenseStatus,
+    ExpenseVatLine,
+)
+from facturier.tenancy import audit
+from facturier.tenancy.access import Actor
+from facturier.tenancy.errors import ServiceError
+from facturier.tenancy.locking import ensure_unlocked, ensure_writable
+from facturier.tenancy.models import Account
+
+T = TypeVar("T")
+
+MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
+# (magic bytes at the start of the file, content type, extension): the only types accepted.
+ATTACHMENT_TYPES = [
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+]
+SUPPLIER_KINDS = (Client.Kind.SUPPLIER, Client.Kind.BOTH)
+
+
+@dataclass
+class ExpenseLineInput:
+    name: str
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    vat_category: str = vat.STANDARD
+    deductible: bool = True
+    supply_kind: str = SupplyKind.SERVICE
+
+
+@dataclass
+class ExpenseInput:
+    supplier_id: int
+    category_id: int
+    issue_date: datetime.date
+    lines: list[ExpenseLineInput]
+    supplier_number: str = ""
+    sell_date: datetime.date | None = None
+    due_date: datetime.date | None = None
+    currency: str = "EUR"
+    exchange_rate: Decimal = Decimal(1)
+    prices_are_gross: bool = False
+    notes: str = ""
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed the checks, with what was learnt from its content."""
+
+    upload: File
+    name: str
+    content_type: str
+    extension: str
+    size: int
+
+
+@dataclass
+class ExpenseTotals:
+    """The supplier invoice's totals, and the VAT rows split by deductibility."""
+
+    totals: Totals
+    deductible_vat: Decimal = ZERO
+    deductible_vat_eur: Decimal = ZERO
+    # (bucket of the invoice, deductible, base, vat, base_eur, vat_eur)
+    rows: list[tuple[Bucket, bool, Decimal, Decimal, Decimal, Decimal]] = field(default_factory=list)
+
+
+# --- Categories ---------------------------------------------------------------------------------
+
+
+def ensure_default_categories(account: Account) -> None:
+    """Give an account the default expense categories the first time it needs some.
+
+    Reference data rather than a change the user makes (no audit event); safe to run concurrently:
+    the unique (account, name) constraint drops the duplicates.
+    """
+    if ExpenseCategory.objects.filter(account=account).exists():
+        return
+    ExpenseCategory.objects.bulk_create(
+        [
+            ExpenseCategory(account=account, name=name, accounting_code=code)
+            for name, code in DEFAULT_CATEGORIES
+        ],
+        ignore_conflicts=True,
+    )
+
+
+# --- Totals -------------------------------------------------------------------------------------
+
+
+def _amounts(line: ExpenseLineInput) -> LineAmounts:
+    return LineAmounts(
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        vat_rate=line.vat_rate,
+        vat_category=line.vat_category,
+        supply_kind=line.supply_kind,
+    )
+
+
+def compute_totals(
+    lines: Sequence[ExpenseLineInput], *, prices_are_gross: bool, currency: str, exchange_rate: Decimal
+) -> ExpenseTotals:
+    """Totals as the supplier computed them (every line together, VAT per bucket on its summed base),
+    and the deductible VAT: the VAT of the deductible lines' part of each bucket, computed the same way.
+    A mixed bucket's non-deductible part is the rest, so the two parts always add up to the invoice."""
+    options: dict[str, Any] = {
+        "prices_are_gross": prices_are_gross,
+        "currency": currency,
+        "exchange_rate": exchange_rate,
+    }
+    totals = compute([_amounts(line) for line in lines], **options)
+    deductible = compute([_amounts(line) for line in lines if line.deductible], **options)
+    non_deductible = compute([_amounts(line) for line in lines if not line.deductible], **options)
+    deductible_by_key = {bucket.key: bucket for bucket in deductible.buckets}
+    non_deductible_keys = {bucket.key for bucket in non_deductible.buckets}
+    result = ExpenseTotals(
+        totals, deductible_vat=deductible.vat_total, deductible_vat_eur=deductible.vat_total_eur
+    )
+    for bucket in totals.buckets:
+        part = deductible_by_key.get(bucket.key)
+        if part is not None:
+            result.rows.append((bucket, True, part.base, part.vat_amount, part.base_eur, part.vat_amount_eur))
+        if bucket.key in non_deductible_keys:
+            taken = part or Bucket(bucket.key)
+            result.rows.append(
+                (
+                    bucket,
+                    False,
+                    bucket.base - taken.base,
+                    bucket.vat_amount - taken.vat_amount,
+                    bucket.base_eur - taken.base_eur,
+                    bucket.vat_amount_eur - taken.vat_amount_eur,
+                )
+            )
+    return result
+
+
+def _status(gross_total: Decimal, paid_total: Decimal) -> str:
+    if paid_total <= 0:
+        return ExpenseStatus.UNPAID
+    return ExpenseStatus.PAID if paid_total >= gross_total else ExpenseStatus.PARTIAL
+
+
+# --- Attachments: checks and storage -----------------------------------------------------------
+
+
+def check_upload(upload: File) -> CheckedFile:
+    """Accept a PDF, JPEG or PNG of at most 10 MB, recognised from its first bytes: neither its name
+    nor the content type the browser sent is trusted."""
+    name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "justificatif"
+    size = upload.size or 0
+    if size > MAX_ATTACHMENT_SIZE:
+        raise ServiceError(
+            _("« %(name)s » dépasse 10 Mo (%(size)s) : réduisez-le ou numérisez-le en basse résolution.")
+            % {"name": name, "size": filesizeformat(size)},
+            field="attachments",
+        )
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    for magic, content_type, extension in ATTACHMENT_TYPES:
+        if head.startswith(magic):
+            return CheckedFile(upload, name, content_type, extension, size)
+    raise ServiceError(
+        _("« %(name)s » n'est pas un PDF, un JPEG ou un PNG : seuls ces formats sont acceptés.")
+        % {"name": name},
+        field="attachments",
+    )
+
+
+def check_uploads(uploads: Sequence[File]) -> list[CheckedFile]:
+    return [check_upload(upload) for upload in uploads]
+
+
+@contextmanager
+def _removing_files_on_failure() -> Iterator[list[str]]:
+    """Collects the storage names written inside; if the block fails, they are deleted again (the
+    transaction that would have referenced them is rolled back)."""
+    written: list[str] = []
+    try:
+        yield written
+    except BaseException:
+        for name in written:
+            default_storage.delete(name)
+        raise
+
+
+def _delete_files_after_commit(names: list[str]) -> None:
+    def delete() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+def _store(
+    actor: Actor, expense: Expense, files: Sequence[CheckedFile], written: list[str]
+) -> list[Attachment]:
+    attachments = []
+    for checked in files:
+        digest = hashlib.sha256()
+        for chunk in checked.upload.chunks():
+            digest.update(chunk)
+        # A random name: the original one goes in the database only, and the path cannot be guessed.
+        path = f"attachments/{expense.account_id}/{uuid.uuid4().hex}.{checked.extension}"
+        stored = default_storage.save(path, checked.upload)
+        written.append(stored)
+        attachment = Attachment.objects.create(
+            account_id=expense.account_id,
+            expense=expense,
+            file=stored,
+            original_name=checked.name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=digest.hexdigest(),
+            uploaded_by=actor.user,
+        )
+        audit.record(
+            actor,
+            expense.account,
+            "attachment.added",
+            target=_describe(expense),
+            summary=_("Justificatif « %(name)s » ajouté.") % {"name": checked.name},
+        )
+        attachments.append(attachment)
+    return attachments
+
+
+def _atomic_with_files(work: Callable[[list[str]], T]) -> T:
+    with _removing_files_on_failure() as written, transaction.atomic():
+        return work(written)
+
+
+# --- Expenses -----------------------------------------------------------------------------------
+
+
+def _money(amount: Decimal, currency: str) -> str:
+    """An amount as the user reads it in messages and the audit trail: 1234,50 EUR."""
+    return f"{formats.number_format(amount, 2)} {currency}"
+
+
+def _describe(expense: Expense) -> str:
+    number = expense.supplier_number or _("sans numéro")
+    return f"{expense.supplier.name} {number}"
+
+
+def _validate(account: Account, data: ExpenseInput) -> tuple[Client, ExpenseCategory, ExpenseTotals]:
+    supplier = Client.objects.filter(account=account, pk=data.supplier_id, kind__in=SUPPLIER_KINDS).first()
+    if supplier is None:
+        raise ServiceError(_("Choisissez un fournisseur de ce compte."), field="supplier")
+    category = ExpenseCategory.objects.filter(account=account, pk=data.category_id).first()
+    if category is None:
+        raise ServiceError(_("Choisissez une catégorie de ce compte."), field="category")
+    if data.currency not in CURRENCIES:
+        raise ServiceError(_("Devise inconnue : %(code)s.") % {"code": data.currency}, field="currency")
+    if data.exchange_rate <= 0 or (data.currency == "EUR" and data.exchange_rate != 1):
+        raise ServiceError(_("Le taux de change doit être positif (1 pour l'euro)."), field="exchange_rate")
+    if data.due_date and data.due_date < data.issue_date:
+        raise ServiceError(_("L'échéance ne peut pas précéder la date de la facture."), field="due_date")
+    if not data.lines:
+        raise ServiceError(_("Ajoutez au moins une ligne à la dépense."), field="lines")
+    categories = {code for code, _label in vat.CATEGORY_CHOICES}
+    for line in data.lines:
+        if line.vat_category not in categories or not (0 <= line.vat_rate < 100):
+            raise ServiceError(_("Taux ou catégorie de TVA invalide : %(name)s.") % {"name": line.name})
+    totals = compute_totals(
+        data.lines,
+        prices_are_gross=data.prices_are_gross,
+        currency=data.currency,
+        exchange_rate=data.exchange_rate,
+    )
+    if totals.totals.gross_total <= 0:
+        raise ServiceError(_("Le total de la dépense doit être positif."), field="lines")
+    return supplier, category, totals
+
+
+def _fill(expense: Expense, data: ExpenseInput, supplier: Client, category: ExpenseCategory) -> None:
+    expense.supplier = supplier
+    expense.category = category
+    expense.supplier_number = data.supplier_number.strip()
+    expense.issue_date = data.issue_date
+    expense.sell_date = data.sell_date
+    expense.due_date = data.due_date
+    expense.currency = data.currency
+    expense.exchange_rate = Decimal(1) if data.currency == "EUR" else data.exchange_rate
+    expense.prices_are_gross = data.prices_are_gross
+    expense.notes = data.notes
+
+
+def _apply_totals(expense: Expense, computed: ExpenseTotals) -> None:
+    totals = computed.totals
+    expense.net_total = totals.net_total
+    expense.vat_total = totals.vat_total
+    expense.gross_total = totals.gross_total
+    expense.net_total_eur = totals.net_total_eur
+    expense.vat_total_eur = totals.vat_total_eur
+    expense.gross_total_eur = totals.gross_total_eur
+    expense.deductible_vat_total = computed.deductible_vat
+    expense.deductible_vat_total_eur = computed.deductible_vat_eur
+    expense.status = _status(expense.gross_total, expense.paid_total)
+
+
+def _write_lines(expense: Expense, data: ExpenseInput, computed: ExpenseTotals) -> None:
+    ExpenseLine.objects.filter(expense=expense).delete()
+    ExpenseVatLine.objects.filter(expense=expense).delete()
+    ExpenseLine.objects.bulk_create(
+        ExpenseLine(
+            account_id=expense.account_id,
+            expense=expense,
+            position=position,
+            name=line.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            vat_rate=line.vat_rate,
+            vat_category=line.vat_category,
+            deductible=line.deductible,
+            supply_kind=line.supply_kind,
+            net_amount=net,
+            gross_amount=gross,
+        )
+        for position, (line, net, gross) in enumerate(
+            zip(data.lines, computed.totals.line_nets, computed.totals.line_grosses, strict=True)
+        )
+    )
+    ExpenseVatLine.objects.bulk_create(
+        ExpenseVatLine(
+            account_id=expense.account_id,
+            expense=expense,
+            issue_date=expense.issue_date,
+            supplier_country=expense.supplier.country,
+            vat_rate=bucket.key.vat_rate,
+            vat_category=bucket.key.vat_category,
+            supply_kind=bucket.key.supply_kind,
+            deductible=deductible,
+            base=base,
+            vat_amount=vat_amount,
+            base_eur=base_eur,
+            vat_amount_eur=vat_amount_eur,
+        )
+        for bucket, deductible, base, vat_amount, base_eur, vat_amount_eur in computed.rows
+    )
+
+
+def _save_unique(expense: Expense) -> None:
+    try:
+        with transaction.atomic():
+            expense.save()
+    except IntegrityError:
+        raise ServiceError(
+            _("Une dépense de ce fournisseur porte déjà le numéro %(number)s.")
+            % {"number": expense.supplier_number},
+            field="supplier_number",
+        ) from None
+
+
+def create_expense(
+    actor: Actor, account: Account, data: ExpenseInput, *, files: Sequence[File] = ()
+) -> Expense:
+    """Record a purchase invoice with its lines, computed totals and attachments (purchases.create)."""
+    actor.require("purchases.create")
+    checked = check_uploads(files)  # before any write: a bad file leaves nothing behind
+
+    def work(written: list[str]) -> Expense:
+        ensure_writable(account)
+        ensure_unlocked(account, data.issue_date)
+        supplier, category, computed = _validate(account, data)
+        expense = Expense(account=account, created_by=actor.user)
+        _fill(expense, data, supplier, category)
+        _apply_totals(expense, computed)
+        _save_unique(expense)
+        _write_lines(expense, data, computed)
+        audit.record(
+            actor,
+            account,
+            "expense.created",
+            target=_describe(expense),
+            summary=_("Dépense de %(amount)s du %(date)s enregistrée.")
+            % {
+                "amount": _money(expense.gross_total, expense.currency),
+                "date": formats.date_format(expense.issue_date, "SHORT_DATE_FORMAT"),
+            },
+        )
+        _store(actor, expense, checked, written)
+        return expense
+
+    return _atomic_with_files(work)
+
+
+AUDITED_FIELDS = [
+    "supplier_id", "supplier_number", "issue_date", "sell_date", "due_date", "category_id", "currency",
+    "exchange_rate", "prices_are_gross", "notes", "net_total", "vat_total", "gross_total",
+    "deductible_vat_total",
+]  # fmt: skip
+
+
+def update_expense(
+    actor: Actor, expense: Expense, data: ExpenseInput, *, files: Sequence[File] = ()
+) -> Expense:
+    """Change an expense: its lines and totals are replaced, its payments kept (purchases.edit).
+    Refused when either the old or the new date is locked, or when the payments exceed the new total."""
+    actor.require("purchases.edit")
+    checked = check_uploads(files)
+    account = expense.account
+
+    def work(written: list[str]) -> Expense:
+        ensure_writable(account)
+        current = Expense.objects.select_for_update().select_related("supplier").get(pk=expense.pk)
+        ensure_unlocked(account, current.issue_date, data.issue_date)
+        supplier, category, computed = _validate(account, data)
+        if computed.totals.gross_total < current.paid_total:
+            raise ServiceError(
+                _("Les paiements déjà enregistrés (%(paid)s) dépassent le nouveau total (%(total)s).")
+                % {
+                    "paid": _money(current.paid_total, current.currency),
+                    "total": _money(computed.totals.gross_total, data.currency),
+                },
+                field="lines",
+            )
+        before = {name: getattr(current, name) for name in AUDITED_FIELDS}
+        _fill(current, data, supplier, category)
+        _apply_totals(current, computed)
+        _save_unique(current)
+        _write_lines(current, data, computed)
+        audit.record(
+            actor,
+            account,
+            "expense.changed",
+            target=_describe(current),
+            changes=audit.diff(before, {name: getattr(current, name) for name in AUDITED_FIELDS}),
+        )
+        _store(actor, current, checked, written)
+        return current
+
+    return _atomic_with_files(work)
+
+
+@transaction.atomic
+def delete_expense(actor: Actor, expense: Expense) -> None:
+    """Delete an expense with its lines, payments and attachments (purchases.delete); the files are
+    removed from storage once the deletion is committed."""
+    actor.require("purchases.delete")
+    account = expense.account
+    ensure_writable(account)
+    current = Expense.objects.select_for_update().select_related("supplier").get(pk=expense.pk)
+    payment_dates = list(ExpensePayment.objects.filter(expense=current).values_list("date", flat=True))
+    ensure_unlocked(account, current.issue_date, *payment_dates)
+    names = list(Attachment.objects.filter(expense=current).values_list("file", flat=True))
+    target = _describe(current)
+    summary = _("Dépense de %(amount)s du %(date)s supprimée, avec %(files)d justificatif(s).") % {
+        "amount": _money(current.gross_total, current.currency),
+        "date": formats.date_format(current.issue_date, "SHORT_DATE_FORMAT"),
+        "files": len(names),
+    }
+    current.delete()
+    audit.record(actor, account, "expense.deleted", target=target, summary=summary)
+    _delete_files_after_commit(names)
+
+
+def add_attachments(actor: Actor, expense: Expense, files: Sequence[File]) -> list[Attachment]:
+    """Attach supporting documents to an expense (purchases.edit): all are stored, or none."""
+    actor.require("purchases.edit")
+    checked = check_uploads(files)
+    if not checked:
+        raise ServiceError(_("Choisissez au moins un fichier."), field="attachments")
+    account = expense.account
+
+    def work(written: list[str]) -> list[Attachment]:
+        ensure_writable(account)
+        current = Expense.objects.select_for_update().select_related("supplier").get(pk=expense.pk)
+        ensure_unlocked(account, current.issue_date)
+        return _store(actor, current, checked, written)
+
+    return _atomic_with_files(work)
+
+
+@transaction.atomic
+def delete_attachment(actor: Actor, attachment: Attachment) -> None:
+    """Remove a supporting document (purchases.delete); its file goes once the deletion is committed."""
+    actor.require("purchases.delete")
+    account = attachment.account
+    ensure_writable(account)
+    expense = Expense.objects.select_for_update().select_related("supplier").get(pk=attachment.expense_id)
+    ensure_unlocked(account, expense.issue_date)
+    attachment.delete()
+    audit.record(
+        actor,
+        account,
+        "attachment.deleted",
+        target=_describe(expense),
+        summary=_("Justificatif « %(name)s » supprimé.") % {"name": attachment.original_name},
+    )
+    _delete_files_after_commit([attachment.file.name])
+
+
+# --- Payments -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def record_expense_payment(
+    actor: Actor,
+    expense: Expense,
+    *,
+    date: datetime.date,
+    amount: Decimal,
+    method: str = PaymentMethod.TRANSFER,
+    reference: str = "",
+) -> ExpensePayment:
+    """Record money paid to the supplier (purchases.edit). Overpayment is refused: what is paid never
+    exceeds the expense's total, so the remaining amount is never negative."""
+    actor.require("purchases.edit")
+    account = expense.account
+    ensure_writable(account)
+    ensure_unlocked(account, date)
+    current = Expense.objects.select_for_update().select_related("supplier").get(pk=expense.pk)
+    amount = round_money(amount, current.currency)
+    if amount <= 0:
+        raise ServiceError(_("Le montant doit être positif."), field="amount")
+    if method not in PaymentMethod.values:
+        raise ServiceError(_("Mode de paiement inconnu."), field="method")
+    if current.paid_total + amount > current.gross_total:
+        raise ServiceError(
+            _("Ce paiement dépasse le reste à payer (%(remaining)s).")
+            % {"remaining": _money(current.remaining, current.currency)},
+            field="amount",
+        )
+    payment = ExpensePayment.objects.create(
+        account=account,
+        expense=current,
+        date=date,
+        amount=amount,
+        method=method,
+        reference=reference.strip(),
+        created_by=actor.user,
+    )
+    current.paid_total += amount
+    current.status = _status(current.gross_total, current.paid_total)
+    current.save(update_fields=["paid_total", "status", "updated_at"])
+    audit.record(
+        actor,
+        account,
+        "expense.payment_recorded",
+        target=_describe(current),
+        summary=_("Paiement de %(amount)s du %(date)s enregistré.")
+        % {
+            "amount": _money(amount, current.currency),
+            "date": formats.date_format(date, "SHORT_DATE_FORMAT"),
+        },
+    )
+    return payment
+
+
+@transaction.atomic
+def delete_expense_payment(actor: Actor, payment: ExpensePayment) -> None:
+    """Remove a payment of an expense (purchases.delete); the expense's status follows."""
+    actor.require("purchases.delete")
+    account = payment.account
+    ensure_writable(account)
+    ensure_unlocked(account, payment.date)
+    current = Expense.objects.select_for_update().select_related("supplier").get(pk=payment.expense_id)
+    payment.delete()
+    current.paid_total -= payment.amount
+    current.status = _status(current.gross_total, current.paid_total)
+    current.save(update_fields=["paid_total", "status", "updated_at"])
+    audit.record(
+        actor,
+        account,
+        "expense.payment_deleted",
+        target=_describe(current),
+        summary=_("Paiement de %(amount)s du %(date)s supprimé.")
+        % {
+            "amount": _money(payment.amount, current.currency),
+            "date": formats.date_format(payment.date, "SHORT_DATE_FORMAT"),
+        },
+    )
