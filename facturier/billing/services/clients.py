@@ -13,10 +13,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facturier.billing.models import Client
+from facturier.billing.services.archiving import set_archived
 from facturier.lib import identifiers
 from facturier.lib.countries import COUNTRY_CODES
 from facturier.tenancy import audit
@@ -173,26 +173,14 @@ def update_client(actor: Actor, client: Client, **fields: Any) -> Client:
     return client
 
 
-@transaction.atomic
 def archive_client(actor: Actor, client: Client) -> Client:
     """Hide a client from the lists and from new documents; its documents stay as they are."""
-    actor.require("clients.edit")
-    ensure_writable(client.account)
-    if client.archived_at is None:
-        client.archived_at = timezone.now()
-        client.save(update_fields=["archived_at", "updated_at"])
-        audit.record(actor, client.account, "client.archived", target=client.name)
+    set_archived(actor, client, archived=True)
     return client
 
 
-@transaction.atomic
 def restore_client(actor: Actor, client: Client) -> Client:
-    actor.require("clients.edit")
-    ensure_writable(client.account)
-    if client.archived_at is not None:
-        client.archived_at = None
-        client.save(update_fields=["archived_at", "updated_at"])
-        audit.record(actor, client.account, "client.restored", target=client.name)
+    set_archived(actor, client, archived=False)
     return client
 
 

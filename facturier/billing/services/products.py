@@ -10,10 +10,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facturier.billing.models import Product, SupplyKind
+from facturier.billing.services.archiving import set_archived
 from facturier.lib import vat
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
@@ -142,26 +142,14 @@ def update_product(actor: Actor, product: Product, **fields: Any) -> Product:
     return product
 
 
-@transaction.atomic
 def archive_product(actor: Actor, product: Product) -> Product:
     """Hide a product from the lists and from the choices of new lines."""
-    actor.require("products.edit")
-    ensure_writable(product.account)
-    if product.archived_at is None:
-        product.archived_at = timezone.now()
-        product.save(update_fields=["archived_at", "updated_at"])
-        audit.record(actor, product.account, "product.archived", target=product.name)
+    set_archived(actor, product, archived=True)
     return product
 
 
-@transaction.atomic
 def restore_product(actor: Actor, product: Product) -> Product:
-    actor.require("products.edit")
-    ensure_writable(product.account)
-    if product.archived_at is not None:
-        product.archived_at = None
-        product.save(update_fields=["archived_at", "updated_at"])
-        audit.record(actor, product.account, "product.restored", target=product.name)
+    set_archived(actor, product, archived=False)
     return product
 
 
