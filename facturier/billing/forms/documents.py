@@ -458,7 +458,7 @@ class LineForm(forms.Form):
             elif cleaned["vat_rate"] == 0:
                 self.add_error(
                     "vat_category",
-                    _("Un taux de 0 % demande une catégorie sans TVA (taux zéro, exonération…)."),
+                    _("Un taux nul demande une catégorie sans TVA (taux zéro, exonération…)."),
                 )
         return cleaned
 

@@ -393,10 +393,18 @@ def _clean_line(line: LineInput, index: int) -> LineInput:
         raise ServiceError(_("%(where)s : indiquez une désignation.") % {"where": where}, field="lines")
     line = replace(
         line,
-        quantity=_check_decimal(line.quantity, 14, 4, f"{where} : {_('la quantité')}", "lines"),
-        unit_price=_check_decimal(line.unit_price, 18, 4, f"{where} : {_('le prix unitaire')}", "lines"),
-        discount_percent=_check_decimal(line.discount_percent, 5, 2, f"{where} : {_('la remise')}", "lines"),
-        vat_rate=_check_decimal(line.vat_rate, 5, 2, f"{where} : {_('le taux de TVA')}", "lines"),
+        quantity=_check_decimal(
+            line.quantity, 14, 4, _("%(where)s : la quantité") % {"where": where}, "lines"
+        ),
+        unit_price=_check_decimal(
+            line.unit_price, 18, 4, _("%(where)s : le prix unitaire") % {"where": where}, "lines"
+        ),
+        discount_percent=_check_decimal(
+            line.discount_percent, 5, 2, _("%(where)s : la remise") % {"where": where}, "lines"
+        ),
+        vat_rate=_check_decimal(
+            line.vat_rate, 5, 2, _("%(where)s : le taux de TVA") % {"where": where}, "lines"
+        ),
     )
     if line.unit_price < 0:
         raise ServiceError(

@@ -386,7 +386,7 @@ def test_save_and_issue_numbers_the_document(owner_client, acme, buyer):
         ({"lines-0-vat": "FR:19"}, "Sélectionnez un choix valide"),
         ({"issue_date": "31/02/2026"}, "Saisissez une date valide."),
         ({"currency": "USD"}, "Indiquez le taux de change vers l&#x27;euro."),
-        ({"lines-0-vat": "FR:0"}, "Un taux de 0 % demande une catégorie sans TVA"),
+        ({"lines-0-vat": "FR:0"}, "Un taux nul demande une catégorie sans TVA"),
         ({"email_to": "compta@dupont, x"}, "n&#x27;est pas une adresse email valide."),
         ({"lines-TOTAL_FORMS": "1", "lines-0-DELETE": "on"}, "Ajoutez au moins une ligne."),
         ({"lines-TOTAL_FORMS": "abc"}, "TOTAL_FORMS"),
