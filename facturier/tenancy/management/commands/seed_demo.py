@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from facturier.accounts.models import User
+from facturier.billing import demo
 from facturier.lib.dates import today_in
 from facturier.tenancy import permissions, plans, services
 from facturier.tenancy.access import Actor
@@ -55,7 +56,13 @@ CLIENT_IDENTITY = {
     "vat_number": "FR44732829320",
     "iban": "FR7630006000011234567890189",
 }
-INDEPENDENT_IDENTITY = {"street": "8 impasse des Artisans", "post_code": "33000", "city": "Bordeaux"}
+INDEPENDENT_IDENTITY = {
+    "street": "8 impasse des Artisans",
+    "post_code": "33000",
+    "city": "Bordeaux",
+    "siren": "841726359",
+    "vat_number": "FR11841726359",
+}
 
 
 class Command(BaseCommand):
@@ -72,7 +79,9 @@ class Command(BaseCommand):
                 Account.objects.filter(pk=firm.pk).update(firm_module_enabled=True)
                 firm.firm_module_enabled = True
             client = self._account(CLIENT_SLUG, "Boulangerie Martin", ADMIN, plans.PRO, firm, CLIENT_IDENTITY)
-            self._account(INDEPENDENT_SLUG, "Atelier Durand", ADMIN, plans.FREE, None, INDEPENDENT_IDENTITY)
+            independent = self._account(
+                INDEPENDENT_SLUG, "Atelier Durand", ADMIN, plans.FREE, None, INDEPENDENT_IDENTITY
+            )
 
             commercial = Role.objects.filter(account=client, name=COMMERCIAL_ROLE).first()
             if commercial is None:
@@ -84,6 +93,12 @@ class Command(BaseCommand):
             self._member(client, COMMERCIAL, permissions.ROLE_CUSTOM, custom_role=commercial)
             self._member(client, EXPERT, permissions.ROLE_ACCOUNTANT, firm=firm)
 
+        # A year of invoicing in each account that has no sales documents yet (one transaction each).
+        for account, business in ((client, "bakery"), (firm, "firm"), (independent, "workshop")):
+            try:
+                self.stdout.write(str(demo.seed_account(account, business)))
+            except ServiceError as error:
+                self.stderr.write(f"{account.slug} : {error.message}")
         self._print_logins()
 
     def _user(self, email: str) -> User:
