@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "facturier.web",
     "facturier.billing",
     "facturier.purchases",
+    "facturier.firm",
+    "facturier.reports",
 ]
 
 MIDDLEWARE = [

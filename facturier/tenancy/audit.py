@@ -50,6 +50,11 @@ ACTIONS: dict[str, Promise] = {
     "expense.payment_deleted": _("Paiement de dépense supprimé"),
     "attachment.added": _("Justificatif ajouté"),
     "attachment.deleted": _("Justificatif supprimé"),
+    "firm.module_changed": _("Module dédié aux cabinets comptables activé ou désactivé"),
+    "firm.client_account_created": _("Compte client créé par le cabinet"),
+    "firm.client_account_disconnected": _("Compte client déconnecté du cabinet"),
+    "firm.staff_granted": _("Accès d'un collaborateur du cabinet accordé"),
+    "firm.staff_revoked": _("Accès d'un collaborateur du cabinet retiré"),
 }
 
 

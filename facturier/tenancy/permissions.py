@@ -43,6 +43,7 @@ CATALOGUE: list[Permission] = [
     Permission("lockdate.change", _("Changer la date de protection des documents"), _("Comptabilité")),
     Permission("audit.view", _("Consulter le journal d'audit"), _("Administration")),
     Permission("users.manage", _("Gérer les utilisateurs et les rôles"), _("Administration")),
+    Permission("firm.manage", _("Gérer les comptes clients du cabinet"), _("Administration")),
     Permission("settings.manage", _("Gérer les paramètres du compte"), _("Administration")),
 ]
 CODES: frozenset[str] = frozenset(p.code for p in CATALOGUE)

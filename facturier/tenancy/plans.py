@@ -1,5 +1,6 @@
 """Subscription plans and their limits, in one table."""
 
+import datetime
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
@@ -28,3 +29,13 @@ PLANS: dict[str, Plan] = {
     ACCOUNTING: Plan(ACCOUNTING, _("Comptabilité"), max_users=None, allows_firm_module=True),
 }
 PLAN_CHOICES = [(plan.code, plan.label) for plan in PLANS.values()]
+
+
+def subscription_end(plan: str, today: datetime.date) -> datetime.date | None:
+    """Paid plans start with one year of subscription; the free plan never ends."""
+    if plan == FREE:
+        return None
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February: a year later is the 28th.
+        return today.replace(year=today.year + 1, day=28)

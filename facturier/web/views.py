@@ -15,7 +15,12 @@ from facturier.web.queries import SWITCHER_SIZE, switcher_memberships
 @account_view()
 def dashboard(request: AccountRequest) -> HttpResponse:
     account = request.account
-    context: dict[str, Any] = {"account": account, "member_count": counted_members(account)}
+    context: dict[str, Any] = {
+        "account": account,
+        "member_count": counted_members(account),
+        # "Ajouter une nouvelle compagnie" and "Comptes clients": the firm's daily entry points.
+        "firm_buttons": account.is_firm and request.membership.has_perm("firm.manage"),
+    }
     if request.membership.has_perm("sales.view"):
         # The sales figures, in a fixed number of queries whatever the number of documents.
         figures = queries.dashboard_figures(account)

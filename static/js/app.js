@@ -36,3 +36,36 @@
   });
   window.addEventListener("pageshow", function () { document.body.classList.remove("busy"); });
 })();
+
+// "All on the page" and the offer to select every account matching the search. Without JavaScript the
+// row checkboxes, the actions and the "every matching account" box work the same; only these helpers are missing.
+(function () {
+  "use strict";
+  function sync(form) {
+    var page = form.querySelector("[data-select-page]");
+    if (!page) return;
+    var boxes = form.querySelectorAll("input[name=ids]");
+    var all = boxes.length > 0 && Array.prototype.every.call(boxes, function (box) { return box.checked; });
+    page.hidden = false;
+    page.checked = all;
+    var matching = form.querySelector("[data-select-matching]");
+    if (matching) {
+      matching.hidden = !all;
+      if (!all) matching.querySelector("input").checked = false;
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (!box.form || box.form.id !== "bulk-form") return;
+    if (box.matches("[data-select-page]")) {
+      box.form.querySelectorAll("input[name=ids]").forEach(function (row) { row.checked = box.checked; });
+    }
+    sync(box.form);
+  });
+  function init() {
+    var form = document.getElementById("bulk-form");
+    if (form) sync(form);
+  }
+  document.addEventListener("DOMContentLoaded", init);
+  document.addEventListener("htmx:afterSettle", init);
+})();

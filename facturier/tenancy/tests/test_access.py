@@ -47,6 +47,7 @@ PK_KINDS = {
     "payment": "payment",
     "expense": "expense",
     "attachment": "attachment",
+    "account": "account",
 }
 # URL names whose first word does not name their object.
 PK_BY_NAME = {"purchases:expense_payment_delete": "expense_payment"}
@@ -79,6 +80,7 @@ def acme_objects(acme, owner, collaborator):
         "payment": payment.pk,
         "expense": expense.pk,
         "attachment": expense.attachments.get().pk,
+        "account": acme.pk,
         "expense_payment": record_expense_payment(
             actor, expense, date=expense.issue_date, amount=expense.gross_total
         ).pk,

@@ -166,6 +166,107 @@ def test_the_weak_password_message_is_djangos(db):
     assert nothing_stored()
 
 
+# --- create_account --firm / --managed-by ---------------------------------------------------------
+
+
+def test_create_account_firm_makes_an_accounting_firm_with_the_module_on(db):
+    create_account(
+        "cabinet", "--name=Cabinet", "--owner-email=c@cabinet.test", f"--password={STRONG}", "--firm"
+    )
+
+    account = Account.objects.get(slug="cabinet")
+    assert account.plan == "accounting" and account.firm_module_enabled and account.is_firm
+    assert account.subscription_ends_on is not None
+    assert AuditEvent.objects.filter(account=account, action="firm.module_changed").count() == 1
+
+
+def test_create_account_firm_accepts_the_accounting_plan_said_explicitly(db):
+    create_account(
+        "cabinet", "--name=C", "--owner-email=c@c.test", f"--password={STRONG}", "--firm", "--plan=accounting"
+    )
+
+    assert Account.objects.get(slug="cabinet").is_firm
+
+
+def test_create_account_firm_refuses_another_plan_and_stores_nothing(db):
+    with pytest.raises(CommandError, match="--firm : un cabinet comptable est sous formule accounting"):
+        run(
+            "create_account",
+            "cabinet",
+            "--name=C",
+            "--owner-email=c@c.test",
+            f"--password={STRONG}",
+            "--firm",
+            "--plan=pro",
+        )
+
+    assert nothing_stored()
+
+
+@time_machine.travel(datetime.datetime(2025, 3, 10, 12, tzinfo=datetime.UTC), tick=False)
+def test_create_account_managed_by_makes_a_pro_client_account_of_the_firm(firm):
+    partner = User.objects.get(email="claire@cabinet-dupont.test")
+
+    create_account(
+        "boulangerie", "--name=Boulangerie", f"--owner-email={partner.email}", "--managed-by=cabinet-dupont"
+    )
+
+    account = Account.objects.get(slug="boulangerie")
+    assert (account.plan, account.managed_by) == ("pro", firm)
+    assert account.subscription_ends_on == datetime.date(2026, 3, 10)
+    membership = Membership.objects.get(account=account)
+    # The owner works for the firm: they own the account as firm staff, outside the PRO user count.
+    assert membership.user == partner and membership.is_owner and membership.firm == firm
+    assert services.counted_members(account) == 0
+    [event] = AuditEvent.objects.filter(account=firm, action="firm.client_account_created")
+    assert event.target == "boulangerie"
+
+
+def test_a_client_account_owned_by_someone_outside_the_firm_counts_them(firm):
+    create_account(
+        "boulangerie", "--name=B", "--owner-email=marie@b.test", f"--password={STRONG}",
+        "--managed-by=cabinet-dupont", "--plan=max",
+    )  # fmt: skip
+
+    account = Account.objects.get(slug="boulangerie")
+    assert (account.plan, account.managed_by) == ("max", firm)
+    assert Membership.objects.get(account=account).firm is None
+    assert services.counted_members(account) == 1
+
+
+@pytest.mark.parametrize(
+    ("firm_slug", "message"),
+    [
+        ("nulle-part", "--managed-by : aucun compte à l'adresse « nulle-part »."),
+        ("acme", "--managed-by : « acme » n'est pas un cabinet comptable"),
+    ],
+)
+def test_create_account_managed_by_refuses_what_is_not_a_firm(acme, firm_slug, message):
+    before = (Account.objects.count(), User.objects.count(), AuditEvent.objects.count())
+
+    with pytest.raises(CommandError, match=re.escape(message)):
+        run(
+            "create_account",
+            "client",
+            "--name=C",
+            "--owner-email=c@c.test",
+            f"--password={STRONG}",
+            f"--managed-by={firm_slug}",
+        )
+
+    assert (Account.objects.count(), User.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_create_account_refuses_firm_and_managed_by_together(firm):
+    with pytest.raises(CommandError, match="--firm et --managed-by s'excluent"):
+        run(
+            "create_account", "client", "--name=C", "--owner-email=c@c.test", f"--password={STRONG}",
+            "--firm", "--managed-by=cabinet-dupont",
+        )  # fmt: skip
+
+    assert not Account.objects.filter(slug="client").exists()
+
+
 # --- seed_demo ----------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from facturier.firm import services as firm_services
 from facturier.tenancy import services
 from facturier.tenancy.access import AccountRequest, account_view, actor_for
 from facturier.tenancy.errors import ServiceError
@@ -41,6 +42,9 @@ IDENTITY_SECTIONS = [
 ]
 
 LOCK_DATE_HISTORY_SIZE = 20
+
+# The value of the hidden "section" field that tells the firm-module form from the identity form.
+FIRM_MODULE_SECTION = "firm_module"
 
 
 def _show_service_error(form: forms.BaseForm, error: ServiceError) -> None:
@@ -73,6 +77,8 @@ def _identity_values(form: AccountIdentityForm) -> dict[str, Any]:
 @require_http_methods(["GET", "POST"])
 def account_settings(request: AccountRequest) -> HttpResponse:
     account = request.account
+    if request.method == "POST" and request.POST.get("section") == FIRM_MODULE_SECTION:
+        return _save_firm_module(request)
     # The form works on a copy: validating a ModelForm writes the typed values into its instance, and
     # request.account (shown in the top bar) must keep the stored ones until the service saved them.
     instance = copy.copy(account)
@@ -99,8 +105,32 @@ def account_settings(request: AccountRequest) -> HttpResponse:
             "read_only": account.is_read_only,
             "account_url": settings.FACTURIER_BASE_URL
             + reverse("web:dashboard", kwargs={"slug": account.slug}),
+            "firm_module_section": FIRM_MODULE_SECTION,
+            # Offered on the accounting plan; an account that has it on may always turn it off.
+            "firm_module_available": account.plan_info.allows_firm_module or account.firm_module_enabled,
         },
     )
+
+
+def _save_firm_module(request: AccountRequest) -> HttpResponse:
+    """The "Comptabilité et Exports" section's own small form: the accounting-firm module option."""
+    enabled = request.POST.get("firm_module_enabled") == "on"
+    try:
+        firm_services.set_firm_module(actor_for(request), request.account, enabled)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        if enabled:
+            messages.success(
+                request,
+                _(
+                    "Le module dédié aux cabinets comptables est activé : le tableau de bord propose "
+                    "« Ajouter une nouvelle compagnie » et « Comptes clients »."
+                ),
+            )
+        else:
+            messages.success(request, _("Le module dédié aux cabinets comptables est désactivé."))
+    return redirect("tenancy:account", slug=request.account.slug)
 
 
 @account_view("lockdate.change")

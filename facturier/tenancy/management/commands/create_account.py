@@ -1,8 +1,10 @@
 """`manage.py create_account SLUG --name NAME --owner-email EMAIL ...`: an account and its owner, for
 scripts (provisioning, demos). It checks input with the same rules and messages as the pages, stores
-nothing when one value is wrong, and prints one JSON line with a fresh API token of the owner."""
+nothing when one value is wrong, and prints one JSON line with a fresh API token of the owner.
 
-import datetime
+`--firm` makes the account an accounting firm (accounting plan, firm module on); `--managed-by FIRM`
+makes it a client account of that firm (PRO plan unless --plan says otherwise)."""
+
 import json
 from typing import Any
 
@@ -14,11 +16,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from facturier.accounts.models import User, normalize_email
+from facturier.firm import services as firm_services
 from facturier.lib.dates import today_in
 from facturier.tenancy import plans, services
 from facturier.tenancy.access import Actor
 from facturier.tenancy.forms.account import AccountIdentityForm
-from facturier.tenancy.models import Membership
+from facturier.tenancy.models import Account, Membership
 
 # Identity options of the command and the form field each one fills.
 IDENTITY_OPTIONS = {
@@ -30,16 +33,6 @@ IDENTITY_OPTIONS = {
     "city": "--city",
     "country": "--country",
 }
-
-
-def subscription_end(plan: str, today: datetime.date) -> datetime.date | None:
-    """Paid plans start with one year of subscription; the free plan never ends."""
-    if plan == plans.FREE:
-        return None
-    try:
-        return today.replace(year=today.year + 1)
-    except ValueError:  # 29 February: a year later is the 28th.
-        return today.replace(year=today.year + 1, day=28)
 
 
 class Command(BaseCommand):
@@ -54,7 +47,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--password", help="Mot de passe d'un nouveau propriétaire (ignoré pour un utilisateur existant)."
         )
-        parser.add_argument("--plan", default=plans.FREE, help=f"Formule : {', '.join(plans.PLANS)}.")
+        parser.add_argument(
+            "--plan",
+            help=f"Formule : {', '.join(plans.PLANS)} ({plans.FREE} par défaut, {plans.PRO} avec --managed-by).",
+        )
+        parser.add_argument(
+            "--firm",
+            action="store_true",
+            help="Cabinet comptable : formule accounting et module dédié aux cabinets comptables activé.",
+        )
+        parser.add_argument(
+            "--managed-by",
+            metavar="FIRM_SLUG",
+            help="Adresse du cabinet comptable dont c'est un compte client.",
+        )
         parser.add_argument("--siren", default="")
         parser.add_argument("--vat-number", default="")
         parser.add_argument("--street", default="")
@@ -64,7 +70,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         slug: str = options["slug"]
-        plan: str = options["plan"]
+        is_firm: bool = options["firm"]
+        firm_slug: str | None = options["managed_by"]
         email = normalize_email(options["owner_email"])
         password: str | None = options["password"]
         problems: list[str] = []
@@ -83,6 +90,8 @@ class Command(BaseCommand):
                 option = IDENTITY_OPTIONS.get(field, field)
                 problems.extend(f"{option} : {message}" for message in messages)
 
+        plan, firm, firm_problems = self._firm_options(options["plan"], is_firm, firm_slug)
+        problems.extend(firm_problems)
         if plan not in plans.PLANS:
             problems.append(_("Formule inconnue : %(plan)s.") % {"plan": plan})
 
@@ -116,13 +125,50 @@ class Command(BaseCommand):
                 name=name,
                 owner=owner,
                 plan=plan,
-                subscription_ends_on=subscription_end(plan, today_in("Europe/Paris")),
+                subscription_ends_on=plans.subscription_end(plan, today_in("Europe/Paris")),
+                managed_by=firm,
                 **identity,
             )
+            if is_firm:
+                account = firm_services.set_firm_module(Actor.system(), account, True)
+            if firm is not None:
+                firm_services.register_client_account(Actor.system(), firm, account, owner)
             membership = Membership.objects.get(account=account, user=owner)
             _token, plain = services.create_api_token(Actor(user=owner, membership=membership), membership)
 
         self.stdout.write(json.dumps({"slug": account.slug, "owner_email": owner.email, "api_token": plain}))
+
+    def _firm_options(
+        self, plan: str | None, is_firm: bool, firm_slug: str | None
+    ) -> tuple[str, Account | None, list[str]]:
+        """The plan, the managing firm and the problems of --plan, --firm and --managed-by together."""
+        problems = []
+        if is_firm and firm_slug:
+            problems.append(
+                _("--firm et --managed-by s'excluent : un cabinet comptable n'est pas un compte client.")
+            )
+        if is_firm and plan not in (None, plans.ACCOUNTING):
+            problems.append(
+                _("--firm : un cabinet comptable est sous formule %(plan)s ; retirez --plan.")
+                % {"plan": plans.ACCOUNTING}
+            )
+        firm = None
+        if firm_slug:
+            firm = Account.objects.filter(slug=firm_slug).first()
+            if firm is None:
+                problems.append(
+                    _("--managed-by : aucun compte à l'adresse « %(slug)s ».") % {"slug": firm_slug}
+                )
+            elif not firm.is_firm:
+                problems.append(
+                    _(
+                        "--managed-by : « %(slug)s » n'est pas un cabinet comptable (formule Comptabilité et "
+                        "module dédié aux cabinets comptables activé)."
+                    )
+                    % {"slug": firm_slug}
+                )
+        default = plans.ACCOUNTING if is_firm else plans.PRO if firm_slug else plans.FREE
+        return plan or default, firm, problems
 
     def _password_problems(self, email: str, password: str | None) -> list[str]:
         if not password:

@@ -18,8 +18,8 @@ from facturier.lib.dates import today_in
 from facturier.tenancy import permissions, plans, services
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
-from facturier.tenancy.management.commands.create_account import subscription_end
 from facturier.tenancy.models import Account, Membership, Role
+from facturier.tenancy.plans import subscription_end
 
 DEMO_PASSWORD = "demo-facturier"  # noqa: S105 (published on purpose: it opens the demo accounts)
 

@@ -1,0 +1,82 @@
+"""Forms of the "Comptes clients" list: the bulk actions' own fields, and adding a user to a client account.
+
+The selection itself (ids, or every account matching the search) is read by the view, which finds the
+accounts through firm/queries.py; these forms only hold what the user types on the confirmation pages.
+"""
+
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from facturier.accounts.models import User
+from facturier.tenancy import permissions
+from facturier.tenancy.forms.users import AddMemberForm
+from facturier.tenancy.models import Account
+
+
+class LockDatesForm(forms.Form):
+    """One lock date for every selected account ("Changer la date de restriction de modification")."""
+
+    new_date = forms.DateField(
+        label=_("Nouvelle date de protection des documents"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Les documents datés de ce jour ou d'avant ne pourront plus être modifiés."),
+        error_messages={
+            "required": _("Indiquez la nouvelle date de protection."),
+            "invalid": _("Date invalide : saisissez-la sous la forme jj/mm/aaaa."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Raison"),
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Obligatoire si la date recule pour un des comptes : des documents redeviennent modifiables."
+        ),
+    )
+
+
+class StaffForm(forms.Form):
+    """A member of the firm's own account, given (with a role) or refused access to client accounts."""
+
+    user = forms.ModelChoiceField(
+        label=_("Collaborateur du cabinet"),
+        queryset=User.objects.none(),
+        empty_label=None,
+        error_messages={"invalid_choice": _("Choisissez un collaborateur du cabinet dans la liste.")},
+    )
+    role = forms.ChoiceField(
+        label=_("Rôle dans les comptes clients"),
+        choices=list(permissions.BUILTIN_ROLE_LABELS.items()),
+        initial=permissions.ROLE_ACCOUNTANT,
+    )
+
+    def __init__(self, *args: Any, firm: Account, with_role: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["user"]
+        field.queryset = firm_members(firm)
+        field.label_from_instance = _member_label
+        if not with_role:
+            del self.fields["role"]
+
+
+def firm_members(firm: Account) -> QuerySet[User]:
+    return User.objects.filter(memberships__account=firm).order_by("last_name", "first_name", "email")
+
+
+def _member_label(user: User) -> str:
+    name = f"{user.first_name} {user.last_name}".strip()
+    return f"{name} <{user.email}>" if name else user.email
+
+
+class AddClientUserForm(AddMemberForm):
+    """Adding a user to a client account ("Ajouter un utilisateur"): the Paramètres > Utilisateurs
+    form, with the built-in roles only (a client account's custom roles are its own business) and
+    Administrateur preselected."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, custom_roles=[], **kwargs)
+        self.fields["role"].initial = permissions.ROLE_ADMIN
