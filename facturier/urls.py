@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("", include("facturier.web.urls")),
     path("<slug:slug>/", include("facturier.billing.urls")),
     path("<slug:slug>/", include("facturier.purchases.urls")),
+    path("<slug:slug>/", include("facturier.reports.urls")),
     path("<slug:slug>/", include("facturier.firm.urls")),
     path("<slug:slug>/settings/", include("facturier.tenancy.urls")),
 ]

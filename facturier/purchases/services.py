@@ -38,6 +38,7 @@ from facturier.purchases.models import (
     ExpenseStatus,
     ExpenseVatLine,
 )
+from facturier.reports import summaries
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -409,6 +410,7 @@ def create_expense(
         _apply_totals(expense, computed)
         _save_unique(expense)
         _write_lines(expense, data, computed)
+        summaries.expense_changed(expense)
         audit.record(
             actor,
             account,
@@ -461,6 +463,7 @@ def update_expense(
         _apply_totals(current, computed)
         _save_unique(current)
         _write_lines(current, data, computed)
+        summaries.expense_changed(current)
         audit.record(
             actor,
             account,
@@ -493,6 +496,7 @@ def delete_expense(actor: Actor, expense: Expense) -> None:
     }
     current.delete()
     audit.record(actor, account, "expense.deleted", target=target, summary=summary)
+    summaries.expense_changed(expense)  # `current` lost its pk in delete()
     _delete_files_after_commit(names)
 
 
@@ -575,6 +579,7 @@ def record_expense_payment(
     current.paid_total += amount
     current.status = _status(current.gross_total, current.paid_total)
     current.save(update_fields=["paid_total", "status", "updated_at"])
+    summaries.expense_changed(current)
     audit.record(
         actor,
         account,
@@ -601,6 +606,7 @@ def delete_expense_payment(actor: Actor, payment: ExpensePayment) -> None:
     current.paid_total -= payment.amount
     current.status = _status(current.gross_total, current.paid_total)
     current.save(update_fields=["paid_total", "status", "updated_at"])
+    summaries.expense_changed(current)
     audit.record(
         actor,
         account,

@@ -33,6 +33,13 @@ class Table:
     totals: dict[str, Value] | None = None
     # Small print under the table (e.g. the CA3 box each total feeds).
     notes: list[str] = field(default_factory=list)
+    # Rows of the whole table when `rows` holds only one page of it (queries' limit/offset); None when
+    # `rows` is the whole table. The totals are always those of the whole table.
+    row_count: int | None = None
+
+    @property
+    def total_rows(self) -> int:
+        return len(self.rows) if self.row_count is None else self.row_count
 
 
 @dataclass

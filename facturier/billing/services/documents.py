@@ -41,6 +41,7 @@ from facturier.billing.models import (
 )
 from facturier.lib import identifiers, vat
 from facturier.lib.money import CURRENCIES, ZERO, round_money
+from facturier.reports import summaries
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -642,6 +643,7 @@ def issue(actor: Actor, document: Document) -> Document:
     billing_settings.save(update_fields=["chain_length", "chain_last_hash"])
     if document.kind == Kind.CREDIT_NOTE:
         _apply_credit_note(document)
+    summaries.document_changed(document)  # the VAT summary, in this transaction
     audit.record(
         actor,
         account,

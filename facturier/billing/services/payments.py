@@ -25,6 +25,7 @@ from facturier.billing.models import (
 )
 from facturier.billing.services.documents import require, settle
 from facturier.lib.money import CURRENCIES, ZERO, round_money
+from facturier.reports import summaries
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -73,6 +74,7 @@ def record_payment(
         created_by=actor.user,
     )
     allocations = _allocate(payment, locked)
+    summaries.payment_changed(payment)  # VAT on services falls due at payment
     audit.record(
         actor,
         account,
@@ -142,6 +144,7 @@ def delete_payment(actor: Actor, payment: Payment) -> None:
         },
     )
     payment.delete()
+    summaries.documents_changed(documents.values())
 
 
 def _check_amount(amount: Decimal, currency: str) -> Decimal:

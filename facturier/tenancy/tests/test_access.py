@@ -92,6 +92,8 @@ def url_for(name: str, pattern: URLPattern, objects: dict[str, int]) -> str:
     if "<int:pk>" in str(pattern.pattern):
         first_word = name.split(":")[-1].split("_")[0]
         kwargs["pk"] = objects[PK_BY_NAME.get(name) or PK_KINDS[first_word]]
+    if "<str:code>" in str(pattern.pattern):
+        kwargs["code"] = "revenue"
     return reverse(name, kwargs=kwargs)
 
 

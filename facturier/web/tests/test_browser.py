@@ -84,7 +84,7 @@ def test_the_switcher_works_with_the_keyboard_only(browser, live_server, two_acc
     switcher = page.locator("details.switcher")
 
     # Tab through the top bar (skip link, brand, navigation) until the switcher has the focus.
-    for _press in range(10):
+    for _press in range(12):
         page.keyboard.press("Tab")
         if switcher.locator("summary").evaluate("summary => summary === document.activeElement"):
             break

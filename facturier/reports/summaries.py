@@ -1,0 +1,508 @@
+"""Keeping the VAT summary (reports/models.py) in step with the documents.
+
+The services call one function in their transaction, after their own writes:
+- billing.services.documents.issue → `document_changed(document)` (an invoice, or a credit note);
+- billing.services.payments.record_payment → `payment_changed(payment)`, delete_payment →
+  `documents_changed(documents)` (the payment's allocations are gone by then);
+- purchases.services: every write to an expense or its payments → `expense_changed(expense)`.
+
+Each call recomputes, from the stored documents, the contributions of the documents it touches (a
+sales document is recomputed with its credit notes and its payments: a payment or a credit note changes
+when its invoice's VAT falls due), replaces them, then sums again the summary rows of the days whose
+contributions changed. `rebuild(account)` does the same for every document of the account.
+
+When VAT falls due ("due" rows; regulatory.md §5.1):
+- goods: at delivery (the sell date, else the issue date); deposits on goods (advance invoices) at
+  payment;
+- services: at payment, each payment taking its share of every VAT bucket of the invoice (what it
+  settles of the amount due; shares are rounded cumulatively, so a fully paid invoice declares exactly
+  its VAT). With the option for VAT on debits (taken from the seller snapshot of the invoice, i.e. the
+  option in force when it was issued): at the issue date;
+- a credit note follows the rule of its invoice. For goods, and on debits, it counts at its own date.
+  For services paid at receipt, it counts only for what it refunds of money already received (at its
+  date): the part of an invoice it cancels before payment is never received, so never declared;
+- expenses: the VAT on goods is deductible at delivery, on services once the supplier is paid.
+"""
+
+import datetime
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from facturier.billing.models import (
+    INVOICE_KINDS,
+    Document,
+    DocumentVatLine,
+    Kind,
+    Payment,
+    PaymentAllocation,
+    Status,
+    SupplyKind,
+)
+from facturier.lib.money import ZERO, round_money
+from facturier.purchases.models import Expense, ExpensePayment, ExpenseVatLine
+from facturier.reports.models import (
+    DIMENSIONS,
+    EXPENSE,
+    DateKind,
+    Direction,
+    ReportContribution,
+    ReportSummary,
+    SummaryState,
+)
+from facturier.tenancy.models import Account
+
+# Sales documents that carry their own VAT; a credit note is computed with the invoice it corrects.
+ROOT_KINDS = tuple(sorted(INVOICE_KINDS - {Kind.CREDIT_NOTE}))
+CHUNK = 2000  # documents per batch when rebuilding
+
+
+class Key(NamedTuple):
+    """Where an amount goes in the summary: the summary row's key, without the account."""
+
+    date_kind: str
+    direction: str
+    day: datetime.date
+    document_kind: str
+    country: str
+    consumer: bool
+    vat_rate: Decimal
+    vat_category: str
+    vat_country: str
+    supply_kind: str
+    deductible: bool
+
+
+class Amounts(NamedTuple):
+    base_eur: Decimal
+    vat_eur: Decimal
+    documents: int
+
+
+# A summary as plain data: its rows by key (what tests compare, and what rebuild writes).
+SummaryRows = dict[Key, Amounts]
+_CONTRIBUTION_FIELDS = ("source_id", "date_kind", "direction", "day", *DIMENSIONS, "base_eur", "vat_eur")
+
+
+class _Contributions:
+    """Amounts per (source document, key), merged as they are added; zero amounts are dropped."""
+
+    def __init__(self) -> None:
+        self.amounts: dict[tuple[int, Key], list[Decimal]] = {}
+
+    def add(self, source_id: int, key: Key, base: Decimal, vat_amount: Decimal) -> None:
+        if base or vat_amount:
+            slot = self.amounts.setdefault((source_id, key), [ZERO, ZERO])
+            slot[0] += base
+            slot[1] += vat_amount
+
+    def rows(self) -> Iterator[tuple[Any, ...]]:
+        """(source_id, *key, base_eur, vat_eur): the stored columns, in _CONTRIBUTION_FIELDS order."""
+        for (source_id, key), (base, vat_amount) in self.amounts.items():
+            if base or vat_amount:
+                yield (source_id, *key, base, vat_amount)
+
+
+# --- Sales -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Sale:
+    id: int
+    kind: str
+    issue_date: datetime.date
+    sell_date: datetime.date | None
+    country: str
+    consumer: bool
+    amount_due: Decimal
+    paid: Decimal
+    credited: Decimal
+    corrected_id: int | None
+    on_debits: bool
+
+    @property
+    def delivery_date(self) -> datetime.date:
+        return self.sell_date or self.issue_date
+
+
+@dataclass(frozen=True)
+class _VatRow:
+    vat_rate: Decimal
+    vat_category: str
+    vat_country: str
+    supply_kind: str
+    base_eur: Decimal
+    vat_eur: Decimal
+
+
+def _load_sales(
+    account_id: int, root_ids: Iterable[int]
+) -> tuple[list[_Sale], dict[int, list[_VatRow]], dict[int, list[tuple[datetime.date, Decimal]]]]:
+    """The issued documents of the given roots with their credit notes, their VAT rows, and the roots'
+    payments in date order: four queries whatever the number of documents."""
+    roots = list(root_ids)
+    documents = Document.objects.filter(account_id=account_id, kind__in=INVOICE_KINDS).exclude(
+        status=Status.DRAFT
+    )
+    fields = (
+        "pk", "kind", "issue_date", "sell_date", "buyer_country", "buyer_is_company", "gross_total",
+        "advances_deducted", "paid_total", "credited_total", "corrected_document_id", "seller__vat_on_debits",
+    )  # fmt: skip
+    # Two queries rather than one with OR: each reads its own index (primary key, corrected document).
+    rows = [
+        *documents.filter(pk__in=roots).values_list(*fields),
+        *documents.filter(corrected_document_id__in=roots).values_list(*fields),
+    ]
+    sales = [
+        _Sale(
+            id=pk,
+            kind=kind,
+            issue_date=issue_date,
+            sell_date=sell_date,
+            country=country,
+            consumer=not is_company,
+            amount_due=gross - advances,
+            paid=paid,
+            credited=credited,
+            corrected_id=corrected_id,
+            on_debits=bool(on_debits),
+        )
+        for (
+            pk,
+            kind,
+            issue_date,
+            sell_date,
+            country,
+            is_company,
+            gross,
+            advances,
+            paid,
+            credited,
+            corrected_id,
+            on_debits,
+        ) in rows
+    ]
+    vat_rows: dict[int, list[_VatRow]] = defaultdict(list)
+    for document_id, rate, category, country, supply_kind, base, vat_amount in DocumentVatLine.objects.filter(
+        document_id__in=[s.id for s in sales]
+    ).values_list(
+        "document_id", "vat_rate", "vat_category", "vat_country", "supply_kind", "base_eur", "vat_amount_eur"
+    ):
+        vat_rows[document_id].append(_VatRow(rate, category, country, supply_kind, base, vat_amount))
+    payments: dict[int, list[tuple[datetime.date, Decimal]]] = defaultdict(list)
+    for document_id, day, amount in (
+        PaymentAllocation.objects.filter(document_id__in=[s.id for s in sales if s.kind != Kind.CREDIT_NOTE])
+        .order_by("document_id", "payment__date", "payment_id")
+        .values_list("document_id", "payment__date", "amount")
+    ):
+        payments[document_id].append((day, amount))
+    return sales, vat_rows, payments
+
+
+def _due_at_payment(invoice: _Sale, supply_kind: str) -> bool:
+    """Whether the VAT of this bucket of the invoice falls due as it is paid (regulatory.md §5.1)."""
+    if invoice.amount_due <= 0:
+        return False  # nothing will ever be paid: due with the document
+    if supply_kind == SupplyKind.GOODS:
+        return invoice.kind == Kind.ADVANCE  # a deposit on goods: at receipt of the deposit
+    return not invoice.on_debits
+
+
+def payment_shares(
+    amount: Decimal, payments: list[tuple[datetime.date, Decimal]], amount_due: Decimal
+) -> Iterator[tuple[datetime.date, Decimal]]:
+    """The part of `amount` each payment settles, in proportion to what it pays of `amount_due`.
+
+    Rounded cumulatively (the share of the first k payments is rounded, each payment taking the
+    difference), so payments covering the amount due give back `amount` exactly.
+    """
+    paid = ZERO
+    done = ZERO
+    for day, part in payments:
+        paid += part
+        share = round_money(amount * paid / amount_due)
+        yield day, share - done
+        done = share
+
+
+def _sales_contributions(
+    sales: list[_Sale],
+    vat_rows: dict[int, list[_VatRow]],
+    payments: dict[int, list[tuple[datetime.date, Decimal]]],
+) -> _Contributions:
+    result = _Contributions()
+    notes: dict[int, list[_Sale]] = defaultdict(list)
+    for sale in sales:
+        if sale.kind == Kind.CREDIT_NOTE and sale.corrected_id is not None:
+            notes[sale.corrected_id].append(sale)
+
+    def key(date_kind: str, day: datetime.date, sale: _Sale, row: _VatRow) -> Key:
+        return Key(
+            date_kind, Direction.SALE, day, sale.kind, sale.country, sale.consumer, row.vat_rate,
+            row.vat_category, row.vat_country, row.supply_kind, False,
+        )  # fmt: skip
+
+    for invoice in sales:
+        if invoice.kind == Kind.CREDIT_NOTE:
+            continue
+        paid = payments.get(invoice.id, [])
+        for row in vat_rows.get(invoice.id, []):
+            result.add(
+                invoice.id,
+                key(DateKind.DOCUMENT, invoice.issue_date, invoice, row),
+                row.base_eur,
+                row.vat_eur,
+            )
+            if _due_at_payment(invoice, row.supply_kind):
+                bases = payment_shares(row.base_eur, paid, invoice.amount_due)
+                vats = payment_shares(row.vat_eur, paid, invoice.amount_due)
+                for (day, base), (_day, vat_amount) in zip(bases, vats, strict=True):
+                    result.add(invoice.id, key(DateKind.DUE, day, invoice, row), base, vat_amount)
+            else:
+                result.add(
+                    invoice.id,
+                    key(DateKind.DUE, invoice.delivery_date, invoice, row),
+                    row.base_eur,
+                    row.vat_eur,
+                )
+        # What the credit notes refund of money already received (> 0 only when they came after payments).
+        refunded = max(ZERO, invoice.paid + invoice.credited - invoice.amount_due)
+        for note in notes.get(invoice.id, []):
+            for row in vat_rows.get(note.id, []):
+                result.add(
+                    note.id, key(DateKind.DOCUMENT, note.issue_date, note, row), row.base_eur, row.vat_eur
+                )
+                if _due_at_payment(invoice, row.supply_kind):
+                    if invoice.credited > 0:
+                        base = round_money(row.base_eur * refunded / invoice.credited)
+                        vat_amount = round_money(row.vat_eur * refunded / invoice.credited)
+                        result.add(note.id, key(DateKind.DUE, note.issue_date, note, row), base, vat_amount)
+                else:
+                    result.add(
+                        note.id, key(DateKind.DUE, note.delivery_date, note, row), row.base_eur, row.vat_eur
+                    )
+    return result
+
+
+def _sales_of(account_id: int, root_ids: Iterable[int]) -> tuple[list[int], _Contributions]:
+    sales, vat_rows, payments = _load_sales(account_id, root_ids)
+    return [s.id for s in sales], _sales_contributions(sales, vat_rows, payments)
+
+
+# --- Purchases -------------------------------------------------------------------------------------
+
+
+def _expenses_of(account_id: int, expense_ids: Iterable[int]) -> _Contributions:
+    """The contributions of the given expenses (none for a deleted one): three queries."""
+    expenses = {
+        pk: (issue_date, sell_date, gross)
+        for pk, issue_date, sell_date, gross in Expense.objects.filter(
+            account_id=account_id, pk__in=list(expense_ids)
+        ).values_list("pk", "issue_date", "sell_date", "gross_total")
+    }
+    payments: dict[int, list[tuple[datetime.date, Decimal]]] = defaultdict(list)
+    for expense_id, day, amount in (
+        ExpensePayment.objects.filter(expense_id__in=expenses)
+        .order_by("expense_id", "date", "id")
+        .values_list("expense_id", "date", "amount")
+    ):
+        payments[expense_id].append((day, amount))
+    result = _Contributions()
+    rows = ExpenseVatLine.objects.filter(expense_id__in=expenses).values_list(
+        "expense_id", "vat_rate", "vat_category", "supply_kind", "deductible", "supplier_country", "base_eur",
+        "vat_amount_eur",
+    )  # fmt: skip
+    for expense_id, rate, category, supply_kind, deductible, country, base, vat_amount in rows:
+        issue_date, sell_date, gross = expenses[expense_id]
+        bucket = (EXPENSE, country, False, rate, category, "", supply_kind, deductible)
+        result.add(
+            expense_id, Key(DateKind.DOCUMENT, Direction.PURCHASE, issue_date, *bucket), base, vat_amount
+        )
+        if supply_kind == SupplyKind.GOODS or gross <= 0:
+            due = Key(DateKind.DUE, Direction.PURCHASE, sell_date or issue_date, *bucket)
+            result.add(expense_id, due, base, vat_amount)
+            continue
+        # Services: deductible once the supplier is paid, in proportion to what is paid.
+        paid = payments.get(expense_id, [])
+        bases = payment_shares(base, paid, gross)
+        vats = payment_shares(vat_amount, paid, gross)
+        for (day, base_part), (_day, vat_part) in zip(bases, vats, strict=True):
+            result.add(expense_id, Key(DateKind.DUE, Direction.PURCHASE, day, *bucket), base_part, vat_part)
+    return result
+
+
+# --- Writing ---------------------------------------------------------------------------------------
+
+
+def _lock(account_id: int) -> None:
+    SummaryState.objects.select_for_update().get_or_create(account_id=account_id)
+
+
+def _replace(account_id: int, direction: str, source_ids: Iterable[int], computed: _Contributions) -> None:
+    """Store `computed` as the contributions of `source_ids`, then sum again the days that changed."""
+    _lock(account_id)
+    stored = ReportContribution.objects.filter(
+        account_id=account_id, direction=direction, source_id__in=list(source_ids)
+    )
+    old = Counter(stored.values_list(*_CONTRIBUTION_FIELDS))
+    new = Counter(computed.rows())
+    if old == new:
+        return
+    days = {(row[1], row[3]) for row in (old - new) + (new - old)}
+    stored.delete()
+    _insert(account_id, new)
+    for date_kind in {kind for kind, _day in days}:
+        _resum(account_id, date_kind, direction, sorted(day for kind, day in days if kind == date_kind))
+
+
+# Written in plain SQL: a rebuild stores hundreds of thousands of rows, which bulk_create would build
+# as model instances first (about 10 times slower).
+_SUMMARY_KEY = ("account_id", "date_kind", "direction", "day", *DIMENSIONS)
+
+
+def _insert(account_id: int, rows: Iterable[tuple[Any, ...]]) -> None:
+    """Store contributions given as (source_id, *key, base_eur, vat_eur) rows."""
+    columns = ", ".join(connection.ops.quote_name(c) for c in ("account_id", *_CONTRIBUTION_FIELDS))
+    placeholders = ", ".join(["%s"] * (len(_CONTRIBUTION_FIELDS) + 1))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {ReportContribution._meta.db_table} ({columns}) VALUES ({placeholders})",  # noqa: S608
+            [(account_id, *row) for row in rows],
+        )
+
+
+def _resum(account_id: int, date_kind: str, direction: str, days: list[datetime.date] | None) -> None:
+    """Replace the summary rows of these days (all days: None) by the sums of their contributions."""
+    where: dict[str, Any] = {"account_id": account_id, "date_kind": date_kind, "direction": direction}
+    if days is not None:
+        where["day__in"] = days
+    ReportSummary.objects.filter(**where).delete()
+    key = ", ".join(connection.ops.quote_name(c) for c in _SUMMARY_KEY)
+    condition = "account_id = %s AND date_kind = %s AND direction = %s"
+    params: list[Any] = [account_id, date_kind, direction]
+    if days is not None:
+        condition += f" AND day IN ({', '.join(['%s'] * len(days))})"
+        params += days
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {ReportSummary._meta.db_table} ({key}, base_eur, vat_eur, documents) "  # noqa: S608
+            f"SELECT {key}, SUM(base_eur), SUM(vat_eur), COUNT(DISTINCT source_id) "
+            f"FROM {ReportContribution._meta.db_table} WHERE {condition} GROUP BY {key}",
+            params,
+        )
+
+
+def _roots(documents: Iterable[Document]) -> set[int]:
+    return {
+        document.corrected_document_id
+        if document.kind == Kind.CREDIT_NOTE and document.corrected_document_id
+        else document.pk
+        for document in documents
+        if document.kind in INVOICE_KINDS
+    }
+
+
+@transaction.atomic
+def documents_changed(documents: Iterable[Document]) -> None:
+    """Bring the summary up to date with these sales documents (with their credit notes and payments).
+    Call it in the transaction that changed them, after the change."""
+    documents = list(documents)
+    roots = _roots(documents)
+    if not roots:
+        return
+    account_id = documents[0].account_id
+    ids, computed = _sales_of(account_id, roots)
+    # Roots not found are drafts: they have no contributions; include them so stale rows would go.
+    _replace(account_id, Direction.SALE, {*ids, *roots}, computed)
+
+
+def document_changed(document: Document) -> None:
+    """documents_changed for one document (an issued invoice or credit note)."""
+    documents_changed([document])
+
+
+def payment_changed(payment: Payment) -> None:
+    """After a payment is recorded: the VAT of the services it pays falls due on its date."""
+    documents_changed(
+        Document.objects.filter(
+            pk__in=PaymentAllocation.objects.filter(payment=payment).values("document_id")
+        )
+    )
+
+
+@transaction.atomic
+def expense_changed(expense: Expense) -> None:
+    """Bring the summary up to date with an expense: created, changed, deleted, paid or unpaid."""
+    _replace(
+        expense.account_id, Direction.PURCHASE, [expense.pk], _expenses_of(expense.account_id, [expense.pk])
+    )
+
+
+# --- Rebuilding ------------------------------------------------------------------------------------
+
+
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _all_contributions(account: Account) -> Iterator[tuple[str, _Contributions]]:
+    """Every contribution of the account, computed from its documents, a batch at a time."""
+    roots = list(
+        Document.objects.filter(account=account, kind__in=ROOT_KINDS)
+        .exclude(status=Status.DRAFT)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for chunk in _chunks(roots):
+        yield Direction.SALE, _sales_of(account.pk, chunk)[1]
+    expenses = list(Expense.objects.filter(account=account).order_by("pk").values_list("pk", flat=True))
+    for chunk in _chunks(expenses):
+        yield Direction.PURCHASE, _expenses_of(account.pk, chunk)
+
+
+@transaction.atomic
+def rebuild(account: Account) -> int:
+    """Recompute the account's contributions and summary from its documents; returns the number of
+    summary rows. For data written without the services (billing/dataset.py) and after a change of
+    these rules."""
+    _lock(account.pk)
+    ReportContribution.objects.filter(account=account).delete()
+    ReportSummary.objects.filter(account=account).delete()
+    for _direction, computed in _all_contributions(account):
+        _insert(account.pk, computed.rows())
+    for date_kind in DateKind.values:
+        for direction in Direction.values:
+            _resum(account.pk, date_kind, direction, None)
+    SummaryState.objects.filter(account=account).update(rebuilt_at=timezone.now())
+    return ReportSummary.objects.filter(account=account).count()
+
+
+def computed_summary(account: Account) -> SummaryRows:
+    """The summary the account's documents give, computed in memory without reading or writing the
+    stored one: what the stored summary must always equal (tests, and a check after a rebuild)."""
+    amounts: dict[Key, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    sources: dict[Key, set[int]] = defaultdict(set)
+    for _direction, computed in _all_contributions(account):
+        for (source_id, key), (base, vat_amount) in computed.amounts.items():
+            if base or vat_amount:
+                amounts[key][0] += base
+                amounts[key][1] += vat_amount
+                sources[key].add(source_id)
+    return {key: Amounts(base, vat_amount, len(sources[key])) for key, (base, vat_amount) in amounts.items()}
+
+
+def stored_summary(account: Account) -> SummaryRows:
+    """The stored summary of the account, as plain data."""
+    fields = ("date_kind", "direction", "day", *DIMENSIONS)
+    return {
+        Key(*row[: len(fields)]): Amounts(*row[len(fields) :])
+        for row in ReportSummary.objects.filter(account=account).values_list(
+            *fields, "base_eur", "vat_eur", "documents"
+        )
+    }
