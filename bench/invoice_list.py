@@ -160,6 +160,21 @@ def client_select_cost(account: Any, scenario: Scenario) -> tuple[int, float]:
     return len(clients), statistics.median(seconds)
 
 
+def without_client_options() -> None:
+    """What-if: the list's filter form gets no client to offer, so its <select> is empty (a search
+    field would take its place). Patched in this process only, to size what that change would save."""
+    from facturier.billing.views import documents
+
+    form_class = documents.DocumentFilterForm
+
+    class WithoutClients(form_class):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, clients: list[tuple[int, str]], **kwargs: Any) -> None:
+            super().__init__(*args, clients=[], **kwargs)
+
+    documents.DocumentFilterForm = WithoutClients  # type: ignore[misc]
+    print("WHAT-IF: the client filter's <select> is left empty (views.documents patched in this process).")
+
+
 def explain(vendor: str, queries: list[tuple[str, Any]]) -> None:
     from django.db import connection
 
@@ -182,8 +197,15 @@ def main() -> None:
     parser.add_argument("--warmups", type=int, default=2)
     parser.add_argument("--explain", action="store_true", help="print the plans of the page's queries")
     parser.add_argument("--profile", action="store_true", help="profile the view (first filter)")
+    parser.add_argument(
+        "--what-if-no-client-select",
+        action="store_true",
+        help="measure the page as it would be without the client <select> of the filters (patched here)",
+    )
     args = parser.parse_args()
     setup_django()
+    if args.what_if_no_client_select:
+        without_client_options()
 
     from django.db import connection
     from django.db.models import Max
@@ -258,10 +280,11 @@ def main() -> None:
             )
             for (sql, _params, _), seconds in zip(breakdown[0], per_query, strict=True):
                 print(f"    {ms(seconds):>10}  {short(sql)}")
-            options, select_seconds = client_select_cost(account, scenario)
-            print(
-                f"    {ms(select_seconds):>10}  rendering the client filter's <select> ({options:,} options)"
-            )
+            if not args.what_if_no_client_select:  # it measures the form as it is
+                options, select_seconds = client_select_cost(account, scenario)
+                print(
+                    f"    {ms(select_seconds):>10}  rendering the client filter's <select> ({options:,} options)"
+                )
             if args.explain:
                 print("  plans of the view's document queries:")
                 explain(vendor, orm_sql)

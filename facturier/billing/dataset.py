@@ -4,9 +4,11 @@
 same documents (create_draft, issue, create_credit_note, pay_in_full): totals from billing/totals.py,
 numbers from billing/numbering.py, seller and buyer snapshots and due dates from the pure helpers of
 services/documents.py (reused, so the two cannot drift), one DocumentVatLine per VAT bucket, the
-tamper-evidence chain from billing/chain.py. Only the writing differs: bulk_create in batches, one
-transaction per batch. tests/test_dataset.py compares a generated invoice with an issued one, column by
-column. Not generated: audit events (the dataset is not a history of user actions) and products.
+tamper-evidence chain from billing/chain.py, and at the end the reports' VAT summary
+(reports.summaries.rebuild, what the services update as they issue). Only the writing differs:
+bulk_create in batches, one transaction per batch. tests/test_dataset.py compares generated documents
+with documents issued through the services, column by column. Not generated: audit events (the
+dataset is not a history of user actions), products and expenses.
 
 Its shape follows reference/perf-baselines.md:
 - account sizes follow Zipf's law with s = 1.117 over all accounts: with 500 accounts and 1,000,000
@@ -72,6 +74,7 @@ from facturier.billing.services.documents import (
     settle,
 )
 from facturier.lib import vat
+from facturier.reports import summaries
 from facturier.tenancy import permissions, plans
 from facturier.tenancy.models import Account, Membership
 
@@ -737,14 +740,18 @@ def create_account(number: int, plan: Plan, rng: random.Random) -> AccountBuilde
 
 
 def finish_account(builder: AccountBuilder) -> None:
-    """Store what issuing keeps under the settings lock: the series' last numbers and the chain head."""
-    NumberingSeries.objects.bulk_create(
-        NumberingSeries(account=builder.account, kind=kind, year=year, last_number=last)
-        for (kind, year), last in sorted(builder.series.items())
-    )
-    BillingSettings.objects.filter(pk=builder.billing_settings.pk).update(
-        chain_length=builder.chain_length, chain_last_hash=builder.chain_last_hash
-    )
+    """Store what the services keep up to date as they go: the series' last numbers and the chain head
+    (under the settings lock), and the VAT summary of the reports (reports/summaries.py), rebuilt from
+    the written documents."""
+    with transaction.atomic():
+        NumberingSeries.objects.bulk_create(
+            NumberingSeries(account=builder.account, kind=kind, year=year, last_number=last)
+            for (kind, year), last in sorted(builder.series.items())
+        )
+        BillingSettings.objects.filter(pk=builder.billing_settings.pk).update(
+            chain_length=builder.chain_length, chain_last_hash=builder.chain_last_hash
+        )
+        summaries.rebuild(builder.account)
 
 
 # --- The whole run --------------------------------------------------------------------------------
@@ -778,14 +785,18 @@ def generate(plan: Plan, *, batch_size: int, report: Callable[[str], None]) -> i
                 f"{len(finished)}/{plan.accounts} accounts done"
             )
     writer.flush()
-    with transaction.atomic():
-        for builder in builders:
-            finish_account(builder)
     elapsed = time.monotonic() - started
     report(
-        f"{writer.written:,} documents of {plan.accounts} accounts done in {elapsed:,.0f} s "
-        f"({writer.written / max(elapsed, 1e-9):,.0f}/s)."
+        f"{writer.written:,} documents of {plan.accounts} accounts written in {elapsed:,.0f} s "
+        f"({writer.written / max(elapsed, 1e-9):,.0f}/s); now the numbering, chain heads and report summaries."
     )
+    started = last_report = time.monotonic()
+    for done, builder in enumerate(builders, start=1):
+        finish_account(builder)
+        if time.monotonic() - last_report >= 5:
+            last_report = time.monotonic()
+            report(f"{done}/{plan.accounts} accounts finished")
+    report(f"Accounts finished in {time.monotonic() - started:,.0f} s.")
     _analyze()
     return writer.written
 

@@ -9,8 +9,8 @@ milliseconds, for any from–to range.
   date VAT falls due (goods: delivery; services: each payment, unless the seller opted for VAT on
   debits). A document's rows are replaced as a whole whenever it, its credit notes or its payments
   change, so nothing has to be subtracted by hand and an update can never drift from a rebuild.
-- `ReportSummary`: the contributions of each account summed per day and bucket. Only the days a change
-  touches are re-summed, from the contributions, under the account's `SummaryState` lock.
+- `ReportSummary`: the contributions of each account summed per day and bucket, and per month. Only the
+  days (and months) a change touches are summed again, under the account's `SummaryState` lock.
 
 Both are written only by reports/summaries.py, in the transaction of the service that changed the
 documents; `manage.py rebuild_report_summaries` recomputes them from the documents.
@@ -26,6 +26,13 @@ from facturier.tenancy.models import Account
 class DateKind(models.TextChoices):
     DOCUMENT = "document", _("Date du document")
     DUE = "due", _("Date d'exigibilité de la TVA")
+
+
+class Span(models.TextChoices):
+    """What a summary row sums: one day, or a whole month (its day is the 1st)."""
+
+    DAY = "day", _("Jour")
+    MONTH = "month", _("Mois")
 
 
 class Direction(models.TextChoices):
@@ -97,16 +104,19 @@ class ReportContribution(VatAmounts):
 
 
 class ReportSummary(VatAmounts):
-    """Per account, date kind, direction, day and bucket: base and VAT in EUR, and how many documents."""
+    """Per account, date kind, direction, day (or month) and bucket: base and VAT in EUR, and how many
+    documents. Month rows are the sums of the month's day rows: a period is read from the month rows
+    of its whole months and the day rows of the days around them (a year is ~12 times fewer rows)."""
 
+    span = models.CharField(max_length=5, choices=Span.choices, default=Span.DAY)
     documents = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            # One row per key; its index, led by (account, date_kind, direction, day), is the one the
-            # reports' range scans use.
+            # One row per key; its index, led by (account, date_kind, direction, span, day), is the one
+            # the reports' range scans use.
             models.UniqueConstraint(
-                fields=["account", "date_kind", "direction", "day", *DIMENSIONS],
+                fields=["account", "date_kind", "direction", "span", "day", *DIMENSIONS],
                 name="one_summary_row_per_key",
             )
         ]

@@ -9,7 +9,8 @@ The services call one function in their transaction, after their own writes:
 Each call recomputes, from the stored documents, the contributions of the documents it touches (a
 sales document is recomputed with its credit notes and its payments: a payment or a credit note changes
 when its invoice's VAT falls due), replaces them, then sums again the summary rows of the days whose
-contributions changed. `rebuild(account)` does the same for every document of the account.
+contributions changed, and of their months. `rebuild(account)` does the same for every document of the
+account. `sums()` reads the summary for a period.
 
 When VAT falls due ("due" rows; regulatory.md §5.1):
 - goods: at delivery (the sell date, else the issue date); deposits on goods (advance invoices) at
@@ -26,12 +27,13 @@ When VAT falls due ("due" rows; regulatory.md §5.1):
 
 import datetime
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
 from django.db import connection, transaction
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from facturier.billing.models import (
@@ -53,6 +55,7 @@ from facturier.reports.models import (
     Direction,
     ReportContribution,
     ReportSummary,
+    Span,
     SummaryState,
 )
 from facturier.tenancy.models import Account
@@ -84,8 +87,8 @@ class Amounts(NamedTuple):
     documents: int
 
 
-# A summary as plain data: its rows by key (what tests compare, and what rebuild writes).
-SummaryRows = dict[Key, Amounts]
+# A summary as plain data: its rows by span and key (what tests compare).
+SummaryRows = dict[tuple[str, Key], Amounts]
 _CONTRIBUTION_FIELDS = ("source_id", "date_kind", "direction", "day", *DIMENSIONS, "base_eur", "vat_eur")
 
 
@@ -362,39 +365,58 @@ def _replace(account_id: int, direction: str, source_ids: Iterable[int], compute
 
 # Written in plain SQL: a rebuild stores hundreds of thousands of rows, which bulk_create would build
 # as model instances first (about 10 times slower).
-_SUMMARY_KEY = ("account_id", "date_kind", "direction", "day", *DIMENSIONS)
+_GROUP = ("account_id", "date_kind", "direction", *DIMENSIONS)
+
+
+def _columns(names: Iterable[str]) -> str:
+    return ", ".join(connection.ops.quote_name(name) for name in names)
 
 
 def _insert(account_id: int, rows: Iterable[tuple[Any, ...]]) -> None:
     """Store contributions given as (source_id, *key, base_eur, vat_eur) rows."""
-    columns = ", ".join(connection.ops.quote_name(c) for c in ("account_id", *_CONTRIBUTION_FIELDS))
     placeholders = ", ".join(["%s"] * (len(_CONTRIBUTION_FIELDS) + 1))
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {ReportContribution._meta.db_table} ({columns}) VALUES ({placeholders})",  # noqa: S608
+            f"INSERT INTO {ReportContribution._meta.db_table} ({_columns(('account_id', *_CONTRIBUTION_FIELDS))}) "  # noqa: S608
+            f"VALUES ({placeholders})",
             [(account_id, *row) for row in rows],
         )
 
 
 def _resum(account_id: int, date_kind: str, direction: str, days: list[datetime.date] | None) -> None:
-    """Replace the summary rows of these days (all days: None) by the sums of their contributions."""
-    where: dict[str, Any] = {"account_id": account_id, "date_kind": date_kind, "direction": direction}
-    if days is not None:
-        where["day__in"] = days
-    ReportSummary.objects.filter(**where).delete()
-    key = ", ".join(connection.ops.quote_name(c) for c in _SUMMARY_KEY)
-    condition = "account_id = %s AND date_kind = %s AND direction = %s"
+    """Replace the summary rows of these days (all days: None) by the sums of their contributions,
+    then the rows of their months by the sums of the months' day rows."""
+    summary, where = ReportSummary._meta.db_table, "account_id = %s AND date_kind = %s AND direction = %s"
+    rows = ReportSummary.objects.filter(account_id=account_id, date_kind=date_kind, direction=direction)
     params: list[Any] = [account_id, date_kind, direction]
-    if days is not None:
-        condition += f" AND day IN ({', '.join(['%s'] * len(days))})"
-        params += days
+    if days is None:
+        rows.delete()
+        day_condition = ""
+    else:
+        rows.filter(span=Span.DAY, day__in=days).delete()
+        day_condition = f" AND day IN ({', '.join(['%s'] * len(days))})"
+    group = _columns(_GROUP)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {ReportSummary._meta.db_table} ({key}, base_eur, vat_eur, documents) "  # noqa: S608
-            f"SELECT {key}, SUM(base_eur), SUM(vat_eur), COUNT(DISTINCT source_id) "
-            f"FROM {ReportContribution._meta.db_table} WHERE {condition} GROUP BY {key}",
-            params,
+            f"INSERT INTO {summary} ({group}, span, day, base_eur, vat_eur, documents) "  # noqa: S608
+            f"SELECT {group}, %s, day, SUM(base_eur), SUM(vat_eur), COUNT(DISTINCT source_id) "
+            f"FROM {ReportContribution._meta.db_table} WHERE {where}{day_condition} GROUP BY {group}, day",
+            [Span.DAY, *params, *(days or [])],
         )
+        if days is None:
+            days = list(rows.filter(span=Span.DAY).order_by().values_list("day", flat=True).distinct())
+        for month in sorted({day.replace(day=1) for day in days}):
+            rows.filter(span=Span.MONTH, day=month).delete()
+            cursor.execute(
+                f"INSERT INTO {summary} ({group}, span, day, base_eur, vat_eur, documents) "  # noqa: S608
+                f"SELECT {group}, %s, %s, SUM(base_eur), SUM(vat_eur), SUM(documents) FROM {summary} "
+                f"WHERE {where} AND span = %s AND day BETWEEN %s AND %s GROUP BY {group}",
+                [Span.MONTH, month, *params, Span.DAY, month, _month_end(month)],
+            )
+
+
+def _month_end(month: datetime.date) -> datetime.date:
+    return (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
 
 
 def _roots(documents: Iterable[Document]) -> set[int]:
@@ -484,25 +506,82 @@ def rebuild(account: Account) -> int:
 
 
 def computed_summary(account: Account) -> SummaryRows:
-    """The summary the account's documents give, computed in memory without reading or writing the
-    stored one: what the stored summary must always equal (tests, and a check after a rebuild)."""
-    amounts: dict[Key, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
+    """The summary the account's documents give, day and month rows, computed in memory without
+    reading or writing the stored one: what the stored summary must always equal."""
+    amounts: dict[tuple[str, Key], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO])
     sources: dict[Key, set[int]] = defaultdict(set)
     for _direction, computed in _all_contributions(account):
         for (source_id, key), (base, vat_amount) in computed.amounts.items():
             if base or vat_amount:
-                amounts[key][0] += base
-                amounts[key][1] += vat_amount
                 sources[key].add(source_id)
-    return {key: Amounts(base, vat_amount, len(sources[key])) for key, (base, vat_amount) in amounts.items()}
+                for span, day in ((Span.DAY, key.day), (Span.MONTH, key.day.replace(day=1))):
+                    slot = amounts[(span, key._replace(day=day))]
+                    slot[0] += base
+                    slot[1] += vat_amount
+    for key, ids in sources.items():
+        amounts[(Span.DAY, key)][2] += len(ids)
+        amounts[(Span.MONTH, key._replace(day=key.day.replace(day=1)))][2] += len(ids)
+    return {
+        span_key: Amounts(base, vat_amount, int(count))
+        for span_key, (base, vat_amount, count) in amounts.items()
+    }
 
 
 def stored_summary(account: Account) -> SummaryRows:
-    """The stored summary of the account, as plain data."""
+    """The stored summary of the account, day and month rows, as plain data."""
     fields = ("date_kind", "direction", "day", *DIMENSIONS)
     return {
-        Key(*row[: len(fields)]): Amounts(*row[len(fields) :])
-        for row in ReportSummary.objects.filter(account=account).values_list(
-            *fields, "base_eur", "vat_eur", "documents"
-        )
+        (span, Key(*row)): Amounts(base, vat_amount, documents)
+        for span, *row, base, vat_amount, documents in ReportSummary.objects.filter(
+            account=account
+        ).values_list("span", *fields, "base_eur", "vat_eur", "documents")
     }
+
+
+# --- Reading -----------------------------------------------------------------------------------------
+
+
+def spans(start: datetime.date, end: datetime.date) -> list[Q]:
+    """The parts of the period [start, end] the summary answers from: its whole months from the month
+    rows, the days before and after them from the day rows."""
+    first = start if start.day == 1 else _month_end(start) + datetime.timedelta(days=1)
+    after = (end + datetime.timedelta(days=1)).replace(day=1)  # the month after the last whole month
+    if first >= after:
+        return [Q(span=Span.DAY, day__range=(start, end))]
+    parts = [Q(span=Span.MONTH, day__gte=first, day__lt=after)]
+    if start < first:
+        parts.append(Q(span=Span.DAY, day__gte=start, day__lt=first))
+    if after <= end:
+        parts.append(Q(span=Span.DAY, day__gte=after, day__lte=end))
+    return parts
+
+
+def sums(
+    account: Account,
+    date_kind: str,
+    start: datetime.date,
+    end: datetime.date,
+    group_by: Sequence[str],
+    *,
+    directions: Sequence[str] = tuple(Direction.values),
+    where: Q | None = None,
+) -> list[dict[str, Any]]:
+    """Base, VAT and documents of the summary rows of the period, summed per `group_by` columns: one
+    query per part of the period (at most three, see `spans`), each a range of one index."""
+    totals: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for part in spans(start, end):
+        rows = (
+            ReportSummary.objects.filter(account=account, date_kind=date_kind, direction__in=directions)
+            .filter(part, where or Q())
+            .values(*group_by)
+            .annotate(base=Sum("base_eur"), vat=Sum("vat_eur"), count=Sum("documents"))
+            .order_by()
+        )
+        for row in rows:
+            slot = totals.setdefault(
+                tuple(row[name] for name in group_by), {**row, "base": ZERO, "vat": ZERO, "count": 0}
+            )
+            slot["base"] += round_money(row["base"])
+            slot["vat"] += round_money(row["vat"])
+            slot["count"] += row["count"]
+    return list(totals.values())

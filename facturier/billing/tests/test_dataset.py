@@ -37,6 +37,7 @@ from facturier.billing.services.clients import CLIENT_FIELDS, create_client
 from facturier.billing.services.payments import pay_in_full
 from facturier.billing.tests.factories import actor_for
 from facturier.conftest import make_account, make_user
+from facturier.reports import summaries
 from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account, Membership
 
@@ -184,6 +185,12 @@ def test_every_account_chain_verifies(generated):
         assert BillingSettings.objects.get(account=account).chain_length == issued
 
 
+def test_the_reports_summary_is_the_one_the_documents_give(generated):
+    for account in generated:
+        stored = summaries.stored_summary(account)
+        assert stored and stored == summaries.computed_summary(account)
+
+
 def test_a_second_run_refuses_without_replace(generated):
     before = Document.objects.count()
 
@@ -310,6 +317,8 @@ def _assert_same_heads(by_services: Account, generated: Account) -> None:
         )
 
     assert series(generated) == series(by_services)
+    assert summaries.stored_summary(generated) == summaries.stored_summary(by_services)
+    assert summaries.stored_summary(generated)
     heads = [
         BillingSettings.objects.values_list("chain_length", "chain_last_hash").get(account=a)
         for a in (by_services, generated)

@@ -783,3 +783,20 @@ def test_the_form_fills_lines_adds_them_by_keyboard_and_totals_them_live(browser
     document = Document.objects.get()
     assert (document.number, document.gross_total) == ("F-2026-0001", D("899.97"))
     assert document.lines.get(name="Livre").exemption_reason == "TVA non applicable, art. 293 B du CGI"
+
+
+def test_past_a_hundred_buyers_the_client_filter_keeps_only_the_chosen_client(owner_client, acme):
+    from facturier.billing.models import Client
+    from facturier.billing.views.documents import CLIENT_FILTER_LIMIT
+
+    Client.objects.bulk_create(
+        Client(account=acme, name=f"Client {n:03}") for n in range(CLIENT_FILTER_LIMIT + 1)
+    )
+    chosen = Client.objects.get(account=acme, name="Client 042")
+    url = reverse("billing:document_list", kwargs={"slug": "acme"})
+
+    listed = owner_client.get(url).content.decode()
+    filtered = owner_client.get(url, {"client": chosen.pk}).content.decode()
+
+    assert "Client 041" not in listed and "Client 042" not in listed
+    assert f'value="{chosen.pk}" selected' in filtered and "Client 041" not in filtered

@@ -272,16 +272,20 @@ def _title(document: Document) -> str:
 
 # --- List -----------------------------------------------------------------------------------------
 
+# Past this many buyers the list's client filter is no longer a select (see document_list).
+CLIENT_FILTER_LIMIT = 100
+
 
 @account_view("sales.view")
 def document_list(request: AccountRequest) -> HttpResponse:
     account = request.account
-    clients = list(
-        Client.objects.filter(account=account)
-        .exclude(kind=Client.Kind.SUPPLIER)
-        .order_by("name")
-        .values_list("id", "name")
-    )
+    buyers = Client.objects.filter(account=account).exclude(kind=Client.Kind.SUPPLIER).order_by("name")
+    clients = list(buyers.values_list("id", "name")[: CLIENT_FILTER_LIMIT + 1])
+    if len(clients) > CLIENT_FILTER_LIMIT:
+        # Thousands of <option>s cost more than the list itself: past the limit the search box finds
+        # clients by name, and a client's page links here with ?client=<id>, kept as the only choice.
+        selected = request.GET.get("client", "")
+        clients = list(buyers.filter(pk=selected).values_list("id", "name")) if selected.isdigit() else []
     form = DocumentFilterForm(request.GET, clients=clients)
     filters = form.filters(account.today())
     totals = queries.document_totals(account, filters)

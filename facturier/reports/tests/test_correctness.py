@@ -781,7 +781,7 @@ REPORTS = [
     ("expenses", {}, 3),
     ("vat-register", {"vat_mode": "due"}, 1),
     ("oss", {}, 3),
-    ("unpaid", {}, 3),
+    ("unpaid", {}, 2),
 ]
 
 

@@ -2,11 +2,15 @@
 falls due, always equal to its recomputation from the documents; the rebuild command."""
 
 import datetime
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from facturier.billing.models import BillingSettings
 from facturier.billing.services import documents as document_services
@@ -22,6 +26,7 @@ D = Decimal
 JAN_10 = datetime.date(2025, 1, 10)
 FEB_3 = datetime.date(2025, 2, 3)
 MAR_1 = datetime.date(2025, 3, 1)
+THREADS = 8
 
 
 @pytest.fixture
@@ -49,9 +54,9 @@ def on(day: datetime.date) -> time_machine.travel:
 def rows(
     account, date_kind: str, direction: str = "sale"
 ) -> list[tuple[datetime.date, str, Decimal, Decimal]]:
-    """The stored summary rows of one date kind: (day, document kind, base, VAT), in day order."""
+    """The stored day rows of one date kind: (day, document kind, base, VAT), in day order."""
     return list(
-        ReportSummary.objects.filter(account=account, date_kind=date_kind, direction=direction)
+        ReportSummary.objects.filter(account=account, date_kind=date_kind, direction=direction, span="day")
         .order_by("day", "document_kind", "vat_rate", "supply_kind")
         .values_list("day", "document_kind", "base_eur", "vat_eur")
     )
@@ -79,7 +84,21 @@ def test_issuing_goods_counts_at_the_issue_date_and_at_delivery(actor, acme, buy
     assert rows(acme, "document") == [(FEB_3, "vat", D("100.00"), D("20.00"))]
     assert rows(acme, "due") == [(JAN_10, "vat", D("100.00"), D("20.00"))]
     assert ReportContribution.objects.filter(account=acme, source_id=invoice.pk).count() == 2
-    assert ReportSummary.objects.get(account=acme, date_kind="document").documents == 1
+    assert ReportSummary.objects.get(account=acme, date_kind="document", span="day").documents == 1
+
+
+def test_month_rows_sum_the_days_of_each_month(actor, acme, buyer):
+    make_invoice(actor, buyer, issue_date=JAN_10)
+    second = make_invoice(actor, buyer, issue_date=datetime.date(2025, 1, 20))
+    make_invoice(actor, buyer, issue_date=FEB_3)
+    pay(actor, acme, FEB_3, "120", second)
+
+    months = ReportSummary.objects.filter(account=acme, span="month").order_by("date_kind", "day")
+    assert [(r.date_kind, r.day, r.base_eur, r.vat_eur, r.documents) for r in months] == [
+        ("document", datetime.date(2025, 1, 1), D("200.00"), D("40.00"), 2),
+        ("document", datetime.date(2025, 2, 1), D("100.00"), D("20.00"), 1),
+        ("due", datetime.date(2025, 2, 1), D("100.00"), D("20.00"), 1),
+    ]
 
 
 def test_a_draft_a_quote_and_a_proforma_are_not_in_the_summary(actor, acme, buyer):
@@ -133,7 +152,7 @@ def test_payments_share_each_vat_bucket_of_a_mixed_invoice(actor, acme, buyer):
 
     pay(actor, acme, FEB_3, "112.75", invoice)
 
-    due = ReportSummary.objects.filter(account=acme, date_kind="due").order_by("day")
+    due = ReportSummary.objects.filter(account=acme, date_kind="due", span="day").order_by("day")
     # The goods are due at delivery (the issue date); the services for half, at the payment.
     assert [(r.day, r.supply_kind, r.base_eur, r.vat_eur) for r in due] == [
         (JAN_10, "goods", D("100.00"), D("5.50")),
@@ -267,7 +286,9 @@ def test_a_non_deductible_line_is_kept_apart(actor, acme, supplier):
         ),
     )
 
-    stored = ReportSummary.objects.filter(account=acme, date_kind="document").order_by("-deductible")
+    stored = ReportSummary.objects.filter(account=acme, date_kind="document", span="day").order_by(
+        "-deductible"
+    )
     assert [(r.deductible, r.base_eur, r.vat_eur) for r in stored] == [
         (True, D("100.00"), D("20.00")),
         (False, D("50.00"), D("5.00")),
@@ -321,3 +342,32 @@ def test_the_rebuild_command_recomputes_one_account_or_all(actor, acme, buyer, g
 def test_the_rebuild_command_refuses_an_unknown_account(db):
     with pytest.raises(CommandError, match="nope"):
         call_command("rebuild_report_summaries", "--account", "nope")
+
+
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="needs PostgreSQL (row locks between real connections); SQLite serialises all writes",
+)
+@pytest.mark.django_db(transaction=True)
+def test_parallel_payments_on_one_day_keep_the_summary_exact(acme, owner):
+    actor = actor_for(acme, owner)
+    buyer = make_client(acme)
+    invoices = [
+        make_invoice(actor, buyer, [line("Conseil", "1", str(100 + n), "20")], issue_date=JAN_10)
+        for n in range(16)
+    ]
+    start = threading.Barrier(THREADS)
+
+    def pay_all(batch: list) -> None:
+        try:
+            start.wait()
+            for invoice in batch:
+                pay(actor, acme, FEB_3, str(invoice.gross_total), invoice)
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        list(pool.map(pay_all, [invoices[i::THREADS] for i in range(THREADS)]))
+
+    assert summaries.stored_summary(acme) == summaries.computed_summary(acme)
+    assert rows(acme, "due") == [(FEB_3, "vat", D("1720.00"), D("344.00"))]
