@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "facturier.purchases",
     "facturier.firm",
     "facturier.reports",
+    "facturier.exports",
 ]
 
 MIDDLEWARE = [

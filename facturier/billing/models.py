@@ -277,6 +277,11 @@ class Document(models.Model):
 
     chain_index = models.PositiveIntegerField(null=True, blank=True)
     chain_hash = models.CharField(max_length=64, blank=True)
+    # Set by the accounting exports (FEC, invoice export): when and by whom it went to the books.
+    exported_at = models.DateTimeField(_("exporté en comptabilité le"), null=True, blank=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)

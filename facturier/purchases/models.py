@@ -95,6 +95,11 @@ class Expense(models.Model):
     status = models.CharField(
         _("état"), max_length=10, choices=ExpenseStatus.choices, default=ExpenseStatus.UNPAID
     )
+    # Set by the accounting exports (FEC): when and by whom it went to the books.
+    exported_at = models.DateTimeField(_("exporté en comptabilité le"), null=True, blank=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
