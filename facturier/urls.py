@@ -15,6 +15,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<slug:slug>/", include("facturier.reports.urls")),
     path("<slug:slug>/", include("facturier.firm.urls")),
     path("<slug:slug>/settings/", include("facturier.tenancy.urls")),
+    path("<slug:slug>/settings/", include("facturier.exports.settings_urls")),
 ]
 if settings.DEBUG:
     # Only logos are public files; attachments and exports are served by views behind the access gate.
