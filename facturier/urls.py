@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<slug:slug>/", include("facturier.billing.urls")),
     path("<slug:slug>/", include("facturier.purchases.urls")),
     path("<slug:slug>/", include("facturier.reports.urls")),
+    path("<slug:slug>/", include("facturier.exports.urls")),
     path("<slug:slug>/", include("facturier.firm.urls")),
     path("<slug:slug>/settings/", include("facturier.tenancy.urls")),
     path("<slug:slug>/settings/", include("facturier.exports.settings_urls")),

@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from facturier.billing.models import Client, PaymentMethod, SupplyKind
 from facturier.billing.totals import Bucket, LineAmounts, Totals, compute
+from facturier.exports.marks import ensure_not_exported
 from facturier.lib import vat
 from facturier.lib.money import CURRENCIES, ZERO, round_money
 from facturier.purchases.models import (
@@ -448,6 +449,7 @@ def update_expense(
         ensure_writable(account)
         current = Expense.objects.select_for_update().select_related("supplier").get(pk=expense.pk)
         ensure_unlocked(account, current.issue_date, data.issue_date)
+        ensure_not_exported(account, current.exported_at)
         supplier, category, computed = _validate(account, data)
         if computed.totals.gross_total < current.paid_total:
             raise ServiceError(
@@ -487,6 +489,7 @@ def delete_expense(actor: Actor, expense: Expense) -> None:
     current = Expense.objects.select_for_update().select_related("supplier").get(pk=expense.pk)
     payment_dates = list(ExpensePayment.objects.filter(expense=current).values_list("date", flat=True))
     ensure_unlocked(account, current.issue_date, *payment_dates)
+    ensure_not_exported(account, current.exported_at)
     names = list(Attachment.objects.filter(expense=current).values_list("file", flat=True))
     target = _describe(current)
     summary = _("Dépense de %(amount)s du %(date)s supprimée, avec %(files)d justificatif(s).") % {
@@ -525,6 +528,7 @@ def delete_attachment(actor: Actor, attachment: Attachment) -> None:
     ensure_writable(account)
     expense = Expense.objects.select_for_update().select_related("supplier").get(pk=attachment.expense_id)
     ensure_unlocked(account, expense.issue_date)
+    ensure_not_exported(account, expense.exported_at)
     attachment.delete()
     audit.record(
         actor,

@@ -55,6 +55,8 @@ ACTIONS: dict[str, Promise] = {
     "firm.client_account_disconnected": _("Compte client déconnecté du cabinet"),
     "firm.staff_granted": _("Accès d'un collaborateur du cabinet accordé"),
     "firm.staff_revoked": _("Accès d'un collaborateur du cabinet retiré"),
+    "accounting.settings_changed": _("Paramètres de comptabilité modifiés"),
+    "export.completed": _("Export réalisé"),
 }
 
 

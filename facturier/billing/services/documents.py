@@ -39,6 +39,7 @@ from facturier.billing.models import (
     Status,
     SupplyKind,
 )
+from facturier.exports.marks import ensure_not_exported
 from facturier.lib import identifiers, vat
 from facturier.lib.money import CURRENCIES, ZERO, round_money
 from facturier.reports import summaries
@@ -780,6 +781,7 @@ def update_issued(
     if document.is_draft:
         raise ServiceError(_("Ce document est un brouillon : modifiez-le directement."))
     ensure_unlocked(document.account, document.issue_date)
+    ensure_not_exported(document.account, document.exported_at)
     given = {
         "notes": notes,
         "internal_note": internal_note,

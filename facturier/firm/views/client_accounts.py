@@ -23,6 +23,10 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from facturier.billing.queries import PageWindow
+from facturier.exports import jobs
+from facturier.exports.base import ExportRequest
+from facturier.exports.forms import BatchForm
+from facturier.exports.models import ExportFormat
 from facturier.firm import exports, queries, services
 from facturier.firm.forms_list import AddClientUserForm, LockDatesForm, StaffForm
 from facturier.firm.queries import ListParams
@@ -62,6 +66,31 @@ def firm_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     return wrapper
 
 
+class _RowLinks:
+    """The links of each row, reversed once per page and filled in per row: fifty rows of four
+    {% url %} tags cost more than the list's queries."""
+
+    PLACEHOLDER_SLUG = "row-slug"
+    PLACEHOLDER_PK = 999999999
+
+    def __init__(self, firm: Account) -> None:
+        slug = self.PLACEHOLDER_SLUG
+        self.open = reverse("billing:document_list", args=[slug])
+        self.reports = reverse("reports:index", args=[slug])
+        self.exports = reverse("exports:index", args=[slug])
+        self.add_user = reverse("firm:account_add_user", args=[firm.slug, self.PLACEHOLDER_PK])
+
+    def of(self, client: Account) -> dict[str, str]:
+        slug = f"/{client.slug}/"
+        placeholder = f"/{self.PLACEHOLDER_SLUG}/"
+        return {
+            "open": self.open.replace(placeholder, slug, 1),
+            "reports": self.reports.replace(placeholder, slug, 1),
+            "exports": self.exports.replace(placeholder, slug, 1),
+            "add_user": self.add_user.replace(f"/{self.PLACEHOLDER_PK}/", f"/{client.pk}/", 1),
+        }
+
+
 def _list_url(firm: Account, params: ListParams) -> str:
     """The list as the user left it: same search and sort."""
     query = {"q": params.search} if params.search else {}
@@ -87,7 +116,9 @@ def account_list(request: AccountRequest) -> HttpResponse:
     window = PageWindow.of(request.GET.get("page"), count, PAGE_SIZE)
     rows = queries.client_account_list(firm, params, user_id=request.user.pk)
     accounts = list(rows[window.offset : window.offset + window.per_page])
+    row_links = _RowLinks(firm)
     for client in accounts:
+        client.links = row_links.of(client)  # type: ignore[attr-defined]
         # Said once per row here: a {% blocktranslate %} per row costs more than the rest of the row.
         client.users_title = ngettext(  # type: ignore[attr-defined]
             "%(count)d personne a accès au compte, dont %(staff)d collaborateur(s) du cabinet "
@@ -289,6 +320,30 @@ def _export(bulk: BulkRequest) -> HttpResponse:
     return exports.csv_response(bulk.firm, rows)
 
 
+def _accounting_export(bulk: BulkRequest) -> HttpResponse:
+    """The firm batch: one job writes a ZIP with each selected account's FEC, invoice and payments
+    exports and PDFs for one period; its page shows the progress (exports/batch.py)."""
+    form = BatchForm(bulk.request.POST if bulk.confirmed else QueryDict(), today=bulk.firm.today())
+    if bulk.confirmed and form.is_valid():
+        filters = form.filters()
+        request = ExportRequest(
+            account=bulk.firm,
+            start=filters.start,
+            end=filters.end,
+            extra={"account_ids": [a.pk for a in bulk.accounts], "user_id": bulk.request.user.pk},
+        )
+        job = jobs.create_job(
+            bulk.firm, ExportFormat.FIRM_BATCH, request, bulk.request.user, total=len(bulk.accounts)
+        )
+        jobs.enqueue(job)
+        messages.info(
+            bulk.request,
+            _("Le lot comptable est en préparation ; vous recevrez aussi un email quand il sera prêt."),
+        )
+        return redirect("exports:job", bulk.firm.slug, job.pk)
+    return bulk.page("firm/bulk_accounting_export.html", form=form)
+
+
 def _staff(bulk: BulkRequest, *, grant: bool) -> HttpResponse:
     data = bulk.request.POST if bulk.confirmed else None
     # Offering oneself first: a firm administrator often gives themself access to open an account.
@@ -331,6 +386,7 @@ BULK_ACTIONS: dict[str, Callable[[BulkRequest], HttpResponse]] = {
     "disconnect": _disconnect,
     "lock_date": _lock_date,
     "export": _export,
+    "accounting_export": _accounting_export,
     "grant": functools.partial(_staff, grant=True),
     "revoke": functools.partial(_staff, grant=False),
 }

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from facturier.exports.models import ExportJob
 from facturier.tenancy import permissions
 from facturier.tenancy.models import Membership, Role
 
@@ -50,7 +51,11 @@ PK_KINDS = {
     "account": "account",
 }
 # URL names whose first word does not name their object.
-PK_BY_NAME = {"purchases:expense_payment_delete": "expense_payment"}
+PK_BY_NAME = {
+    "purchases:expense_payment_delete": "expense_payment",
+    "exports:job": "export_job",
+    "exports:download": "export_job",
+}
 
 
 @pytest.fixture
@@ -81,6 +86,7 @@ def acme_objects(acme, owner, collaborator):
         "expense": expense.pk,
         "attachment": expense.attachments.get().pk,
         "account": acme.pk,
+        "export_job": ExportJob.objects.create(account=acme, format="payments-csv", params={}).pk,
         "expense_payment": record_expense_payment(
             actor, expense, date=expense.issue_date, amount=expense.gross_total
         ).pk,
