@@ -290,10 +290,10 @@ def main() -> None:
                 explain(vendor, orm_sql)
                 print("  plans of the raw queries:")
                 explain(vendor, raw)
-            if args.profile and scenario is scenarios(last.year)[0]:
+            if args.profile and scenario == scenarios(last.year)[0]:
                 profiler = cProfile.Profile()
                 profiler.runcall(lambda get=get: [get() for _ in range(5)])
-                pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+                pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     finally:
         for browser in browsers.values():
             browser.logout()

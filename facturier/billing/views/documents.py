@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -291,6 +292,16 @@ def document_list(request: AccountRequest) -> HttpResponse:
     totals = queries.document_totals(account, filters)
     window = queries.PageWindow.of(request.GET.get("page"), totals.count)
     documents = list(queries.document_list(account, filters)[window.offset : window.offset + window.per_page])
+    # Labels and links worked out once per page, not per row: get_FOO_display() rebuilds the field's
+    # choices on each call, and fifty of them plus fifty {% url %} tags cost more than the page's SQL.
+    kind_labels = {value: str(label) for value, label in Kind.choices}
+    status_labels = {value: str(label) for value, label in Status.choices}
+    placeholder = 999999999
+    detail_url = reverse("billing:document_detail", args=[account.slug, placeholder])
+    for document in documents:
+        document.kind_label = kind_labels.get(document.kind, document.kind)  # type: ignore[attr-defined]
+        document.status_label = status_labels.get(document.status, document.status)  # type: ignore[attr-defined]
+        document.detail_url = detail_url.replace(f"/{placeholder}/", f"/{document.pk}/", 1)  # type: ignore[attr-defined]
     current = filters.sort
     columns = []
     for key, label in LIST_COLUMNS:
