@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import threading
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -74,10 +75,28 @@ def _compile(inputs: dict[str, str]) -> bytes:
     return pdf
 
 
-def render_document_pdf(document: Document, *, duplicate: bool = False) -> bytes:
-    """The document as an A4 PDF/A-3b, in its own language; drafts carry a "BROUILLON" watermark."""
-    inputs = {"data": json.dumps(build_payload(document, duplicate=duplicate))}
-    logo = read_logo(document.account)
+@dataclass(frozen=True)
+class Letterhead:
+    """What every document of an account prints alike: its billing settings and its logo."""
+
+    settings: BillingSettings
+    logo: bytes | None
+
+
+def letterhead_of(account: Account) -> Letterhead:
+    """Read once for many documents (exports): spares one query and one storage read per document."""
+    return Letterhead(settings_for(account), read_logo(account))
+
+
+def render_document_pdf(
+    document: Document, *, duplicate: bool = False, letterhead: Letterhead | None = None
+) -> bytes:
+    """The document as an A4 PDF/A-3b, in its own language; drafts carry a "BROUILLON" watermark.
+    `letterhead`: the account's, when the caller renders many documents of it."""
+    letterhead = letterhead or letterhead_of(document.account)
+    payload = build_payload(document, duplicate=duplicate, settings=letterhead.settings)
+    inputs = {"data": json.dumps(payload)}
+    logo = letterhead.logo
     if logo is None:
         return _compile(inputs)
     try:
@@ -190,10 +209,13 @@ def _category_short() -> dict[str, str]:
     }
 
 
-def build_payload(document: Document, *, duplicate: bool = False) -> dict[str, Any]:
-    """Everything the document prints, in its language: the JSON the Typst template lays out."""
+def build_payload(
+    document: Document, *, duplicate: bool = False, settings: BillingSettings | None = None
+) -> dict[str, Any]:
+    """Everything the document prints, in its language: the JSON the Typst template lays out.
+    `settings`: the account's billing settings, when the caller has read them already."""
     with translation.override(document.language):
-        return _payload(document, settings_for(document.account), duplicate)
+        return _payload(document, settings or settings_for(document.account), duplicate)
 
 
 def _payload(document: Document, settings: BillingSettings, duplicate: bool) -> dict[str, Any]:
