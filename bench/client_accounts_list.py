@@ -203,7 +203,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--warmups", type=int, default=2)
     parser.add_argument("--explain", action="store_true", help="print the plans of the list's queries")
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of the view (first scenario)")
+    parser.add_argument(
+        "--profile", action="store_true", help="print a cProfile of the view (first scenario)"
+    )
     args = parser.parse_args()
     if args.memberships < args.accounts:
         parser.error("--memberships must be at least --accounts (every account has its owner)")

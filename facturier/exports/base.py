@@ -44,7 +44,7 @@ class ExportRequest:
     region: Literal["", "eu", "non-eu"] = ""
     not_exported: bool = False  # only documents not yet marked as exported
     layout: Layout = "document"  # invoice export: one row per document, or per line
-    scope: Scope = "all"  # PDF ZIP / print: sales documents, purchase documents (expenses), or both
+    scope: Scope = "all"  # PDF ZIP / print, payments: the sales side, the purchases side, or both
     separator: Literal["|", "\t"] = "|"  # FEC field separator
     extra: dict[str, Any] = field(default_factory=dict)
 

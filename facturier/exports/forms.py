@@ -47,11 +47,11 @@ class ExportForm(ReportFilterForm):
         required=False,
     )
     scope = forms.ChoiceField(
-        label=gettext_lazy("PDF : documents"),
+        label=gettext_lazy("PDF et paiements : côté"),
         choices=[
-            ("all", gettext_lazy("de vente et d'achat (justificatifs)")),
-            ("sales", gettext_lazy("de vente")),
-            ("purchases", gettext_lazy("d'achat (justificatifs)")),
+            ("all", gettext_lazy("ventes et achats")),
+            ("sales", gettext_lazy("ventes seulement")),
+            ("purchases", gettext_lazy("achats seulement (justificatifs, paiements aux fournisseurs)")),
         ],
         required=False,
     )

@@ -121,7 +121,10 @@ def source_rows(format_code: str, request: ExportRequest) -> int:
     if format_code == ExportFormat.FIRM_BATCH:
         return len(request.extra.get("account_ids", ()))
     if format_code in (ExportFormat.PAYMENTS_CSV, ExportFormat.PAYMENTS_XLSX):
-        return selection.payments(request).count()
+        count = selection.payments(request).count() if request.scope in ("sales", "all") else 0
+        if request.scope in ("purchases", "all"):
+            count += selection.expense_payments(request).count()
+        return count
     count = 0
     if format_code == ExportFormat.FEC or request.scope in ("sales", "all"):
         count += selection.sales_documents(request).count()

@@ -159,6 +159,14 @@ class ExportJob(models.Model):
         return f"{self.format} of {self.account_id} ({self.status})"
 
     @property
+    def start(self) -> datetime.date | None:
+        return _date_param(self.params.get("start"))
+
+    @property
+    def end(self) -> datetime.date | None:
+        return _date_param(self.params.get("end"))
+
+    @property
     def percent(self) -> int:
         if self.status == ExportStatus.DONE:
             return 100
@@ -177,3 +185,10 @@ class ExportJob(models.Model):
             and bool(self.file)
             and (self.expires_at is None or self.expires_at > timezone.now())
         )
+
+
+def _date_param(value: object) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(str(value)) if value else None
+    except ValueError:
+        return None

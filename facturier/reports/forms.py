@@ -142,7 +142,8 @@ class ReportFilterForm(forms.Form):
         super().__init__(data)
         self.code = code
         self.today = today
-        for name in list(self.fields):
+        # Only the filters of this form are dropped: a subclass (the exports' form) keeps its own fields.
+        for name in ReportFilterForm.base_fields:
             if name not in REPORT_FIELDS[code]:
                 del self.fields[name]
         if code == "unpaid":

@@ -40,6 +40,7 @@ CATALOGUE: list[Permission] = [
     ),
     Permission("reports.view", _("Voir les rapports"), _("Comptabilité")),
     Permission("exports.run", _("Lancer les exports"), _("Comptabilité")),
+    Permission("accounting.settings", _("Régler le plan comptable des exports"), _("Comptabilité")),
     Permission("lockdate.change", _("Changer la date de protection des documents"), _("Comptabilité")),
     Permission("audit.view", _("Consulter le journal d'audit"), _("Administration")),
     Permission("users.manage", _("Gérer les utilisateurs et les rôles"), _("Administration")),
@@ -76,6 +77,7 @@ BUILTIN_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
             "purchases.edit",
             "reports.view",
             "exports.run",
+            "accounting.settings",
             "lockdate.change",
             "audit.view",
         }

@@ -30,6 +30,7 @@ SETTINGS_PAGES = [
     ("tenancy:users", "users.manage"),
     ("tenancy:roles", "users.manage"),
     ("tenancy:lock_date", "lockdate.change"),
+    ("exports_settings:accounting_settings", "accounting.settings"),
     ("tenancy:audit", "audit.view"),
 ]
 

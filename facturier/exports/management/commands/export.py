@@ -54,7 +54,7 @@ class Command(BaseCommand):
         parser.add_argument("--country", help="Pays du client, codes ISO séparés par des virgules : FR,DE.")
         parser.add_argument("--region", help="eu (Union européenne) ou non-eu.")
         parser.add_argument("--layout", help="Factures : document (défaut) ou line.")
-        parser.add_argument("--scope", help="PDF : all (défaut), sales ou purchases.")
+        parser.add_argument("--scope", help="PDF et paiements : all (défaut), sales ou purchases.")
         parser.add_argument("--separator", help="FEC : pipe (défaut) ou tab.")
         parser.add_argument(
             "--not-exported", action="store_true", help="Seulement les documents pas encore exportés."
