@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from facturier.billing import charts, queries
+from facturier.reports import queries as report_queries
 from facturier.tenancy.access import AccountRequest, account_view
 from facturier.tenancy.services import counted_members
 from facturier.web.queries import SWITCHER_SIZE, switcher_memberships
@@ -23,7 +24,9 @@ def dashboard(request: AccountRequest) -> HttpResponse:
     }
     if request.membership.has_perm("sales.view"):
         # The sales figures, in a fixed number of queries whatever the number of documents.
-        figures = queries.dashboard_figures(account)
+        figures = queries.dashboard_figures(
+            account, report_queries.revenue_by_month(account, account.today())
+        )
         context["figures"] = figures
         context["chart"] = charts.revenue_chart(
             figures.revenue_by_month,
