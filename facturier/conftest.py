@@ -8,8 +8,13 @@
 """
 
 import datetime
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 from facturier.accounts.models import User
@@ -115,3 +120,48 @@ def outsider_client(outsider: User) -> Client:
 @pytest.fixture
 def firm_client(firm_accountant: User) -> Client:
     return logged_in(firm_accountant)
+
+
+# --- Browser tests ---------------------------------------------------------------------------------
+
+# Debian's Chromium, never a browser downloaded by Playwright; the flags the team's guide prescribes.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture
+def browser(monkeypatch) -> Iterator[Any]:
+    """Chromium driven by Playwright; the test is skipped, saying why, where either is missing."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="Browser tests need the playwright package.")
+    if not CHROMIUM.exists():
+        pytest.skip("Browser tests need Debian's Chromium at /usr/bin/chromium (apt-get install chromium).")
+    # Playwright's sync API runs an event loop in the test thread; Django would then refuse the ORM
+    # calls the test itself makes, though they are plain synchronous calls.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page_as(browser, live_server) -> Callable[..., Any]:
+    """`page_as(user)`: a new French page in its own browser context, already logged in as `user` (the
+    session of a test-client login), downloads accepted."""
+
+    def open_as(user: User) -> Any:
+        session = logged_in(user).cookies[django_settings.SESSION_COOKIE_NAME].value
+        context = browser.new_context(locale="fr-FR", accept_downloads=True)
+        context.add_cookies(
+            [
+                {
+                    "name": django_settings.SESSION_COOKIE_NAME,
+                    "value": session,
+                    "domain": urlsplit(live_server.url).hostname,
+                    "path": "/",
+                }
+            ]
+        )
+        return context.new_page()
+
+    return open_as

@@ -7,6 +7,7 @@ files stay downloadable 7 days. Every page needs the `exports.run` permission; a
 is a 404.
 """
 
+import re
 from typing import cast
 
 from django.contrib import messages
@@ -22,6 +23,7 @@ from facturier.exports.models import ExportJob, ExportStatus
 from facturier.tenancy.access import AccountRequest, account_view, get_in_account
 
 RECENT_JOBS = 20
+DOWNLOAD_TOKEN = re.compile(r"[0-9]{1,40}")
 
 
 @account_view("exports.run")
@@ -53,7 +55,7 @@ def index(request: AccountRequest) -> HttpResponse:
                 return redirect("exports:job", account.slug, job.pk)
             jobs.run_job(job)
             if job.status == ExportStatus.DONE:
-                return _file_response(job)
+                return _with_download_token(_file_response(job), request.POST.get("download_token", ""))
             return redirect("exports:job", account.slug, job.pk)
     recent = (
         ExportJob.objects.filter(account=account)
@@ -89,6 +91,13 @@ def download(request: AccountRequest, pk: int) -> HttpResponse:
         )
         return redirect("exports:job", request.account.slug, found.pk)
     return _file_response(found)
+
+
+def _with_download_token(response: HttpResponse, token: str) -> HttpResponse:
+    """Echo the page's token in a cookie: its script then knows the file has started (static/js/app.js)."""
+    if DOWNLOAD_TOKEN.fullmatch(token):
+        response.set_cookie("download_token", token, max_age=60, samesite="Lax")
+    return response
 
 
 def _file_response(found: ExportJob) -> HttpResponse:

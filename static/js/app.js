@@ -28,12 +28,35 @@
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
     if (message && !window.confirm(message)) event.preventDefault();
   });
-  // A progress bar while any htmx request or a plain form submission is under way.
-  document.addEventListener("htmx:beforeRequest", function () { document.body.classList.add("busy"); });
+  // A progress bar while any htmx request or a plain form submission is under way; polls that refresh
+  // a block in the background (data-quiet) do not show it.
+  function quiet(event) { return event.detail.elt && event.detail.elt.closest && event.detail.elt.closest("[data-quiet]"); }
+  document.addEventListener("htmx:beforeRequest", function (event) { if (!quiet(event)) document.body.classList.add("busy"); });
   document.addEventListener("htmx:afterRequest", function () { document.body.classList.remove("busy"); });
   document.addEventListener("submit", function (event) {
-    if (!event.defaultPrevented) document.body.classList.add("busy");
+    if (event.defaultPrevented) return;
+    document.body.classList.add("busy");
+    if (event.target.hasAttribute && event.target.hasAttribute("data-download")) awaitDownload(event.target);
   });
+  // A form whose answer may be a file (data-download) never leaves the page: the server echoes a token
+  // in a cookie once the file starts, and the progress bar stops then.
+  function awaitDownload(form) {
+    var token = String(Date.now()) + String(Math.floor(Math.random() * 1e6));
+    var input = form.querySelector("input[name=download_token]");
+    if (!input) {
+      input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "download_token";
+      form.appendChild(input);
+    }
+    input.value = token;
+    var timer = window.setInterval(function () {
+      if (document.cookie.indexOf("download_token=" + token) === -1) return;
+      window.clearInterval(timer);
+      document.cookie = "download_token=; Max-Age=0; path=/";
+      document.body.classList.remove("busy");
+    }, 250);
+  }
   window.addEventListener("pageshow", function () { document.body.classList.remove("busy"); });
 })();
 

@@ -2,11 +2,9 @@
 
 import datetime
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 import time_machine
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -704,31 +702,12 @@ def test_draft_issue_partial_payment_full_payment_and_credit_note_through_the_pa
 
 # --- In a real browser: the script and htmx of the form ---------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 @pytest.fixture
-def browser_page(monkeypatch, live_server):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Browser tests need the playwright package.")
-    if not CHROMIUM.exists():
-        pytest.skip("Browser tests need Debian's Chromium at /usr/bin/chromium.")
-    # Playwright's sync API runs an event loop in the test thread; the test's ORM calls are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-
-        def open_as(user):
-            session = logged_in(user).cookies[settings.SESSION_COOKIE_NAME].value
-            context = browser.new_context(locale="fr-FR")
-            context.add_cookies(
-                [{"name": settings.SESSION_COOKIE_NAME, "value": session, "domain": "localhost", "path": "/"}]
-            )
-            return context.new_page(), sync_api.expect
-
-        yield open_as
-        browser.close()
+def browser_page(page_as):
+    """A function opening a Chromium page logged in as a user, with Playwright's expect."""
+    expect = pytest.importorskip("playwright.sync_api").expect
+    return lambda user: (page_as(user), expect)
 
 
 @pytest.mark.browser

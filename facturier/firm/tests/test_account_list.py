@@ -3,10 +3,8 @@
 import datetime
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
@@ -397,33 +395,11 @@ def test_creation_dates_are_shown_in_the_local_time_zone(partner_client, firm, p
 
 # --- In a real browser: the selection helpers and the search as you type ---------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 @pytest.fixture
-def browser_page(monkeypatch, live_server, transactional_db):
-    """A Chromium page (Debian's, never a downloaded one) and a function logging a user in on it."""
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Browser tests need the playwright package.")
-    if not CHROMIUM.exists():
-        pytest.skip("Browser tests need Debian's Chromium at /usr/bin/chromium.")
-    # Playwright's sync API runs an event loop in the test thread; the test's own ORM calls are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-        )
-        context = browser.new_context(locale="fr-FR", accept_downloads=True)
-
-        def log_in(user):
-            session = logged_in(user).cookies[settings.SESSION_COOKIE_NAME].value
-            host = urlsplit(live_server.url).hostname
-            context.add_cookies(
-                [{"name": settings.SESSION_COOKIE_NAME, "value": session, "domain": host, "path": "/"}]
-            )
-            return context.new_page()
-
-        yield log_in, sync_api.expect
-        browser.close()
+def browser_page(page_as, transactional_db):
+    """A function logging a user in on a new Chromium page, and Playwright's expect."""
+    return page_as, pytest.importorskip("playwright.sync_api").expect
 
 
 @pytest.mark.browser

@@ -10,7 +10,6 @@ Screenshots of the main pages land in var/screenshots/ (git-ignored), to look at
 import datetime
 import re
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
@@ -18,14 +17,13 @@ from xml.sax.saxutils import escape
 import pytest
 from django.conf import settings
 
-from facturier.conftest import PASSWORD, make_account, make_user
+from facturier.conftest import CHROMIUM, PASSWORD, make_account, make_user
 from facturier.tenancy import permissions, plans
 from facturier.tenancy.models import Account, Membership
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 CLIENT_EMAIL = "lea.bonnet@fleurs-de-lea.test"
 CLIENT_PASSWORD = "Bouquets-de-printemps-2025"
@@ -40,20 +38,6 @@ pytestmark = [
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Browser tests need the playwright package.")
 expect = sync_api.expect
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator["Browser"]:
-    # Playwright's sync API runs an event loop in the test thread; Django would then refuse the ORM
-    # calls the test itself makes, though they are plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def screenshot(page: "Page", name: str) -> None:

@@ -1,9 +1,7 @@
 """Recording an expense with a scanned receipt in a real browser (Playwright driving Debian's Chromium)."""
 
 import datetime
-from collections.abc import Iterator
 from decimal import Decimal as D
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
@@ -11,15 +9,14 @@ import pytest
 from django.conf import settings
 
 from facturier.billing.models import Client
-from facturier.conftest import logged_in, make_account, make_user
+from facturier.conftest import CHROMIUM, logged_in, make_account, make_user
 from facturier.purchases.models import Expense
 
 from .conftest import image_bytes
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
-CHROMIUM = Path("/usr/bin/chromium")
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,20 +27,6 @@ pytestmark = [
 ]
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Browser tests need the playwright package.")
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator["Browser"]:
-    # Playwright's sync API runs an event loop in the test thread; Django would otherwise refuse the
-    # test's own (synchronous) ORM calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 def logged_in_page(browser, live_server, user) -> "Page":

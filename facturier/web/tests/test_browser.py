@@ -1,19 +1,16 @@
 """The account switcher in a real browser: Playwright driving Debian's Chromium (never a downloaded one)."""
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
 
-from facturier.conftest import logged_in, make_account, make_user
+from facturier.conftest import CHROMIUM, logged_in, make_account, make_user
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Page
 
-CHROMIUM = Path("/usr/bin/chromium")
 
 pytestmark = [
     pytest.mark.browser,
@@ -24,20 +21,6 @@ pytestmark = [
 ]
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="Browser tests need the playwright package.")
-
-
-@pytest.fixture
-def browser(monkeypatch) -> Iterator["Browser"]:
-    # Playwright's sync API runs an event loop in the test thread; Django would then refuse the ORM
-    # calls the test itself makes, though they are plain synchronous calls.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
