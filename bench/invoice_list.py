@@ -293,7 +293,7 @@ def main() -> None:
             if args.profile and scenario == scenarios(last.year)[0]:
                 profiler = cProfile.Profile()
                 profiler.runcall(lambda get=get: [get() for _ in range(5)])
-                pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+                pstats.Stats(profiler).sort_stats("cumulative").print_stats(45)
     finally:
         for browser in browsers.values():
             browser.logout()

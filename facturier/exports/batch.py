@@ -18,7 +18,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facturier.accounts.models import User
-from facturier.exports import marks, selection
 from facturier.exports.base import ExportError, ExportRequest, Progress, no_progress
 from facturier.exports.models import ExportFormat
 from facturier.tenancy import audit
@@ -36,7 +35,7 @@ PARTS: list[tuple[str, str]] = [
 
 def write_firm_batch(request: ExportRequest, out: IO[bytes], progress: Progress) -> list[str]:
     """Write the batch ZIP into `out`; returns the problems met, one line per account and part."""
-    from facturier.exports.jobs import file_name, source_rows
+    from facturier.exports.jobs import file_name, mark_carried, source_rows
 
     firm = request.account
     user_id = request.extra.get("user_id")
@@ -97,12 +96,7 @@ def write_firm_batch(request: ExportRequest, out: IO[bytes], progress: Progress)
     # Only once the whole archive is written: what the FEC carried goes to the books.
     now = timezone.now()
     for sub, actor in exported:
-        marks.mark_exported(
-            selection.sales_documents(sub), written_field="issued_at", started_at=started_at, at=now, by=user
-        )
-        marks.mark_exported(
-            selection.expenses(sub), written_field="created_at", started_at=started_at, at=now, by=user
-        )
+        mark_carried(ExportFormat.FEC, sub, started_at=started_at, at=now, by=user)
         audit.record(
             actor,
             sub.account,

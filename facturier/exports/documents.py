@@ -286,7 +286,8 @@ def write_pdf_zip(request: ExportRequest, out: IO[bytes], progress: Progress) ->
                 done += 1
                 progress(done, total)
             if missing.rows:
-                missing.copy_into(archive, f"{purchases_folder}/{_('sans-justificatif')}.csv")
+                missing_name = _("sans-justificatif")
+                missing.copy_into(archive, f"{purchases_folder}/{missing_name}.csv")
             index.copy_into(archive, "index.csv")
     finally:
         index.close()

@@ -56,7 +56,9 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.utils import formats
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from stdnum.fr import siren as stdnum_siren
 
 from facturier.billing.models import (
@@ -85,8 +87,8 @@ COLUMNS = (
     "ValidDate", "Montantdevise", "Idevise",
 )  # fmt: skip
 
-SETTINGS_PAGE = "Paramètres > Comptabilité"
-ACCOUNT_PAGE = "Paramètres > Votre compte"
+SETTINGS_PAGE = gettext_lazy("Paramètres > Comptabilité")
+ACCOUNT_PAGE = gettext_lazy("Paramètres > Votre compte")
 
 # Where each source sorts among entries of the same day (sales, purchases, then money in and out).
 SALES, PURCHASES, RECEIPTS, DISBURSEMENTS = range(4)
@@ -169,17 +171,19 @@ class AccountRule:
     numbered in the PCG), starting with one of `prefixes` (its class and group)."""
 
     prefixes: tuple[str, ...]
-    what: str  # "comptes clients (41…)": completes "doit être un des …"
+    what: str | Promise  # "comptes clients (41…)": completes "doit être un des …"
 
 
-CUSTOMER_RULE = AccountRule(("41",), "comptes clients (41…)")
-SUPPLIER_RULE = AccountRule(("40",), "comptes fournisseurs (40…)")
-BANK_RULE = AccountRule(("5",), "comptes financiers (classe 5, par exemple 512…)")
-REVENUE_RULE = AccountRule(("70",), "comptes de ventes (70…)")
-VAT_RULE = AccountRule(("445",), "comptes de TVA (445…)")
-DEDUCTIBLE_VAT_RULE = AccountRule(("4456",), "comptes de TVA déductible (4456…)")
-EXPENSE_RULE = AccountRule(("6", "2"), "comptes de charges (classe 6) ou d'immobilisations (classe 2)")
-PRODUCT_RULE = AccountRule(("7",), "comptes de produits (classe 7)")
+CUSTOMER_RULE = AccountRule(("41",), gettext_lazy("comptes clients (41…)"))
+SUPPLIER_RULE = AccountRule(("40",), gettext_lazy("comptes fournisseurs (40…)"))
+BANK_RULE = AccountRule(("5",), gettext_lazy("comptes financiers (classe 5, par exemple 512…)"))
+REVENUE_RULE = AccountRule(("70",), gettext_lazy("comptes de ventes (70…)"))
+VAT_RULE = AccountRule(("445",), gettext_lazy("comptes de TVA (445…)"))
+DEDUCTIBLE_VAT_RULE = AccountRule(("4456",), gettext_lazy("comptes de TVA déductible (4456…)"))
+EXPENSE_RULE = AccountRule(
+    ("6", "2"), gettext_lazy("comptes de charges (classe 6) ou d'immobilisations (classe 2)")
+)
+PRODUCT_RULE = AccountRule(("7",), gettext_lazy("comptes de produits (classe 7)"))
 
 # Every general account of AccountingSettings, in the order the settings page shows them.
 MAPPING_RULES: dict[str, AccountRule] = {

@@ -250,23 +250,7 @@ def _finish(job: ExportJob, request: ExportRequest, started_at: datetime.datetim
     job.status, job.finished_at, job.expires_at = ExportStatus.DONE, now, now + KEEP_FILES_FOR
     job.progress_done = max(job.progress_done, job.progress_total)
     job.save()
-    spec = FORMATS[job.format]
-    if spec.marks_sales:
-        marks.mark_exported(
-            selection.sales_documents(request),
-            written_field="issued_at",
-            started_at=started_at,
-            at=now,
-            by=job.created_by,
-        )
-    if spec.marks_expenses:
-        marks.mark_exported(
-            selection.expenses(request),
-            written_field="created_at",
-            started_at=started_at,
-            at=now,
-            by=job.created_by,
-        )
+    mark_carried(job.format, request, started_at=started_at, at=now, by=job.created_by)
     audit.record(
         _actor(job),
         job.account,
@@ -275,6 +259,26 @@ def _finish(job: ExportJob, request: ExportRequest, started_at: datetime.datetim
         summary=_("%(format)s du %(start)s au %(end)s.")
         % {"format": job.get_format_display(), "start": request.start, "end": request.end},
     )
+
+
+def mark_carried(
+    format_code: str,
+    request: ExportRequest,
+    *,
+    started_at: datetime.datetime,
+    at: datetime.datetime,
+    by: User | None,
+) -> None:
+    """Mark as exported what an accounting export of this format carried (marks.mark_exported)."""
+    spec = FORMATS[format_code]
+    if spec.marks_sales:
+        marks.mark_exported(
+            selection.sales_documents(request), written_field="issued_at", started_at=started_at, at=at, by=by
+        )
+    if spec.marks_expenses:
+        marks.mark_exported(
+            selection.expenses(request), written_field="created_at", started_at=started_at, at=at, by=by
+        )
 
 
 def _actor(job: ExportJob) -> Actor:

@@ -17,7 +17,7 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from facturier.exports import jobs, marks, selection
+from facturier.exports import jobs
 from facturier.exports.base import ExportError, no_progress
 from facturier.exports.forms import ExportForm
 from facturier.tenancy.models import Account
@@ -99,23 +99,7 @@ class Command(BaseCommand):
             else:
                 self.save(scratch, options["output"])
         if options["mark_exported"]:
-            spec, now = jobs.FORMATS[format_code], timezone.now()
-            if spec.marks_sales:
-                marks.mark_exported(
-                    selection.sales_documents(request),
-                    written_field="issued_at",
-                    started_at=started_at,
-                    at=now,
-                    by=None,
-                )
-            if spec.marks_expenses:
-                marks.mark_exported(
-                    selection.expenses(request),
-                    written_field="created_at",
-                    started_at=started_at,
-                    at=now,
-                    by=None,
-                )
+            jobs.mark_carried(format_code, request, started_at=started_at, at=timezone.now(), by=None)
 
     def form_data(self, options: dict[str, Any]) -> QueryDict:
         data = QueryDict(mutable=True)
