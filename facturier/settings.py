@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "facturier.firm",
     "facturier.reports",
     "facturier.exports",
+    "rest_framework",
+    "drf_spectacular",
+    "facturier.api",
 ]
 
 MIDDLEWARE = [
@@ -149,6 +152,22 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Background jobs: django-tasks with the database backend (worker: manage.py db_worker).
 TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
+# --- Public JSON API (facturier/api, docs/api.md), compatible with VosFactures / Fakturownia.
+# With a base domain such as "api.example.com", the host "acme.api.example.com" names the account "acme"
+# (ALLOWED_HOSTS must then admit ".api.example.com"); empty, the account comes from the token alone.
+FACTURIER_API_BASE_DOMAIN = env_str("FACTURIER_API_BASE_DOMAIN").lower().strip(".")
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["facturier.api.auth.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["facturier.api.auth.IsAccountMember"],
+    "DEFAULT_PARSER_CLASSES": ["facturier.api.parsers.LenientJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "facturier.api.parsers.JSONOnlyNegotiation",
+    "EXCEPTION_HANDLER": "facturier.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "facturier.api.schema.ApiAutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {"TITLE": "Facturier API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

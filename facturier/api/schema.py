@@ -1,0 +1,93 @@
+"""The OpenAPI description of the API (drf-spectacular), served at /api/schema/.
+
+It describes the canonical form of each field; the API accepts looser input too (numbers as strings or
+with a decimal comma, booleans as 1/0 or yes/no: see coercion.py).
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from facturier.api import coercion
+from facturier.api.coercion import Field
+
+
+class ApiAutoSchema(AutoSchema):
+    """Operation ids and tags named after the resource (`clients_list`), without the `.json` suffix."""
+
+    def get_operation_id(self) -> str:
+        return super().get_operation_id().replace("_.json", "").replace(".json", "")
+
+    def get_tags(self) -> list[str]:
+        return [tag.removesuffix(".json") for tag in super().get_tags()]
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "facturier.api.auth.ApiTokenAuthentication"
+    name = ["apiTokenQuery", "bearer"]
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        return [{"apiTokenQuery": []}, {"bearer": []}]  # either one, not both
+
+    def get_security_definition(self, auto_schema: Any) -> list[dict[str, Any]]:
+        return [
+            {"type": "apiKey", "in": "query", "name": "api_token"},
+            build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer"),  # noqa: S106
+        ]
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.CharField(default="error")
+    message = serializers.JSONField(help_text="A text, or {field: [texts]} for refused values.")
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Malformed JSON."),
+    401: OpenApiResponse(ErrorSerializer, description="Missing or bad token."),
+    403: OpenApiResponse(ErrorSerializer, description="The role lacks the permission."),
+    404: OpenApiResponse(ErrorSerializer, description="Unknown id, or another account's object."),
+    422: OpenApiResponse(ErrorSerializer, description="A value or a rule refused the request."),
+}
+
+_SCHEMA_FIELDS: dict[Callable[..., Any], Callable[[], serializers.Field]] = {
+    coercion.to_bool: lambda: serializers.BooleanField(required=False),
+    coercion.to_int: lambda: serializers.IntegerField(required=False),
+    coercion.to_decimal: lambda: serializers.CharField(required=False, help_text="A decimal number."),
+}
+
+
+def request_body(name: str, wrapper: str, fields: Sequence[Field]) -> serializers.Serializer:
+    """`{"api_token": ..., wrapper: {...}}` with the resource's writable keys."""
+    inner = inline_serializer(
+        name=f"{name}Input",
+        fields={
+            field.api_name: _SCHEMA_FIELDS.get(field.coerce, lambda: serializers.CharField(required=False))()
+            for field in fields
+        },
+    )
+    return inline_serializer(
+        name=f"{name}Request",
+        fields={"api_token": serializers.CharField(required=False), wrapper: inner},
+    )
+
+
+def responses(serializer: Any, status: int = 200, *, many: bool = False) -> dict[int, Any]:
+    return {status: serializer(many=many) if many else serializer, **ERRORS}
+
+
+PAGINATION = [
+    OpenApiParameter("page", int, description="From 1."),
+    OpenApiParameter("per_page", int, description="25 by default, 100 at most."),
+]
+
+
+def order_parameter(names: Sequence[str]) -> OpenApiParameter:
+    return OpenApiParameter("order", str, description=f"One of {', '.join(names)}; add .desc to reverse.")
+
+
+DELETED = {200: OpenApiResponse(description='The JSON string "ok".'), **ERRORS}

@@ -1,0 +1,321 @@
+"""`/clients.json` and `/clients/{id}.json`: list, show, create, update, delete, through the clients
+service and its permissions; bad input gets a 422 (or 400) in JSON, never a 500."""
+
+import json
+import re
+
+import pytest
+from django.test import Client as HttpClient
+
+from facturier.billing.models import Client
+from facturier.billing.tests.factories import actor_for, make_client, make_invoice
+from facturier.tenancy.models import AuditEvent
+
+ISO_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
+
+
+@pytest.fixture
+def dupont(acme):
+    return make_client(acme, name="Dupont SARL", email="compta@dupont.test", city="Paris")
+
+
+def test_show_gives_the_client_with_the_public_apis_field_names(owner_api, dupont):
+    response = owner_api.get(f"/clients/{dupont.pk}.json")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["id"] == dupont.pk
+    assert data["name"] == "Dupont SARL"
+    assert data["company"] is True
+    assert data["kind"] == "buyer"
+    assert data["tax_no"] == "FR96552100554"
+    assert data["city"] == "Paris"
+    assert data["payment_to_kind"] == 30
+    assert ISO_TIMESTAMP.match(data["created_at"])
+    assert ISO_TIMESTAMP.match(data["updated_at"])
+
+
+def test_create_answers_201_with_the_stored_client(owner_api, acme):
+    response = owner_api.post(
+        "/clients.json",
+        {
+            "client": {
+                "id": None,
+                "name": "Martin SAS",
+                "tax_no": "FR 96 552 100 554",
+                "kind": "seller",
+                "email": "a@martin.test",
+                "payment_to_kind": "15",
+                "note": "Client fidèle",
+                "company": "yes",
+                "balance": "12.00",
+                "panel_url": "https://x",
+                "created_at": "2020-01-01",
+            }
+        },
+    )
+    assert response.status_code == 201
+    client = Client.objects.get(account=acme)
+    assert response.json()["id"] == client.pk
+    assert client.name == "Martin SAS"
+    assert client.vat_number == "FR96552100554"
+    assert client.kind == Client.Kind.SUPPLIER
+    assert client.payment_terms_days == 15
+    assert client.notes == "Client fidèle"
+    assert AuditEvent.objects.filter(account=acme, action="client.created").count() == 1
+
+
+def test_a_person_sent_by_first_and_last_name_is_created_as_a_person(owner_api, acme):
+    response = owner_api.post("/clients.json", {"client": {"first_name": "Jean", "last_name": "Dupond"}})
+    assert response.status_code == 201
+    assert response.json()["company"] is False
+    assert response.json()["name"] == "Jean Dupond"
+
+
+@pytest.mark.parametrize(
+    ("tax_no", "field"), [("552100554", "siren"), ("55210055400013", "siret"), ("DE136695976", "vat_number")]
+)
+def test_tax_no_fills_the_siren_the_siret_or_the_vat_number_by_its_shape(owner_api, acme, tax_no, field):
+    response = owner_api.post("/clients.json", {"client": {"name": "X", "tax_no": tax_no}})
+    assert response.status_code == 201, response.json()
+    assert getattr(Client.objects.get(account=acme), field) == tax_no
+
+
+def test_a_refused_value_gets_422_naming_the_api_field(owner_api, acme):
+    response = owner_api.post("/clients.json", {"client": {"name": "X", "tax_no": "123456789"}})
+    assert response.status_code == 422
+    assert response.json()["code"] == "error"
+    assert list(response.json()["message"]) == ["tax_no"]
+    assert not Client.objects.filter(account=acme).exists()
+
+
+def test_a_client_needs_a_name(owner_api, acme):
+    response = owner_api.post("/clients.json", {"client": {}})
+    assert response.status_code == 422
+    assert "name" in response.json()["message"]
+
+
+def test_update_answers_200_with_the_full_object(owner_api, dupont):
+    response = owner_api.put(f"/clients/{dupont.pk}.json", {"client": {"city": "Lyon", "company": 1}})
+    assert response.status_code == 200
+    assert response.json()["id"] == dupont.pk
+    assert response.json()["city"] == "Lyon"
+    assert response.json()["name"] == "Dupont SARL"
+    dupont.refresh_from_db()
+    assert dupont.city == "Lyon"
+
+
+def test_sending_back_the_object_read_changes_nothing(owner_api, dupont, acme):
+    read = owner_api.get(f"/clients/{dupont.pk}.json").json()
+    response = owner_api.put(f"/clients/{dupont.pk}.json", {"client": read})
+    assert response.status_code == 200
+    assert response.json() | {"updated_at": None} == read | {"updated_at": None}
+    assert not AuditEvent.objects.filter(account=acme, action="client.changed").exists()
+
+
+def test_delete_answers_a_json_ok(owner_api, dupont, acme):
+    response = owner_api.delete(f"/clients/{dupont.pk}.json")
+    assert response.status_code == 200
+    assert response.json() == "ok"
+    assert not Client.objects.filter(pk=dupont.pk).exists()
+
+
+def test_a_client_on_a_document_cannot_be_deleted(owner_api, owner, dupont, acme):
+    make_invoice(actor_for(acme, owner), dupont)
+    response = owner_api.delete(f"/clients/{dupont.pk}.json")
+    assert response.status_code == 422
+    assert "Archivez-le" in response.json()["message"]
+    assert Client.objects.filter(pk=dupont.pk).exists()
+
+
+def test_an_unknown_or_absurd_id_is_a_404(owner_api, dupont):
+    for pk in [dupont.pk + 1000, 2**63, 10**30]:
+        response = owner_api.get(f"/clients/{pk}.json")
+        assert response.status_code == 404
+        assert response.json() == {"code": "error", "message": "Not Found"}
+
+
+# --- Permissions: the same catalogue as the pages ---------------------------------------------------
+
+
+def test_a_member_without_the_delete_permission_gets_403(collaborator_api, dupont):
+    response = collaborator_api.delete(f"/clients/{dupont.pk}.json")
+    assert response.status_code == 403
+    assert response.json()["code"] == "error"
+    assert Client.objects.filter(pk=dupont.pk).exists()
+
+
+def test_the_firm_accountant_reads_clients_but_cannot_create_or_change_them(firm_api, dupont, acme):
+    assert firm_api.get("/clients.json").status_code == 200
+    assert firm_api.get(f"/clients/{dupont.pk}.json").status_code == 200
+    assert firm_api.post("/clients.json", {"client": {"name": "Y"}}).status_code == 403
+    assert firm_api.put(f"/clients/{dupont.pk}.json", {"client": {"name": "Y"}}).status_code == 403
+    assert Client.objects.filter(account=acme).count() == 1
+
+
+def test_a_read_only_account_refuses_writes_with_a_422(owner_api, dupont, acme):
+    acme.subscription_ends_on = acme.today().replace(year=2000)
+    acme.save()
+    response = owner_api.put(f"/clients/{dupont.pk}.json", {"client": {"name": "Y"}})
+    assert response.status_code == 422
+    assert "lecture seule" in response.json()["message"]
+    assert owner_api.get(f"/clients/{dupont.pk}.json").status_code == 200
+
+
+# --- Lists: pagination and filters ------------------------------------------------------------------
+
+
+def test_the_list_is_paginated_25_by_default_100_at_most(owner_api, acme):
+    for index in range(105):
+        make_client(acme, name=f"Client {index:03}", siren="", vat_number="")
+    assert len(owner_api.get("/clients.json").json()) == 25
+    assert len(owner_api.get("/clients.json?per_page=1000").json()) == 100
+    second = owner_api.get("/clients.json?page=2&per_page=100").json()
+    assert [row["name"] for row in second] == [
+        "Client 100",
+        "Client 101",
+        "Client 102",
+        "Client 103",
+        "Client 104",
+    ]
+    assert owner_api.get("/clients.json?page=3&per_page=100").json() == []
+    assert owner_api.get(f"/clients.json?page={10**15}").json() == []
+    assert owner_api.get(f"/clients.json?page={10**30}").status_code == 422
+    assert len(owner_api.get("/clients.json?page=0&per_page=0").json()) == 25
+
+
+def test_pages_do_not_overlap(owner_api, acme):
+    for index in range(5):
+        make_client(acme, name="Même nom", siren="", vat_number="", email=f"c{index}@x.test")
+    pages = [owner_api.get(f"/clients.json?per_page=2&page={page}").json() for page in (1, 2, 3)]
+    ids = [row["id"] for page in pages for row in page]
+    assert len(ids) == len(set(ids)) == 5
+
+
+def test_a_page_that_is_not_a_number_gets_422(owner_api, acme):
+    response = owner_api.get("/clients.json?page=abc")
+    assert response.status_code == 422
+    assert list(response.json()["message"]) == ["page"]
+
+
+def test_the_list_filters_by_name_email_and_tax_no(owner_api, dupont, acme):
+    make_client(acme, name="Martin SAS", siren="", vat_number="", email="a@martin.test")
+    assert [c["name"] for c in owner_api.get("/clients.json?name=dupont").json()] == ["Dupont SARL"]
+    assert [c["name"] for c in owner_api.get("/clients.json?email=martin").json()] == ["Martin SAS"]
+    assert [c["name"] for c in owner_api.get("/clients.json?tax_no=552100554").json()] == ["Dupont SARL"]
+    assert owner_api.get("/clients.json?external_id=42").json() == []
+
+
+def test_the_list_orders_by_updated_at(owner_api, dupont, acme):
+    martin = make_client(acme, name="Martin SAS", siren="", vat_number="")
+    dupont.save()  # touched last
+    rows = owner_api.get("/clients.json?order=updated_at.desc").json()
+    assert [row["id"] for row in rows] == [dupont.pk, martin.pk]
+
+
+def test_the_list_runs_a_fixed_number_of_queries(owner_api, acme, django_assert_max_num_queries):
+    for index in range(30):
+        make_client(acme, name=f"C{index}", siren="", vat_number="")
+    with django_assert_max_num_queries(4):
+        assert len(owner_api.get("/clients.json?per_page=30").json()) == 30
+
+
+# --- No input yields a 500 --------------------------------------------------------------------------
+
+BAD_BODIES = [
+    "{",
+    "[]",
+    '"client"',
+    "null",
+    "123",
+    '{"client": "x"}',
+    '{"client": []}',
+    '{"client": {"name": {"a": 1}}}',
+    '{"client": {"name": ["a"]}}',
+    '{"client": {"name": "a\\u0000b"}}',
+    '{"client": {"name": "\\ud800"}}',
+    '{"client": {"name": "' + "x" * 5000 + '"}}',
+    '{"client": {"name": "A", "payment_to_kind": "1e999999"}}',
+    '{"client": {"name": "A", "payment_to_kind": 99999999999999999999999999}}',
+    '{"client": {"name": "A", "payment_to_kind": -1}}',
+    '{"client": {"name": "A", "payment_to_kind": "soon"}}',
+    '{"client": {"name": "A", "company": "maybe"}}',
+    '{"client": {"name": "A", "country": "ZZ"}}',
+    '{"client": {"name": "A", "email": "not-an-email"}}',
+    '{"client": {"name": "A", "kind": "friend"}}',
+    '{"client": {"name": "A", "tax_no": 12}}',
+    '{"client": {"name": NaN}}',
+    "[" * 100000,
+    '{"client": {"name": "A"}',
+]
+
+
+@pytest.mark.parametrize("raw", BAD_BODIES)
+@pytest.mark.parametrize("method", ["post", "put"])
+def test_no_malformed_body_yields_a_500(owner_token, dupont, acme, raw, method):
+    path = "/clients.json" if method == "post" else f"/clients/{dupont.pk}.json"
+    http = HttpClient()
+    send = getattr(http, method)
+    response = send(
+        f"{path}?api_token={owner_token}",
+        raw.encode("utf-8", "surrogatepass"),
+        content_type="application/json",
+    )
+    assert response.status_code in (400, 422), response.content
+    assert response.json()["code"] == "error"
+    assert Client.objects.filter(account=acme).count() == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=-1",
+        "per_page=abc",
+        "page=1e400",
+        "name=%00",
+        "order=drop",
+        "tax_no=%00",
+        "email=%ff%fe",
+        "order=.desc",
+    ],
+)
+def test_no_query_string_yields_a_500(owner_api, dupont, query):
+    response = owner_api.get(f"/clients.json?{query}")
+    assert response.status_code in (200, 422)
+    assert isinstance(response.json(), list | dict)
+
+
+def test_a_body_in_latin_1_is_refused_cleanly(owner_token, acme):
+    raw = json.dumps({"client": {"name": "Café"}}, ensure_ascii=False).encode("latin-1")
+    response = HttpClient().post(
+        f"/clients.json?api_token={owner_token}", raw, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "error"
+
+
+def test_disabled_archives_and_restores_a_client(owner_api, dupont):
+    assert owner_api.put(f"/clients/{dupont.pk}.json", {"client": {"disabled": "1"}}).json()["disabled"]
+    dupont.refresh_from_db()
+    assert dupont.is_archived
+    assert not owner_api.put(f"/clients/{dupont.pk}.json", {"client": {"disabled": False}}).json()["disabled"]
+
+
+def test_a_body_over_the_size_limit_gets_a_json_413(owner_token, acme, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    raw = json.dumps({"client": {"name": "A", "note": "x" * 2000}})
+    response = HttpClient().post(
+        f"/clients.json?api_token={owner_token}", raw, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "error"
+    assert not Client.objects.filter(name="A").exists()
+
+
+def test_an_unexpected_failure_is_still_answered_in_json(owner_api, dupont, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr("facturier.billing.services.clients.update_client", broken)
+    response = owner_api.put(f"/clients/{dupont.pk}.json", {"client": {"name": "B"}})
+    assert response.status_code == 500
+    assert response.json()["code"] == "error"
