@@ -395,7 +395,7 @@ def _edit_issued(request: AccountRequest, document: Document) -> HttpResponse:
 @account_view("sales.view")
 def document_detail(request: AccountRequest, pk: int) -> HttpResponse:
     document = get_in_account(
-        Document.objects.select_related("client", "corrected_document", "source_document"),
+        Document.objects.select_related("client", "corrected_document", "source_document", "exported_by"),
         request.account,
         pk=pk,
     )

@@ -148,6 +148,8 @@ def test_the_invoice_export_marks_documents_and_the_next_can_skip_them(owner_cli
     assert _export(owner_client, "invoices-csv").status_code == 200
     first.refresh_from_db()
     assert first.exported_at == NOW and first.exported_by.email == "olivia@acme.test"
+    page = owner_client.get(reverse("billing:document_detail", args=["acme", first.pk])).content.decode()
+    assert "Exporté le 10/03/2026 11:00 par olivia@acme.test" in page
     response = _export(owner_client, "invoices-csv", not_exported="on")
     assert "Rien à exporter" in response.content.decode()
 
