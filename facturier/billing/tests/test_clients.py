@@ -184,7 +184,7 @@ def test_a_siret_alone_gives_the_siren(owner_client, acme):
         ({"vat_number": "FR 41 552100554"}, "vat_number", "Le numéro de TVA est invalide"),
         ({"vat_number": "FR44732829320"}, "vat_number", "Ce numéro de TVA n&#x27;est pas celui du SIREN 552100554."),
         ({"siret": "73282932000074"}, "siret", "Le SIRET doit commencer par le SIREN de l&#x27;entreprise (552100554)."),
-        ({"email": "compta@"}, "email", "Saisissez une adresse de courriel valide."),
+        ({"email": "compta@"}, "email", "Saisissez une adresse e-mail valide."),
         ({"cc_emails": "a@dupont.test, pas-un-email"}, "cc_emails", "« pas-un-email » n&#x27;est pas une adresse email valide."),
         ({"name": ""}, "name", "Indiquez le nom de l&#x27;entreprise."),
         ({"is_company": "False", "last_name": ""}, "last_name", "Indiquez le nom de famille de la personne."),
