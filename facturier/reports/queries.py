@@ -1201,6 +1201,28 @@ def unpaid_list(
     ]
     bucket_totals = {b: _sum(per_client, b) for b in BUCKETS}
     grand_total = sum(bucket_totals.values(), ZERO)
+    ageing_notes: list[str] = []
+    client_count = len(per_client)
+    if limit is not None and client_count > limit:
+        # On screen, a large account's thousands of clients would make a page of megabytes: it shows
+        # those who owe the most, and the rest on one line; the files keep every client.
+        per_client.sort(key=lambda entry: entry["total"], reverse=True)  # type: ignore[arg-type, return-value]
+        others = per_client[limit:]
+        per_client = per_client[:limit]
+        per_client.append(
+            {
+                "client": ngettext("%(n)d autre client", "%(n)d autres clients", len(others))
+                % {"n": len(others)},
+                **{b: _sum(others, b) for b in (*BUCKETS, "total")},
+            }
+        )
+        ageing_notes.append(
+            _(
+                "Les %(shown)d clients qui doivent le plus sur %(count)d, puis les autres sur une ligne ; "
+                "les fichiers Excel, CSV et PDF les donnent tous."
+            )
+            % {"shown": limit, "count": client_count}
+        )
     documents_table = Table(
         title=_("Documents impayés"),
         columns=[
@@ -1232,6 +1254,7 @@ def unpaid_list(
         ],
         rows=per_client,
         totals={"client": _("Total"), **bucket_totals, "total": grand_total},
+        notes=ageing_notes,
     )
     return Report(
         code="unpaid",

@@ -335,6 +335,33 @@ def test_the_unpaid_list_ages_what_is_owed_per_client(actor, acme, buyer):
     assert documents.totals["remaining_eur"] == D("1207.73")
 
 
+@time_machine.travel(datetime.datetime(2025, 6, 30, 12, tzinfo=datetime.UTC), tick=False)
+def test_on_screen_the_ageing_shows_the_largest_debtors_then_the_others_on_one_line(actor, acme):
+    for n, amount in enumerate(["100", "400", "300", "200"]):
+        client = make_client(acme, name=f"Client {n}")
+        make_invoice(actor, client, [line("Conseil", "1", amount, "20")], issue_date=day(1, 2))
+    filters = ReportFilters(start=YEAR[0], end=YEAR[1])
+
+    page = queries.build_report("unpaid", acme, filters, TODAY, limit=2)
+    everything = queries.build_report("unpaid", acme, filters, TODAY)
+
+    ageing = page.tables[1]
+    assert [(r["client"], r["total"]) for r in ageing.rows] == [
+        ("Client 1", D("480.00")),
+        ("Client 2", D("360.00")),
+        ("2 autres clients", D("360.00")),
+    ]
+    assert ageing.totals is not None and ageing.totals["total"] == D("1200.00")
+    assert "Les 2 clients qui doivent le plus sur 4" in ageing.notes[0]
+    assert [r["client"] for r in everything.tables[1].rows] == [
+        "Client 0",
+        "Client 1",
+        "Client 2",
+        "Client 3",
+    ]
+    assert everything.tables[1].notes == []
+
+
 def test_a_report_code_must_be_known(acme):
     with pytest.raises(ValueError, match="unknown report"):
         report("balance", acme)
