@@ -23,11 +23,12 @@ CURRENCIES = [
     "BGN",
 ]
 _MINOR_UNITS = {"JPY": 0, "HUF": 2}
+# Built once: round_money runs for every amount of every report row.
+_UNIT_BY_PLACES = {places: Decimal(1).scaleb(-places) for places in (0, 2)}
 
 
 def minor_unit(currency: str) -> Decimal:
-    places = _MINOR_UNITS.get(currency, 2)
-    return Decimal(1).scaleb(-places)
+    return _UNIT_BY_PLACES[_MINOR_UNITS.get(currency, 2)]
 
 
 def round_money(value: Decimal, currency: str = "EUR") -> Decimal:
