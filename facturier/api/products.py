@@ -50,7 +50,7 @@ API_NAMES = {
 }
 
 
-def _tax(value: Any, field: str) -> tuple[Decimal, str]:
+def read_tax(value: Any, field: str) -> tuple[Decimal, str]:
     """(rate, VAT category) for a rate or a symbol. A zero rate without a symbol is an exemption."""
     if isinstance(value, str) and value.strip().lower() in TAX_SYMBOLS:
         return Decimal("0"), TAX_SYMBOLS[value.strip().lower()]
@@ -68,7 +68,7 @@ FIELDS = [
     Field("quantity_unit", "unit"),
     Field("price_net", "price_net", coercion.to_decimal),
     Field("price_gross", "price_gross", coercion.to_decimal),
-    Field("tax", "tax", _tax),
+    Field("tax", "tax", read_tax),
     Field("service", "supply_kind", _supply_kind),
     Field("accounting_id", "accounting_code"),
     Field("disabled", "disabled", coercion.to_bool),

@@ -8,17 +8,33 @@ from django.urls import URLPattern, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from facturier.api import categories, clients, errors, products
+from facturier.api import account_api, categories, clients, errors, invoices, payments, products
 
 app_name = "api"
 
 urlpatterns: list[URLPattern] = [
+    path("invoices.json", invoices.InvoiceList.as_view(), name="invoices"),
+    path("invoices/cancel.json", invoices.InvoiceCancel.as_view(), name="invoice_cancel"),
+    path("invoices/<int:pk>.json", invoices.InvoiceDetail.as_view(), name="invoice"),
+    path("invoices/<int:pk>.pdf", invoices.InvoicePdf.as_view(), name="invoice_pdf"),
+    path(
+        "invoices/<int:pk>/change_status.json", invoices.InvoiceChangeStatus.as_view(), name="invoice_status"
+    ),
+    path("invoices/<int:pk>/cancel.json", invoices.InvoiceCancel.as_view(), name="invoice_cancel_one"),
+    path("invoices/<int:pk>/send_by_email.json", invoices.InvoiceSendByEmail.as_view(), name="invoice_send"),
     path("clients.json", clients.ClientList.as_view(), name="clients"),
     path("clients/<int:pk>.json", clients.ClientDetail.as_view(), name="client"),
     path("products.json", products.ProductList.as_view(), name="products"),
     path("products/<int:pk>.json", products.ProductDetail.as_view(), name="product"),
     path("categories.json", categories.CategoryList.as_view(), name="categories"),
     path("categories/<int:pk>.json", categories.CategoryDetail.as_view(), name="category"),
+    path("banking/payments.json", payments.PaymentList.as_view(), name="payments"),
+    path("banking/payments/<int:pk>.json", payments.PaymentDetail.as_view(), name="payment"),
+    path("banking/payment/<int:pk>.json", payments.PaymentDetail.as_view(), name="payment_singular"),
+    path("account.json", account_api.AccountApi.as_view(), name="account"),
+    path("account/add_user.json", account_api.AddUser.as_view(), name="account_add_user"),
+    path("account/unlink.json", account_api.Unlink.as_view(), name="account_unlink"),
+    path("login.json", account_api.Login.as_view(), name="login"),
     # "api" is a reserved account slug (tenancy/slugs.py): this path cannot meet an account's pages.
     path(
         "api/schema/",

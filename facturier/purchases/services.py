@@ -622,3 +622,110 @@ def delete_expense_payment(actor: Actor, payment: ExpensePayment) -> None:
             "date": formats.date_format(payment.date, "SHORT_DATE_FORMAT"),
         },
     )
+
+
+# --- Category writes ----------------------------------------------------------------------------
+
+
+def _category_values(name: str, accounting_code: str) -> tuple[str, str]:
+    """The name and expense account as stored, or a ServiceError naming the field at fault. The
+    account must be one the FEC export accepts for an expense (exports.fec.EXPENSE_RULE)."""
+    from facturier.exports.fec import EXPENSE_RULE, account_problem, normalize_account
+
+    name = name.strip()
+    if not name:
+        raise ServiceError(_("Donnez un nom à la catégorie."), field="name")
+    max_length = ExpenseCategory._meta.get_field("name").max_length or 100
+    if len(name) > max_length:
+        raise ServiceError(_("Le nom a %(max)d caractères au plus.") % {"max": max_length}, field="name")
+    code = normalize_account(accounting_code)
+    problem = account_problem(code, EXPENSE_RULE)
+    if problem is None and len(code) > (ExpenseCategory._meta.get_field("accounting_code").max_length or 20):
+        problem = _("Ce numéro de compte est trop long.")
+    if problem:
+        raise ServiceError(problem, field="accounting_code")
+    return name, code
+
+
+def _save_category(category: ExpenseCategory) -> None:
+    """Save, refusing a name the account already uses (the unique constraint decides, race included)."""
+    taken = ServiceError(
+        _("Une catégorie porte déjà le nom « %(name)s ».") % {"name": category.name}, field="name"
+    )
+    others = ExpenseCategory.objects.filter(account=category.account, name__iexact=category.name)
+    if others.exclude(pk=category.pk).exists():
+        raise taken
+    try:
+        with transaction.atomic():
+            category.save()
+    except IntegrityError:
+        raise taken from None
+
+
+@transaction.atomic
+def create_category(actor: Actor, account: Account, *, name: str, accounting_code: str) -> ExpenseCategory:
+    """Add an expense category posting to the expense account `accounting_code` (purchases.create)."""
+    actor.require("purchases.create")
+    ensure_writable(account)
+    name, code = _category_values(name, accounting_code)
+    category = ExpenseCategory(account=account, name=name, accounting_code=code)
+    _save_category(category)
+    audit.record(
+        actor,
+        account,
+        "category.created",
+        target=category.name,
+        summary=_("Catégorie de dépense « %(name)s » (compte %(code)s) créée.")
+        % {"name": category.name, "code": category.accounting_code},
+    )
+    return category
+
+
+@transaction.atomic
+def update_category(
+    actor: Actor, category: ExpenseCategory, *, name: str | None = None, accounting_code: str | None = None
+) -> ExpenseCategory:
+    """Rename a category or change its expense account (purchases.edit). The expenses filed under it
+    follow: the next exports post them to the new account."""
+    actor.require("purchases.edit")
+    account = category.account
+    ensure_writable(account)
+    current = ExpenseCategory.objects.select_for_update().get(pk=category.pk, account=account)
+    before = {"name": current.name, "accounting_code": current.accounting_code}
+    current.name, current.accounting_code = _category_values(
+        current.name if name is None else name,
+        current.accounting_code if accounting_code is None else accounting_code,
+    )
+    changes = audit.diff(before, {"name": current.name, "accounting_code": current.accounting_code})
+    if changes:
+        _save_category(current)
+        audit.record(actor, account, "category.changed", target=current.name, changes=changes)
+    return current
+
+
+@transaction.atomic
+def delete_category(actor: Actor, category: ExpenseCategory) -> None:
+    """Delete a category no expense uses (purchases.delete); one in use is refused: its expenses
+    would lose the account they post to."""
+    actor.require("purchases.delete")
+    account = category.account
+    ensure_writable(account)
+    current = ExpenseCategory.objects.select_for_update().get(pk=category.pk, account=account)
+    used = Expense.objects.filter(account=account, category=current).count()
+    if used:
+        raise ServiceError(
+            _(
+                "La catégorie « %(name)s » est utilisée par %(count)d dépense(s) : classez-les dans une "
+                "autre catégorie avant de la supprimer."
+            )
+            % {"name": current.name, "count": used}
+        )
+    name = current.name
+    current.delete()
+    audit.record(
+        actor,
+        account,
+        "category.deleted",
+        target=name,
+        summary=_("Catégorie de dépense « %(name)s » supprimée.") % {"name": name},
+    )

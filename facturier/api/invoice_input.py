@@ -1,0 +1,421 @@
+"""The invoice body of the public API (`{"invoice": {...}}`, api.md section 5), read into what the
+documents service takes (DocumentInput, LineInput).
+
+Positions give a product (`product_id`: its name, unit, price and VAT are the defaults) or free text
+(`name`, `quantity`, `tax`, and one price: `price_net`, `price_gross`, `total_price_net` or
+`total_price_gross`). A document keeps its prices net or gross (`prices_are_gross`): a new document is
+gross when its positions give gross prices only; a price of the other kind is converted.
+
+The buyer is `client_id`, or the client found from the `buyer_*` fields (on the tax number, else on the
+name and email), or else created from them.
+"""
+
+import calendar
+import datetime
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from facturier.api import coercion
+from facturier.api.clients import tax_identity
+from facturier.api.coercion import Field
+from facturier.api.errors import InputError
+from facturier.api.products import read_tax
+from facturier.billing.models import Client, Document, DocumentLine, Kind, PaymentMethod, Product
+from facturier.billing.services import clients as client_service
+from facturier.billing.services.clients import person_name
+from facturier.billing.services.documents import DocumentInput, LineInput
+from facturier.lib import vat
+from facturier.tenancy.access import Actor
+from facturier.tenancy.errors import ServiceError
+from facturier.tenancy.models import Account
+
+FOUR_PLACES = Decimal("0.0001")
+MAX_POSITIONS = 1000
+
+# The service's field names, as the API names them in its 422 bodies.
+API_NAMES = {
+    "issue_date": "issue_date",
+    "sell_date": "sell_date",
+    "due_date": "payment_to",
+    "language": "lang",
+    "payment_method": "payment_type",
+    "buyer_reference": "oid",
+    "notes": "description",
+    "email_to": "buyer_email",
+    "lines": "positions",
+    "corrected_document_id": "invoice_id",
+    "bank_iban": "seller_bank_account",
+    "bank_bic": "seller_bank_swift",
+    "oss": "use_oss",
+    "delivery_street": "delivery_address_street",
+    "delivery_post_code": "delivery_address_post_code",
+    "delivery_city": "delivery_address_city",
+    "delivery_country": "delivery_address_country",
+    "reason": "cancel_reason",
+    "to": "email_to",
+    "cc": "email_cc",
+}
+# The clients service's field names, as the buyer fields of an invoice name them.
+BUYER_API_NAMES = {
+    "name": "buyer_name",
+    "first_name": "buyer_first_name",
+    "last_name": "buyer_last_name",
+    "is_company": "buyer_company",
+    "siren": "buyer_tax_no",
+    "siret": "buyer_tax_no",
+    "vat_number": "buyer_tax_no",
+    "street": "buyer_street",
+    "post_code": "buyer_post_code",
+    "city": "buyer_city",
+    "country": "buyer_country",
+    "email": "buyer_email",
+    "phone": "buyer_phone",
+}
+PAYMENT_TYPES = {
+    "transfer": PaymentMethod.TRANSFER,
+    "card": PaymentMethod.CARD,
+    "cash": PaymentMethod.CASH,
+    "cheque": PaymentMethod.CHEQUE,
+    "paypal": PaymentMethod.PAYPAL,
+    "direct_debit": PaymentMethod.DIRECT_DEBIT,
+    "lcr": PaymentMethod.OTHER,
+}
+
+
+def to_date(value: Any, field: str) -> datetime.date:
+    text = coercion.to_text(value, field).strip()
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return datetime.date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise InputError.on(field, _("Indiquez une date au format AAAA-MM-JJ."))
+
+
+def to_sell_date(value: Any, field: str) -> datetime.date | None:
+    """A date, a month (`YYYY-MM`: its last day) or "off" (no date)."""
+    text = coercion.to_text(value, field).strip()
+    if text.lower() == "off":
+        return None
+    month = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if month and 1 <= int(month[2]) <= 12:
+        year, number = int(month[1]), int(month[2])
+        return datetime.date(year, number, calendar.monthrange(year, number)[1])
+    return to_date(text, field)
+
+
+def to_kind(value: Any, field: str) -> str:
+    kind = coercion.to_text(value, field).strip().lower()
+    if kind not in Kind.values:
+        raise InputError.on(
+            field,
+            _("Type de document non pris en charge : choisissez parmi %(kinds)s.")
+            % {"kinds": ", ".join(Kind.values)},
+        )
+    return kind
+
+
+def to_language(value: Any, field: str) -> str:
+    # "fr/en", "en / fr": the first language is the document's; "en-GB" is English.
+    text = coercion.to_text(value, field).strip().lower()
+    return re.split(r"[/ -]", text, maxsplit=1)[0] if text else text
+
+
+def to_payment_type(value: Any, field: str) -> str:
+    """The public API's payment types; a free text or an unknown type is "other"."""
+    return PAYMENT_TYPES.get(coercion.to_text(value, field).strip().lower(), PaymentMethod.OTHER)
+
+
+def to_payment_terms(value: Any, field: str) -> int | None:
+    """Days (`5`), or "other_date" / "off": no terms (`payment_to` then gives the date)."""
+    if isinstance(value, str) and value.strip().lower() in ("other_date", "off", ""):
+        return None
+    return coercion.to_int(value, field, minimum=0, maximum=3650)
+
+
+def to_upper(value: Any, field: str) -> str:
+    return coercion.to_text(value, field).strip().upper()
+
+
+FIELDS = [
+    Field("kind", "kind", to_kind),
+    Field("issue_date", "issue_date", to_date),
+    Field("sell_date", "sell_date", to_sell_date),
+    Field("payment_to", "due_date", to_date),
+    Field("payment_to_kind", "payment_terms", to_payment_terms),
+    Field("currency", "currency", to_upper),
+    Field("lang", "language", to_language),
+    Field("payment_type", "payment_method", to_payment_type),
+    Field("oid", "buyer_reference"),
+    Field("description", "notes"),
+    Field("internal_note", "internal_note"),
+    Field("buyer_email", "email_to"),
+    Field("reverse_charge", "reverse_charge", coercion.to_bool),
+    Field("use_oss", "oss", coercion.to_bool),
+    Field("use_moss", "oss", coercion.to_bool),
+    Field("correction_reason", "correction_reason"),
+    Field("invoice_id", "corrected_document_id", coercion.to_id),
+    Field("delivery_address_street", "delivery_street"),
+    Field("delivery_address_post_code", "delivery_post_code"),
+    Field("delivery_address_city", "delivery_city"),
+    Field("delivery_address_country", "delivery_country", to_upper),
+]
+BUYER_FIELDS = [
+    Field("buyer_name", "name"),
+    Field("buyer_first_name", "first_name"),
+    Field("buyer_last_name", "last_name"),
+    Field("buyer_company", "is_company", coercion.to_bool),
+    Field("buyer_tax_no", "tax_no"),
+    Field("buyer_street", "street"),
+    Field("buyer_post_code", "post_code"),
+    Field("buyer_city", "city"),
+    Field("buyer_country", "country", to_upper),
+    Field("buyer_email", "email"),
+    Field("buyer_phone", "phone"),
+]
+# What the law lets change on an issued document (documents.update_issued), by API name.
+ISSUED_FIELDS = [
+    Field("description", "notes"),
+    Field("internal_note", "internal_note"),
+    Field("buyer_email", "email_to"),
+    Field("payment_type", "payment_method", to_payment_type),
+    Field("seller_bank_account", "bank_iban"),
+    Field("seller_bank_swift", "bank_bic"),
+]
+POSITION_FIELDS = [
+    Field("name", "name"),
+    Field("description", "description"),
+    Field("quantity", "quantity", coercion.to_decimal),
+    Field("quantity_unit", "unit"),
+    Field("tax", "tax", read_tax),
+    Field("discount_percent", "discount_percent", coercion.to_decimal),
+    Field("price_net", "price_net", coercion.to_decimal),
+    Field("price_gross", "price_gross", coercion.to_decimal),
+    Field("total_price_net", "total_price_net", coercion.to_decimal),
+    Field("total_price_gross", "total_price_gross", coercion.to_decimal),
+]
+GROSS_PRICES = ("price_gross", "total_price_gross")
+NET_PRICES = ("price_net", "total_price_net")
+
+
+def positions_of(data: Mapping[str, Any]) -> list[Any] | None:
+    """The `positions` sent: a list, or Rails-style `{"0": {...}, "1": {...}}`; None when not sent."""
+    positions = data.get("positions")
+    if coercion.is_absent(positions):
+        return None
+    if isinstance(positions, Mapping):
+        positions = list(positions.values())
+    if not isinstance(positions, list):
+        raise InputError.on("positions", _("Envoyez une liste de positions."))
+    if len(positions) > MAX_POSITIONS:
+        raise InputError.on("positions", _("Trop de positions."))
+    for entry in positions:
+        if not isinstance(entry, Mapping):
+            raise InputError.on("positions", _("Chaque position est un objet JSON."))
+    return positions
+
+
+def position_id(entry: Mapping[str, Any]) -> int | None:
+    value = entry.get("id")
+    return None if coercion.is_absent(value) else coercion.to_id(value, "positions")
+
+
+def is_destroyed(entry: Mapping[str, Any]) -> bool:
+    value = entry.get("_destroy")
+    return not coercion.is_absent(value) and coercion.to_bool(value, "positions")
+
+
+def read_position(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """One position's values; errors are named `positions` (the field the API reports)."""
+    try:
+        values = coercion.read(entry, POSITION_FIELDS)
+    except InputError as error:
+        messages = [f"{key} : {text}" for key, texts in error.messages.items() for text in texts]
+        raise InputError({"positions": messages}) from None
+    product_id = entry.get("product_id")
+    if not coercion.is_absent(product_id):
+        values["product_id"] = coercion.to_id(product_id, "positions")
+    return values
+
+
+def gross_mode(positions: list[dict[str, Any]], products: Mapping[int, Product]) -> bool:
+    """Whether a new document keeps gross prices: its positions give gross prices and no net ones
+    (or, giving no price at all, use gross-priced products only)."""
+    priced = [p for p in positions if any(key in p for key in GROSS_PRICES + NET_PRICES)]
+    if priced:
+        return all(not any(key in p for key in NET_PRICES) for p in priced)
+    used = [products[p["product_id"]] for p in positions if p.get("product_id") in products]
+    return bool(used) and all(product.price_is_gross for product in used)
+
+
+def products_of(account: Account, positions: list[dict[str, Any]]) -> dict[int, Product]:
+    ids = {p["product_id"] for p in positions if "product_id" in p}
+    found = {product.pk: product for product in Product.objects.filter(account=account, pk__in=ids)}
+    if len(found) != len(ids):
+        raise InputError.on("positions", _("Un produit des positions n'existe pas dans ce compte."))
+    return found
+
+
+def _in_mode(amount: Decimal, given_gross: bool, rate: Decimal, category: str, gross: bool) -> Decimal:
+    """A unit price given net or gross, as the document keeps it (net or gross)."""
+    if given_gross == gross:
+        return amount
+    factor = 1 + (rate if category == vat.STANDARD else Decimal(0)) / 100
+    converted = amount / factor if given_gross else amount * factor
+    return converted.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
+
+
+def line_input(
+    values: dict[str, Any], products: Mapping[int, Product], gross: bool, base: LineInput | None = None
+) -> LineInput:
+    """A LineInput from a position's values, over the line it edits (`base`) or the product's defaults."""
+    product = products.get(values["product_id"]) if "product_id" in values else None
+    if base is not None:
+        line = replace(base, product_id=values.get("product_id", base.product_id))
+    elif product is not None:
+        line = LineInput(
+            name=product.name,
+            quantity=Decimal(1),
+            unit_price=_in_mode(
+                product.unit_price, product.price_is_gross, product.vat_rate, product.vat_category, gross
+            ),
+            vat_rate=product.vat_rate,
+            vat_category=product.vat_category,
+            unit=product.unit,
+            product_id=product.pk,
+            supply_kind=product.supply_kind,
+            accounting_code=product.accounting_code,
+        )
+    else:
+        line = LineInput(name="", quantity=Decimal(1), unit_price=Decimal(0), vat_rate=Decimal(20))
+    for name in ("name", "description", "quantity", "unit", "discount_percent"):
+        if name in values:
+            line = replace(line, **{name: values[name]})
+    if "tax" in values:
+        rate, category = values["tax"]
+        line = replace(line, vat_rate=rate, vat_category=category)
+    # The first price given wins, the document's own kind (net or gross) first: a position sent back
+    # as read keeps its exact price.
+    prices = [("price_net", False, False), ("total_price_net", False, True)]
+    prices += [("price_gross", True, False), ("total_price_gross", True, True)]
+    for key, is_gross, is_total in sorted(prices, key=lambda price: price[1] != gross):
+        if key not in values:
+            continue
+        amount = values[key]
+        if is_total:
+            if not line.quantity:
+                raise InputError.on("positions", _("Une position avec un total a une quantité non nulle."))
+            amount = (amount / line.quantity).quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
+        line = replace(line, unit_price=_in_mode(amount, is_gross, line.vat_rate, line.vat_category, gross))
+        break
+    return line
+
+
+def stored_line(line: DocumentLine) -> LineInput:
+    return LineInput(
+        name=line.name,
+        quantity=line.quantity,
+        unit_price=line.unit_price,
+        vat_rate=line.vat_rate,
+        vat_category=line.vat_category,
+        discount_percent=line.discount_percent,
+        unit=line.unit,
+        description=line.description,
+        product_id=line.product_id,
+        supply_kind=line.supply_kind,
+        vat_country=line.vat_country,
+        exemption_reason=line.exemption_reason,
+        accounting_code=line.accounting_code,
+    )
+
+
+def stored_input(document: Document) -> DocumentInput:
+    """A draft's current content, to change some of it."""
+    return DocumentInput(
+        kind=document.kind,
+        client_id=document.client_id,
+        issue_date=document.issue_date,
+        lines=[stored_line(line) for line in document.lines.order_by("position", "id")],
+        sell_date=document.sell_date,
+        due_date=document.due_date,
+        valid_until=document.valid_until,
+        currency=document.currency,
+        exchange_rate=document.exchange_rate,
+        language=document.language,
+        prices_are_gross=document.prices_are_gross,
+        reverse_charge=document.reverse_charge,
+        oss=document.oss,
+        payment_method=document.payment_method,
+        buyer_reference=document.buyer_reference,
+        notes=document.notes,
+        internal_note=document.internal_note,
+        email_to=document.email_to,
+        delivery_street=document.delivery_street,
+        delivery_post_code=document.delivery_post_code,
+        delivery_city=document.delivery_city,
+        delivery_country=document.delivery_country,
+        correction_reason=document.correction_reason,
+        corrected_document_id=document.corrected_document_id,
+    )
+
+
+@dataclass
+class Buyer:
+    """The buyer a body names: an existing client's id, or the fields to find or create one by."""
+
+    client_id: int | None
+    fields: dict[str, Any]
+
+    @property
+    def given(self) -> bool:
+        """Whether the body names a buyer (an email alone is the document's recipient, not a buyer)."""
+        named = ("name", "first_name", "last_name", "tax_no")
+        return self.client_id is not None or any(self.fields.get(key) for key in named)
+
+
+def read_buyer(data: Mapping[str, Any]) -> Buyer:
+    fields = coercion.read(data, BUYER_FIELDS)
+    raw = data.get("client_id")
+    client_id = None
+    if not coercion.is_absent(raw) and str(raw).strip() != "-1":  # -1: "create the client"
+        client_id = coercion.to_id(raw, "client_id")
+    return Buyer(client_id, fields)
+
+
+def find_or_create_client(actor: Actor, account: Account, buyer: Buyer) -> int:
+    """The client's id: `client_id`, else a client matching the buyer fields, else a new one."""
+    if buyer.client_id is not None:
+        return buyer.client_id
+    fields = dict(buyer.fields)
+    tax_no = fields.pop("tax_no", "")
+    identity = tax_identity(tax_no) if tax_no else {}
+    fields |= identity
+    name = fields.get("name") or person_name(fields.get("first_name", ""), fields.get("last_name", ""))
+    if not name.strip():
+        raise InputError.on("buyer_name", _("Indiquez l'acheteur : client_id ou buyer_name."))
+    clients = Client.objects.filter(account=account)
+    if identity:
+        (key, value), *_rest = identity.items()
+        match = clients.filter(**{key: value}).order_by("pk").first()
+    else:
+        match = None
+    if match is None:
+        named = clients.filter(name__iexact=name.strip())
+        if fields.get("email"):
+            named = named.filter(email__iexact=fields["email"].strip())
+        match = named.order_by("pk").first()
+    if match is not None:
+        return match.pk
+    if "is_company" not in fields and not fields.get("name"):
+        fields["is_company"] = False  # a person sent by first and last name only
+    try:
+        return client_service.create_client(actor, account, **fields).pk
+    except ServiceError as error:
+        if error.field in BUYER_API_NAMES:
+            error.field = BUYER_API_NAMES[error.field]
+        raise

@@ -1,0 +1,240 @@
+"""The invoice JSON of the public API (api.md, section 5), mapped from billing.models.Document.
+
+Money is a decimal string, ids integers, dates `YYYY-MM-DD` or null. `kind` uses the public API's codes
+(ours are the same). `status` is ours: the public API's (issued, sent, partial, paid, accepted,
+rejected) plus `draft` and `cancelled` (fully credited by a credit note).
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from facturier.api.products import SYMBOL_OF_CATEGORY
+from facturier.billing.models import Document, DocumentLine, PaymentAllocation
+from facturier.lib import vat
+from facturier.lib.money import round_money
+
+CENT = Decimal("0.01")
+
+
+def tax_text(rate: Decimal, category: str) -> str:
+    """`tax` as the products show it: the rate ("20", "5.5") or the symbol of a category without VAT."""
+    if category in SYMBOL_OF_CATEGORY:
+        return SYMBOL_OF_CATEGORY[category]
+    return format(rate.normalize(), "f")
+
+
+def number_text(value: Decimal) -> str:
+    """A quantity without trailing zeros: "2", "1.5"."""
+    return format(value.normalize(), "f") if value else "0"
+
+
+def price_text(value: Decimal) -> str:
+    """A unit price: two decimals, or four when the price has them."""
+    places = CENT if value == value.quantize(CENT) else Decimal("0.0001")
+    return str(value.quantize(places))
+
+
+def unit_prices(line: DocumentLine, prices_are_gross: bool) -> tuple[Decimal, Decimal]:
+    """(net, gross) of one unit of the line, before discount."""
+    factor = 1 + (line.vat_rate if line.vat_category == vat.STANDARD else Decimal(0)) / 100
+    if prices_are_gross:
+        return (line.unit_price / factor).quantize(Decimal("0.0001")), line.unit_price
+    return line.unit_price, (line.unit_price * factor).quantize(Decimal("0.0001"))
+
+
+def with_output_data(rows: "QuerySet[Document]", *, positions: bool) -> "QuerySet[Document]":
+    """What the serializer reads, in a fixed number of queries whatever the number of rows."""
+    last_payment = (
+        PaymentAllocation.objects.filter(document=OuterRef("pk"))
+        .order_by("-payment__date")
+        .values("payment__date")[:1]
+    )
+    rows = rows.select_related("client", "account").annotate(last_paid_date=Subquery(last_payment))
+    return rows.prefetch_related("lines") if positions else rows
+
+
+class PositionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    product_id = serializers.IntegerField(allow_null=True)
+    name = serializers.CharField()
+    description = serializers.CharField()
+    quantity = serializers.SerializerMethodField()
+    quantity_unit = serializers.CharField(source="unit")
+    tax = serializers.SerializerMethodField()
+    discount_percent = serializers.SerializerMethodField()
+    price_net = serializers.SerializerMethodField()
+    price_gross = serializers.SerializerMethodField()
+    total_price_net = serializers.SerializerMethodField()
+    total_price_gross = serializers.SerializerMethodField()
+
+    def _gross(self) -> bool:
+        return bool(self.context.get("prices_are_gross"))
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_quantity(self, line: DocumentLine) -> str:
+        return number_text(line.quantity)
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_tax(self, line: DocumentLine) -> str:
+        return tax_text(line.vat_rate, line.vat_category)
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_discount_percent(self, line: DocumentLine) -> str:
+        return number_text(line.discount_percent)
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_price_net(self, line: DocumentLine) -> str:
+        return price_text(unit_prices(line, self._gross())[0])
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_price_gross(self, line: DocumentLine) -> str:
+        return price_text(unit_prices(line, self._gross())[1])
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_total_price_net(self, line: DocumentLine) -> str:
+        return str(line.net_amount)
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_total_price_gross(self, line: DocumentLine) -> str:
+        return str(line.gross_amount)
+
+
+class InvoiceSerializer(serializers.Serializer):
+    """One document. `positions` only when the context says so (show, create, update, or a list with
+    include_positions=true)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    number = serializers.CharField(help_text="Empty on a draft: the number is given at issue.")
+    income = serializers.SerializerMethodField()
+    status = serializers.CharField()
+    issue_date = serializers.DateField()
+    sell_date = serializers.DateField(allow_null=True)
+    payment_to = serializers.DateField(source="due_date", allow_null=True)
+    payment_to_kind = serializers.SerializerMethodField()
+    paid_date = serializers.SerializerMethodField()
+    payment_type = serializers.CharField(source="payment_method")
+    currency = serializers.CharField()
+    lang = serializers.CharField(source="language")
+    price_net = serializers.DecimalField(source="net_total", max_digits=16, decimal_places=2)
+    price_tax = serializers.DecimalField(source="vat_total", max_digits=16, decimal_places=2)
+    price_gross = serializers.DecimalField(source="gross_total", max_digits=16, decimal_places=2)
+    paid = serializers.DecimalField(source="paid_total", max_digits=16, decimal_places=2)
+    remaining = serializers.SerializerMethodField()
+    client_id = serializers.IntegerField()
+    buyer_name = serializers.CharField()
+    buyer_company = serializers.BooleanField(source="buyer_is_company")
+    buyer_tax_no = serializers.SerializerMethodField()
+    buyer_street = serializers.CharField()
+    buyer_post_code = serializers.CharField()
+    buyer_city = serializers.CharField()
+    buyer_country = serializers.CharField()
+    buyer_email = serializers.SerializerMethodField()
+    delivery_address_street = serializers.CharField(source="delivery_street")
+    delivery_address_post_code = serializers.CharField(source="delivery_post_code")
+    delivery_address_city = serializers.CharField(source="delivery_city")
+    delivery_address_country = serializers.CharField(source="delivery_country")
+    seller_name = serializers.SerializerMethodField()
+    seller_tax_no = serializers.SerializerMethodField()
+    seller_street = serializers.SerializerMethodField()
+    seller_post_code = serializers.SerializerMethodField()
+    seller_city = serializers.SerializerMethodField()
+    seller_country = serializers.SerializerMethodField()
+    seller_bank_account = serializers.CharField(source="bank_iban")
+    seller_bank_swift = serializers.CharField(source="bank_bic")
+    reverse_charge = serializers.BooleanField()
+    use_oss = serializers.BooleanField(source="oss")
+    oid = serializers.CharField(source="buyer_reference")
+    description = serializers.CharField(source="notes")
+    internal_note = serializers.CharField()
+    correction_reason = serializers.CharField()
+    invoice_id = serializers.IntegerField(source="corrected_document_id", allow_null=True)
+    from_invoice_id = serializers.IntegerField(source="source_document_id", allow_null=True)
+    accounting_status = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    positions = serializers.SerializerMethodField()
+
+    def __init__(self, *args: Any, positions: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not positions:
+            self.fields.pop("positions")
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_income(self, document: Document) -> int:
+        return 1  # sales documents; expenses are not served here yet
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def get_payment_to_kind(self, document: Document) -> int | None:
+        return (document.due_date - document.issue_date).days if document.due_date else None
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_paid_date(self, document: Document) -> str | None:
+        day = getattr(document, "last_paid_date", None)
+        return day.isoformat() if day else None
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_remaining(self, document: Document) -> str:
+        return str(round_money(document.remaining, "EUR"))
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_buyer_tax_no(self, document: Document) -> str:
+        return document.buyer_vat_number or document.buyer_siren
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_buyer_email(self, document: Document) -> str:
+        return document.email_to or document.client.email
+
+    def _seller(self, document: Document) -> dict[str, Any]:
+        if document.seller:
+            return document.seller
+        account = document.account  # a draft: the account's identity of today
+        return {
+            "name": account.name,
+            "vat_number": account.vat_number,
+            "siren": account.siren,
+            "street": account.street,
+            "post_code": account.post_code,
+            "city": account.city,
+            "country": account.country,
+        }
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_seller_name(self, document: Document) -> str:
+        return str(self._seller(document).get("name", ""))
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_seller_tax_no(self, document: Document) -> str:
+        seller = self._seller(document)
+        return str(seller.get("vat_number") or seller.get("siren") or "")
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_seller_street(self, document: Document) -> str:
+        return str(self._seller(document).get("street", ""))
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_seller_post_code(self, document: Document) -> str:
+        return str(self._seller(document).get("post_code", ""))
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_seller_city(self, document: Document) -> str:
+        return str(self._seller(document).get("city", ""))
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_seller_country(self, document: Document) -> str:
+        return str(self._seller(document).get("country", ""))
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_accounting_status(self, document: Document) -> str:
+        return "exported" if document.exported_at else ""
+
+    @extend_schema_field(PositionSerializer(many=True))
+    def get_positions(self, document: Document) -> Any:
+        lines = sorted(document.lines.all(), key=lambda line: (line.position, line.id))
+        context = {"prices_are_gross": document.prices_are_gross}
+        return PositionSerializer(lines, many=True, context=context).data

@@ -1,0 +1,611 @@
+"""`/invoices.json`, `/invoices/{id}.json`, `.pdf` and the invoice actions (api.md, sections 3 to 5),
+over the documents, payments and sending services.
+
+A document created here is issued at once (numbered), unless it is sent with `"status": "draft"`. A
+draft is fully editable; an issued document only in what the law lets change (notes, emails, payment
+details, status): a change to its legal content gets a 422 saying to issue a credit note. Setting the
+status `paid` records a payment of what remains. Cancelling an issued invoice issues a total credit note.
+"""
+
+import datetime
+from collections.abc import Mapping
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import HttpResponse, QueryDict
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from facturier.api import coercion, invoice_modes
+from facturier.api import invoice_input as read
+from facturier.api.errors import InputError, api_field_names
+from facturier.api.invoice_output import InvoiceSerializer, with_output_data
+from facturier.api.schema import (
+    DELETED,
+    ERRORS,
+    PAGINATION,
+    ApiAutoSchema,
+    order_parameter,
+    request_body,
+    responses,
+)
+from facturier.api.views import AccountView, ordering, paginate, text_param
+from facturier.billing import pdf
+from facturier.billing.models import Document, Kind, PaymentAllocation, Status
+from facturier.billing.queries import month_start, period_bounds
+from facturier.billing.services import documents as service
+from facturier.billing.services import payments, sending
+from facturier.billing.services.clients import split_emails
+from facturier.billing.services.documents import CREDITABLE_KINDS, DocumentInput, IssuedDocumentError
+from facturier.tenancy.errors import ServiceError
+from facturier.tenancy.models import Account
+
+# --- List ------------------------------------------------------------------------------------------
+
+PERIODS = {
+    "all", "more", "today", "yesterday", "this_week", "last_week", "this_month", "last_month",
+    "last_30_days", "last_12_months", "this_quarter", "last_quarter", "this_half_year", "last_half_year",
+    "this_year", "last_year",
+}  # fmt: skip
+DATE_COLUMNS = {
+    "issue_date": "issue_date",
+    "sell_date": "sell_date",
+    "transaction_date": "sell_date",
+    "payment_to": "due_date",
+    "paid_date": "paid_date",
+}
+ORDERS = {
+    "id": "pk",
+    "number": "number",
+    "updated_at": "updated_at",
+    "created_at": "created_at",
+    "price_net": "net_total",
+    "price_gross": "gross_total",
+    "price_tax": "vat_total",
+    "issue_date": "issue_date",
+    "payment_to": "due_date",
+    "transaction_date": "sell_date",
+    "sell_date": "sell_date",
+    "buyer_name": "buyer_name",
+    "buyer_tax_no": "buyer_vat_number",
+    "oid": "buyer_reference",
+}
+
+
+def period_dates(period: str, today: datetime.date) -> tuple[datetime.date | None, datetime.date | None]:
+    """The first and last days of a named period of the public API around `today`."""
+    if period in ("this_month", "last_month", "this_quarter", "last_quarter", "this_year", "last_year"):
+        return period_bounds(period, today)
+    day = datetime.timedelta(days=1)
+    if period == "today":
+        return today, today
+    if period == "yesterday":
+        return today - day, today - day
+    monday = today - datetime.timedelta(days=today.weekday())
+    if period == "this_week":
+        return monday, monday + 6 * day
+    if period == "last_week":
+        return monday - 7 * day, monday - day
+    if period == "last_30_days":
+        return today - 29 * day, today
+    if period == "last_12_months":
+        return month_start(today, 12) + (today - month_start(today)) + day, today
+    half = month_start(today, (today.month - 1) % 6)
+    if period == "this_half_year":
+        return half, month_start(half, -6) - day
+    if period == "last_half_year":
+        return month_start(half, 6), half - day
+    return None, None
+
+
+def _date_param(params: QueryDict, name: str) -> datetime.date | None:
+    value = text_param(params, name)
+    return read.to_date(value, name) if value else None
+
+
+def _in_period(rows: QuerySet[Document], params: QueryDict, account: Account) -> QuerySet[Document]:
+    period = text_param(params, "period")
+    date_from, date_to = _date_param(params, "date_from"), _date_param(params, "date_to")
+    if not period:
+        period = "more" if date_from or date_to else "last_12_months"
+    if period not in PERIODS:
+        raise InputError.on("period", _("Période inconnue : %(p)s.") % {"p": period[:30]})
+    if period == "all":
+        return rows
+    if period != "more":
+        date_from, date_to = period_dates(period, account.today())
+    column = DATE_COLUMNS.get(text_param(params, "search_date_type") or "issue_date")
+    if column is None:
+        raise InputError.on("search_date_type", _("Type de date inconnu."))
+    if column == "paid_date":
+        paid = PaymentAllocation.objects.filter(document=OuterRef("pk"))
+        if date_from:
+            paid = paid.filter(payment__date__gte=date_from)
+        if date_to:
+            paid = paid.filter(payment__date__lte=date_to)
+        return rows.filter(Exists(paid))
+    if date_from:
+        rows = rows.filter(**{f"{column}__gte": date_from})
+    if date_to:
+        rows = rows.filter(**{f"{column}__lte": date_to})
+    return rows
+
+
+def filtered(rows: QuerySet[Document], params: QueryDict, account: Account) -> QuerySet[Document]:
+    """The list filters of the public API (api.md, section 3)."""
+    income = text_param(params, "income")
+    if income and not coercion.to_bool(income, "income"):
+        return rows.none()  # expenses live in purchases: not served by this list yet
+    rows = _in_period(rows, params, account)
+    kinds = [*params.getlist("kinds[]"), *params.getlist("kinds"), *params.getlist("kind")]
+    kinds = [kind.strip() for value in kinds for kind in value.split(",") if kind.strip()]
+    if kinds:
+        # Kinds we do not have (the public API's kp, kw...) have no documents here.
+        rows = rows.filter(kind__in=[kind for kind in kinds if kind in Kind.values])
+    number = text_param(params, "number")
+    if number:
+        rows = rows.filter(number=number)
+    ids = coercion.to_ids([*params.getlist("invoice_ids"), *params.getlist("invoice_ids[]")], "invoice_ids")
+    if ids:
+        rows = rows.filter(pk__in=ids)
+    for name, lookup in (("client_id", "client_id"), ("from_invoice_id", "source_document_id")):
+        value = text_param(params, name)
+        if value:
+            rows = rows.filter(**{lookup: coercion.to_id(value, name)})
+    linked = text_param(params, "invoice_id")
+    if linked:
+        pk = coercion.to_id(linked, "invoice_id")
+        rows = rows.filter(Q(corrected_document_id=pk) | Q(deducted_in_id=pk) | Q(source_document_id=pk))
+    state = text_param(params, "status")
+    if state:
+        rows = rows.filter(status=state)
+    return rows.order_by(*ordering(params, ORDERS))
+
+
+def _positions_wanted(params: QueryDict) -> bool:
+    value = text_param(params, "include_positions")
+    return bool(value) and coercion.to_bool(value, "include_positions")
+
+
+# --- Reading the body ------------------------------------------------------------------------------
+
+
+def _invoice_body(view: AccountView) -> dict[str, Any]:
+    data = view.body("invoice")
+    extra = data.get("additional_fields")
+    if isinstance(extra, Mapping):  # VF sends some fields there (seller_bank_swift...)
+        data = {**extra, **data}
+    return data
+
+
+def _status(data: Mapping[str, Any]) -> str | None:
+    value = data.get("status")
+    return None if coercion.is_absent(value) else coercion.to_text(value, "status").strip().lower()
+
+
+def _due_date(values: dict[str, Any], issue_date: datetime.date) -> datetime.date | None:
+    terms = values.pop("payment_terms", None)
+    if "due_date" in values:
+        return values.pop("due_date")
+    return issue_date + datetime.timedelta(days=terms) if terms is not None else None
+
+
+def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
+    """The DocumentInput of a create (creating the buyer as a client when no client matches)."""
+    values = coercion.read(data, read.FIELDS)
+    buyer = read.read_buyer(data)
+    positions = [read.read_position(entry) for entry in read.positions_of(data) or []]
+    products = read.products_of(view.account, positions)
+    gross = read.gross_mode(positions, products)
+    lines = [read.line_input(position, products, gross) for position in positions]
+    issue_date = values.pop("issue_date", view.account.today())
+    due_date = _due_date(values, issue_date)
+    client_id = read.find_or_create_client(view.actor, view.account, buyer)
+    return DocumentInput(
+        client_id=client_id,
+        issue_date=issue_date,
+        due_date=due_date,
+        lines=lines,
+        prices_are_gross=gross,
+        **{"kind": Kind.INVOICE, **values},
+    )
+
+
+def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) -> DocumentInput:
+    """A draft's content with the body's changes: fields replaced, positions edited (`id`), removed
+    (`_destroy`) or appended (no `id`)."""
+    current = read.stored_input(document)
+    values = coercion.read(data, read.FIELDS)
+    buyer = read.read_buyer(data)
+    issue_date = values.pop("issue_date", current.issue_date)
+    due_date = _due_date(values, issue_date)
+    if due_date is None and current.due_date is not None:
+        due_date = issue_date + (current.due_date - current.issue_date)  # the same terms
+    lines = current.lines
+    entries = read.positions_of(data)
+    if entries is not None:
+        by_id = dict(zip([line.pk for line in document.lines.order_by("position", "id")], lines, strict=True))
+        parsed = [(read.position_id(entry), read.is_destroyed(entry), entry) for entry in entries]
+        positions = [read.read_position(entry) for _id, destroyed, entry in parsed if not destroyed]
+        products = read.products_of(view.account, positions)
+        for pk, _destroyed, _entry in parsed:
+            if pk is not None and pk not in by_id:
+                raise InputError.on(
+                    "positions", _("La position %(id)s n'est pas sur ce document.") % {"id": pk}
+                )
+        appended = []
+        values_of = iter(positions)
+        for pk, destroyed, _entry in parsed:
+            if destroyed:
+                if pk is not None:
+                    by_id.pop(pk, None)
+                continue
+            position = next(values_of)
+            if pk is None:
+                appended.append(read.line_input(position, products, current.prices_are_gross))
+            else:
+                by_id[pk] = read.line_input(position, products, current.prices_are_gross, base=by_id[pk])
+        lines = [*by_id.values(), *appended]
+    client_id = (
+        read.find_or_create_client(view.actor, view.account, buyer) if buyer.given else current.client_id
+    )
+    return replace(
+        current, **values, client_id=client_id, issue_date=issue_date, due_date=due_date, lines=lines
+    )
+
+
+# Fields an issued document shows that make its legal content: sent with another value, they get a 422.
+LEGAL_KEYS = [
+    "kind", "number", "issue_date", "sell_date", "payment_to", "client_id", "currency", "lang",
+    "reverse_charge", "use_oss", "oid", "correction_reason", "invoice_id", "buyer_name", "buyer_company",
+    "buyer_tax_no", "buyer_street", "buyer_post_code", "buyer_city", "buyer_country",
+    "delivery_address_street", "delivery_address_post_code", "delivery_address_city",
+    "delivery_address_country", "seller_name", "seller_tax_no",
+]  # fmt: skip
+POSITION_KEYS = [
+    "product_id", "name", "description", "quantity", "quantity_unit", "tax", "discount_percent",
+    "price_net", "price_gross", "total_price_net", "total_price_gross",
+]  # fmt: skip
+
+
+def _same(given: Any, shown: Any) -> bool:
+    """Whether a value sent equals the value shown, read loosely ("20" and 20, "5,5" and "5.5")."""
+    if shown is None:
+        return given in ("", None)
+    try:
+        if isinstance(shown, bool):
+            return coercion.to_bool(given, "") == shown
+        try:
+            return coercion.to_decimal(given, "") == Decimal(str(shown))
+        except (InputError, ArithmeticError):
+            pass
+        return coercion.to_text(given, "").strip().lower() == str(shown).strip().lower()
+    except InputError:
+        return False
+
+
+def _legal_change(data: Mapping[str, Any], shown: Mapping[str, Any]) -> str | None:
+    """The first field of the body that would change the legal content of an issued document."""
+    for key in LEGAL_KEYS:
+        if key in data and not coercion.is_absent(data[key]) and not _same(data[key], shown[key]):
+            return key
+    terms = data.get("payment_to_kind")
+    if (
+        isinstance(terms, int | str)
+        and str(terms).strip().isdigit()
+        and not _same(terms, shown["payment_to_kind"])
+    ):
+        return "payment_to_kind"
+    entries = read.positions_of(data)
+    if entries is None:
+        return None
+    lines = {line["id"]: line for line in shown["positions"]}
+    for entry in entries:
+        pk = read.position_id(entry)
+        if pk not in lines or read.is_destroyed(entry):
+            return "positions"
+        for key in POSITION_KEYS:
+            if key in entry and not coercion.is_absent(entry[key]) and not _same(entry[key], lines[pk][key]):
+                return "positions"
+    return None
+
+
+def _refuse_legal_change(field: str, document: Document) -> None:
+    raise IssuedDocumentError(
+        _(
+            "Le document %(number)s est émis : son contenu légal (lignes, montants, parties, dates) ne peut "
+            "plus être modifié. Pour le corriger, émettez un avoir."
+        )
+        % {"number": document.number},
+        field=field,
+    )
+
+
+# --- Status ----------------------------------------------------------------------------------------
+
+SETTABLE_STATUSES = (Status.ISSUED, Status.SENT, Status.PAID, Status.ACCEPTED, Status.REJECTED)
+
+
+def apply_status(view: AccountView, document: Document, wanted: str) -> Document:
+    """Bring the document to the status asked for, through the services: issue a draft, record that it
+    was sent, record a payment of what remains (paid), or the client's answer to a quote."""
+    if wanted == document.status or (wanted == Status.DRAFT and document.is_draft):
+        return document
+    if wanted not in SETTABLE_STATUSES:
+        raise InputError.on(
+            "status",
+            _("État impossible à donner : choisissez parmi %(s)s.") % {"s": ", ".join(SETTABLE_STATUSES)},
+        )
+    actor = view.actor
+    if document.is_draft:
+        document = service.issue(actor, document)
+    if wanted == Status.SENT and document.status == Status.ISSUED:
+        document = service.mark_sent(actor, document)
+    elif wanted == Status.PAID:
+        document.refresh_from_db()
+        if document.remaining > 0:
+            payments.pay_in_full(actor, document, date=view.account.today(), method=document.payment_method)
+    elif wanted in (Status.ACCEPTED, Status.REJECTED):
+        document = service.set_estimate_status(actor, document, wanted)
+    elif wanted == Status.ISSUED and document.status != Status.ISSUED:
+        raise ServiceError(_("Ce document est déjà émis."), field="status")
+    return document
+
+
+# --- Views -----------------------------------------------------------------------------------------
+
+
+def _shown(view: AccountView, pk: int) -> dict[str, Any]:
+    document = view.get_row(with_output_data(Document.objects.all(), positions=True), pk)
+    return dict(InvoiceSerializer(document).data)
+
+
+INVOICE_FIELDS = [*read.FIELDS, *read.BUYER_FIELDS, *read.ISSUED_FIELDS]
+REQUEST = request_body("Invoice", "invoice", INVOICE_FIELDS)
+LIST_PARAMETERS = [
+    OpenApiParameter("period", str, enum=sorted(PERIODS), description="last_12_months by default."),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="With period=more."),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="With period=more."),
+    OpenApiParameter("search_date_type", str, enum=sorted(DATE_COLUMNS)),
+    OpenApiParameter("income", str, description="1: sales (0: expenses, not served yet: an empty list)."),
+    OpenApiParameter("kind", str),
+    OpenApiParameter("kinds[]", str, many=True),
+    OpenApiParameter("number", str),
+    OpenApiParameter("invoice_ids", str, description="Comma-separated ids."),
+    OpenApiParameter("client_id", int),
+    OpenApiParameter("invoice_id", int, description="Documents linked to this one."),
+    OpenApiParameter("from_invoice_id", int, description="Documents made from this one."),
+    OpenApiParameter("include_positions", bool),
+    OpenApiParameter("status", str),
+    order_parameter(list(ORDERS)),
+    *PAGINATION,
+]
+SUCCESS = inline_serializer(
+    "InvoiceActionResult",
+    fields={"code": serializers.CharField(), "message": serializers.CharField()},
+)
+
+
+class InvoiceList(AccountView):
+    """The account's sales documents: list and create."""
+
+    @extend_schema(parameters=LIST_PARAMETERS, responses=responses(InvoiceSerializer, many=True))
+    def get(self, request: Request) -> Response:
+        self.require("sales.view")
+        params = request.query_params
+        positions = _positions_wanted(params)
+        rows = filtered(Document.objects.filter(account=self.account), params, self.account)
+        page = paginate(with_output_data(rows, positions=positions), params)
+        return Response(InvoiceSerializer(page, many=True, positions=positions).data)
+
+    @extend_schema(request=REQUEST, responses=responses(InvoiceSerializer, 201))
+    def post(self, request: Request) -> Response:
+        self.require("sales.create")
+        data = _invoice_body(self)
+        wanted = _status(data) or Status.ISSUED
+        income = data.get("income")
+        if not coercion.is_absent(income) and not coercion.to_bool(income, "income"):
+            raise InputError.on("income", _("Les dépenses (income=0) ne se créent pas encore par l'API."))
+        with api_field_names(read.API_NAMES), transaction.atomic():
+            document = invoice_modes.create_special(self, data)
+            if document is None:
+                document = service.create_draft(self.actor, self.account, _new_input(self, data))
+            else:
+                document = invoice_modes.apply_overrides(self, document, data)
+            document = apply_status(self, document, wanted)
+        return Response(_shown(self, document.pk), status=status.HTTP_201_CREATED)
+
+
+class InvoiceDetail(AccountView):
+    """One document: show, update, delete."""
+
+    @extend_schema(responses=responses(InvoiceSerializer))
+    def get(self, request: Request, pk: int) -> Response:
+        self.require("sales.view")
+        return Response(_shown(self, pk))
+
+    @extend_schema(request=REQUEST, responses=responses(InvoiceSerializer))
+    def put(self, request: Request, pk: int) -> Response:
+        document = self.get_row(Document, pk)
+        self.require("sales.edit")
+        data = _invoice_body(self)
+        wanted = _status(data)
+        with api_field_names(read.API_NAMES), transaction.atomic():
+            if document.is_draft:
+                document = service.update_draft(self.actor, document, _draft_input(self, document, data))
+            else:
+                shown = _shown(self, pk)
+                changed = _legal_change(data, shown)
+                if changed is not None:
+                    _refuse_legal_change(changed, document)
+                values = coercion.read(data, read.ISSUED_FIELDS)
+                values = {k: v for k, v in values.items() if v != getattr(document, k)}
+                if values:
+                    document = service.update_issued(self.actor, document, **values)
+            if wanted is not None:
+                document = apply_status(self, document, wanted)
+        return Response(_shown(self, pk))
+
+    patch = put
+
+    @extend_schema(responses=DELETED)
+    def delete(self, request: Request, pk: int) -> Response:
+        document = self.get_row(Document, pk)
+        service.delete_draft(self.actor, document)
+        return Response("ok")
+
+
+class InvoicePdf(AccountView):
+    """The document as PDF/A-3 (`print_option=duplicate` marks it a duplicate)."""
+
+    @extend_schema(
+        operation_id="invoices_pdf",
+        parameters=[OpenApiParameter("print_option", str, enum=["original", "copy", "duplicate"])],
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        self.require("sales.view")
+        document = self.get_row(Document.objects.select_related("account", "client"), pk)
+        duplicate = text_param(request.query_params, "print_option") == "duplicate"
+        response = HttpResponse(
+            pdf.render_document_pdf(document, duplicate=duplicate), content_type="application/pdf"
+        )
+        response["Content-Disposition"] = f'inline; filename="{pdf.pdf_filename(document)}"'
+        return response
+
+
+def _param(request: Request, *names: str) -> Any:
+    """A parameter of an action, from the JSON body (top level, or under `invoice`) or the query."""
+    data: Mapping[str, Any] = request.data if isinstance(request.data, Mapping) else {}
+    invoice = data.get("invoice")
+    inner: Mapping[str, Any] = invoice if isinstance(invoice, Mapping) else {}
+    sources: list[Mapping[str, Any]] = [data, inner, request.query_params]
+    for name in names:
+        for source in sources:
+            value = source.get(name)
+            if not coercion.is_absent(value):
+                return value
+    return None
+
+
+class InvoiceChangeStatus(AccountView):
+    """`status=` in the query or the body."""
+
+    @extend_schema(
+        request=None,
+        parameters=[OpenApiParameter("status", str, enum=[str(s) for s in SETTABLE_STATUSES])],
+        responses=responses(InvoiceSerializer),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        document = self.get_row(Document, pk)
+        self.require("sales.edit")
+        wanted = _param(request, "status")
+        if wanted is None:
+            raise InputError.on("status", _("Indiquez l'état."))
+        with api_field_names(read.API_NAMES), transaction.atomic():
+            apply_status(self, document, coercion.to_text(wanted, "status").strip().lower())
+        return Response(_shown(self, pk))
+
+
+class CancelSchema(ApiAutoSchema):
+    """One view serves /invoices/cancel.json and /invoices/{id}/cancel.json: one operation id each."""
+
+    def get_operation_id(self) -> str:
+        return "invoices_cancel_by_id" if "{id}" in self.path else "invoices_cancel"
+
+
+class InvoiceCancel(AccountView):
+    """Cancel an issued invoice by a total credit note, issued at once. The invoice comes as
+    `cancel_invoice_id` (or `invoice_id`, or the path), the reason as `cancel_reason` (or `reason`)."""
+
+    schema = CancelSchema()
+
+    @extend_schema(request=None, responses={200: SUCCESS, **ERRORS})
+    def post(self, request: Request, pk: int | None = None) -> Response:
+        if pk is None:
+            raw = _param(request, "cancel_invoice_id", "invoice_id")
+            if raw is None:
+                raise InputError.on("cancel_invoice_id", _("Indiquez la facture à annuler."))
+            pk = coercion.to_id(raw, "cancel_invoice_id")
+        document = self.get_row(Document, pk)
+        self.require("sales.create")
+        reason = _param(request, "cancel_reason", "reason")
+        reason = coercion.to_text(reason, "cancel_reason").strip() if reason is not None else ""
+        if document.is_draft:
+            raise ServiceError(_("Un brouillon ne s'annule pas : supprimez-le."))
+        if document.kind not in CREDITABLE_KINDS:
+            raise ServiceError(_("Seule une facture émise s'annule, par un avoir."))
+        with api_field_names(read.API_NAMES), transaction.atomic():
+            note = service.create_credit_note(
+                self.actor,
+                document,
+                reason=reason or _("Annulation de la facture %(number)s") % {"number": document.number},
+            )
+            note = service.issue(self.actor, note)
+        return Response(
+            {
+                "code": "success",
+                "message": _("Facture %(number)s annulée par l'avoir %(note)s.")
+                % {"number": document.number, "note": note.number},
+                "credit_note_id": note.pk,
+            }
+        )
+
+
+class InvoiceSendByEmail(AccountView):
+    """Email the document with its PDF: to `email_to` (else its own addresses or the client's), copy to
+    `email_cc`; `force=true` sends again within 3 days of the last sending."""
+
+    @extend_schema(
+        request=None,
+        parameters=[
+            OpenApiParameter("email_to", str, description="Comma-separated, 5 at most."),
+            OpenApiParameter("email_cc", str, description="Comma-separated, 5 at most."),
+            OpenApiParameter("force", bool),
+        ],
+        responses={
+            200: OpenApiResponse(
+                inline_serializer("SentResult", fields={"status": serializers.CharField()}),
+                description='{"status": "ok"}',
+            ),
+            **ERRORS,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        document = self.get_row(Document.objects.select_related("account", "client"), pk)
+        self.require("sales.edit")
+        default_to, default_cc = sending.default_recipients(document)
+        to = self._addresses(request, "email_to", default_to)
+        cc = self._addresses(request, "email_cc", default_cc)
+        force = _param(request, "force")
+        subject, body = sending.default_message(document)
+        with api_field_names(read.API_NAMES):
+            sending.send_document(
+                self.actor,
+                document,
+                to=to,
+                cc=cc,
+                subject=subject,
+                body=body,
+                force=force is not None and coercion.to_bool(force, "force"),
+            )
+        return Response({"status": "ok"})
+
+    def _addresses(self, request: Request, name: str, default: str) -> list[str]:
+        value = _param(request, name)
+        text = coercion.to_text(value, name) if value is not None else default
+        try:
+            addresses = split_emails(text)
+        except ValidationError as error:  # the first bad address
+            raise InputError.on(name, " ".join(error.messages)) from None
+        if len(addresses) > 5:
+            raise InputError.on(name, _("Cinq adresses au plus."))
+        return addresses
