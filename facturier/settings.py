@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "facturier.exports",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "facturier.api",
 ]
 
@@ -167,7 +168,13 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "facturier.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
-SPECTACULAR_SETTINGS = {"TITLE": "Facturier API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Facturier API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The documentation page's scripts are served from our static files, never from a CDN.
+    "REDOC_DIST": "SIDECAR",
+}
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)

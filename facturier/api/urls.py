@@ -5,7 +5,7 @@ at /api/schema/. The last pattern answers any other `.json` address with the API
 """
 
 from django.urls import URLPattern, path, re_path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from facturier.api import account_api, categories, clients, errors, invoices, payments, products
@@ -44,6 +44,12 @@ urlpatterns: list[URLPattern] = [
             content_negotiation_class=DefaultContentNegotiation,
         ),
         name="schema",
+    ),
+    # The same document as a page to read (Redoc, its scripts from our static files).
+    path(
+        "api/docs/",
+        SpectacularRedocView.as_view(url_name="api:schema", authentication_classes=[], permission_classes=[]),
+        name="docs",
     ),
     re_path(r"^[\w./-]*\.json$", errors.not_found),
 ]

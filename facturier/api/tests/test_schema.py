@@ -20,3 +20,12 @@ def test_the_schema_is_valid_openapi(db):
     validate_schema(schema)
     security = schema["paths"]["/clients.json"]["get"]["security"]
     assert security == [{"apiTokenQuery": []}, {"bearer": []}]
+
+
+def test_the_documentation_page_reads_the_schema_with_local_scripts_only(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "/api/schema/" in page
+    assert "/static/drf_spectacular_sidecar/redoc/" in page
+    assert "cdn" not in page.lower()
