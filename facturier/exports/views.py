@@ -11,6 +11,7 @@ import re
 from typing import cast
 
 from django.contrib import messages
+from django.db.models import Q, QuerySet
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from facturier.exports import jobs
 from facturier.exports.base import ExportError
 from facturier.exports.forms import FORMAT_HELP, ExportForm
-from facturier.exports.models import ExportJob, ExportStatus
+from facturier.exports.models import ExportFormat, ExportJob, ExportStatus
 from facturier.tenancy.access import AccountRequest, account_view, get_in_account
 
 RECENT_JOBS = 20
@@ -58,7 +59,8 @@ def index(request: AccountRequest) -> HttpResponse:
                 return _with_download_token(_file_response(job), request.POST.get("download_token", ""))
             return redirect("exports:job", account.slug, job.pk)
     recent = (
-        ExportJob.objects.filter(account=account)
+        _visible_jobs(request)
+        .filter(account=account)
         .select_related("created_by")
         .order_by("-created_at")[:RECENT_JOBS]
     )
@@ -73,7 +75,7 @@ def index(request: AccountRequest) -> HttpResponse:
 @require_GET
 def job(request: AccountRequest, pk: int) -> HttpResponse:
     """The job's page; htmx asks for its status block every second until the job is finished."""
-    found = get_in_account(ExportJob.objects.select_related("created_by"), request.account, pk=pk)
+    found = get_in_account(_visible_jobs(request).select_related("created_by"), request.account, pk=pk)
     context = {"account": request.account, "job": found}
     if request.htmx:  # type: ignore[attr-defined]
         return render(request, "exports/_job_status.html", context)
@@ -83,7 +85,7 @@ def job(request: AccountRequest, pk: int) -> HttpResponse:
 @account_view("exports.run")
 @require_GET
 def download(request: AccountRequest, pk: int) -> HttpResponse:
-    found = get_in_account(ExportJob, request.account, pk=pk)
+    found = get_in_account(_visible_jobs(request), request.account, pk=pk)
     if not found.is_downloadable:
         messages.error(
             request,
@@ -91,6 +93,12 @@ def download(request: AccountRequest, pk: int) -> HttpResponse:
         )
         return redirect("exports:job", request.account.slug, found.pk)
     return _file_response(found)
+
+
+def _visible_jobs(request: AccountRequest) -> QuerySet[ExportJob]:
+    """The jobs of the account a member may see. A firm batch holds the books of client accounts, which
+    not every member of the firm may open: only the user who asked for it sees it (a 404 for others)."""
+    return ExportJob.objects.exclude(Q(format=ExportFormat.FIRM_BATCH) & ~Q(created_by=request.user))
 
 
 def _with_download_token(response: HttpResponse, token: str) -> HttpResponse:

@@ -209,3 +209,28 @@ def test_the_firm_batch_zips_each_client_account(
     assert AuditEvent.objects.filter(account=acme, action="export.completed", via_firm=firm).exists()
     invoice.refresh_from_db()
     assert invoice.exported_at is not None
+
+
+def test_a_firm_batch_is_seen_only_by_the_user_who_asked_for_it(firm, acme, firm_accountant):
+    from facturier.conftest import logged_in, make_user
+    from facturier.tenancy.models import Membership
+
+    colleague = make_user("paul@cabinet-dupont.test")
+    Membership.objects.create(account=firm, user=colleague, role="admin")
+    job = ExportJob.objects.create(
+        account=firm,
+        format="firm-batch",
+        params={"start": "2025-01-01", "end": "2025-12-31", "extra": {"account_ids": [acme.pk]}},
+        created_by=firm_accountant,
+    )
+    mine, theirs = logged_in(firm_accountant), logged_in(colleague)
+    for url in (
+        reverse("exports:job", args=["cabinet-dupont", job.pk]),
+        reverse("exports:download", args=["cabinet-dupont", job.pk]),
+    ):
+        assert theirs.get(url).status_code == 404
+        assert mine.get(url).status_code in (200, 302)
+    assert (
+        "Lot comptable" not in theirs.get(reverse("exports:index", args=["cabinet-dupont"])).content.decode()
+    )
+    assert "Lot comptable" in mine.get(reverse("exports:index", args=["cabinet-dupont"])).content.decode()
