@@ -3,7 +3,7 @@ journals, the expense accounts of the categories, and the option that protects e
 
 The page reads the account's AccountingSettings without creating it (unsaved defaults until the first
 save); `update_accounting_settings` is the one write: one transaction, the permission, every account
-number checked as the FEC needs it (fec.account_problem), and one audit event listing what changed.
+number checked as the FEC needs it (lib.chart_of_accounts.account_problem), and one audit event listing what changed.
 """
 
 from decimal import Decimal
@@ -20,17 +20,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from facturier.exports.fec import (
-    EXPENSE_RULE,
     JOURNAL_FIELDS,
     MAPPING_RULES,
-    VAT_RULE,
-    account_problem,
     accounting_settings,
     journal_problem,
-    normalize_account,
     rate_key,
 )
 from facturier.exports.models import AccountingSettings
+from facturier.lib.chart_of_accounts import EXPENSE_RULE, VAT_RULE, account_problem, normalize_account
 from facturier.purchases.models import ExpenseCategory
 from facturier.tenancy import audit
 from facturier.tenancy.access import AccountRequest, Actor, account_view, actor_for

@@ -65,16 +65,10 @@ from facturier.billing.models import (
 )
 from facturier.exports import selection
 from facturier.exports.base import CHUNK_SIZE, ExportError, ExportRequest, Progress
-from facturier.exports.fec import (
-    PRODUCT_RULE,
-    account_problem,
-    accounting_settings,
-    customer_auxiliary,
-    normalize_account,
-    supplier_auxiliary,
-)
+from facturier.exports.fec import accounting_settings, customer_auxiliary, supplier_auxiliary
 from facturier.exports.models import AccountingSettings
 from facturier.lib import vat
+from facturier.lib.chart_of_accounts import PRODUCT_RULE, account_problem, normalize_account
 from facturier.lib.money import ZERO, to_eur
 from facturier.reports.outputs import DATE_FORMAT, INT_FORMAT, MONEY_FORMAT, NUMBER_FORMAT, PERCENT_FORMAT
 from facturier.tenancy.models import Account

@@ -28,6 +28,7 @@ from facturier.billing.models import Client, PaymentMethod, SupplyKind
 from facturier.billing.totals import Bucket, LineAmounts, Totals, compute
 from facturier.exports.marks import ensure_not_exported
 from facturier.lib import vat
+from facturier.lib.chart_of_accounts import EXPENSE_RULE, account_problem, normalize_account
 from facturier.lib.money import CURRENCIES, ZERO, round_money
 from facturier.purchases.models import (
     DEFAULT_CATEGORIES,
@@ -629,9 +630,7 @@ def delete_expense_payment(actor: Actor, payment: ExpensePayment) -> None:
 
 def _category_values(name: str, accounting_code: str) -> tuple[str, str]:
     """The name and expense account as stored, or a ServiceError naming the field at fault. The
-    account must be one the FEC export accepts for an expense (exports.fec.EXPENSE_RULE)."""
-    from facturier.exports.fec import EXPENSE_RULE, account_problem, normalize_account
-
+    account must be one the FEC export accepts for an expense (lib.chart_of_accounts.EXPENSE_RULE)."""
     name = name.strip()
     if not name:
         raise ServiceError(_("Donnez un nom à la catégorie."), field="name")
