@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "facturier.firm",
     "facturier.reports",
     "facturier.exports",
+    "facturier.einvoice",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<slug:slug>/", include("facturier.purchases.urls")),
     path("<slug:slug>/", include("facturier.reports.urls")),
     path("<slug:slug>/", include("facturier.exports.urls")),
+    path("<slug:slug>/", include("facturier.einvoice.urls")),
     path("<slug:slug>/", include("facturier.firm.urls")),
     path("<slug:slug>/settings/", include("facturier.tenancy.urls")),
     path("<slug:slug>/settings/", include("facturier.exports.settings_urls")),
