@@ -19,15 +19,22 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpResponse, QueryDict
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from facturier.api import coercion, invoice_modes
+from facturier.api import coercion, expenses, invoice_modes
 from facturier.api import invoice_input as read
 from facturier.api.errors import InputError, api_field_names
 from facturier.api.invoice_output import InvoiceSerializer, with_output_data
+from facturier.api.periods import PERIODS, period_range
 from facturier.api.schema import (
     DELETED,
     ERRORS,
@@ -40,21 +47,17 @@ from facturier.api.schema import (
 from facturier.api.views import AccountView, ordering, paginate, text_param
 from facturier.billing import pdf
 from facturier.billing.models import Document, Kind, PaymentAllocation, Status
-from facturier.billing.queries import month_start, period_bounds
 from facturier.billing.services import documents as service
 from facturier.billing.services import payments, sending
 from facturier.billing.services.clients import split_emails
 from facturier.billing.services.documents import CREDITABLE_KINDS, DocumentInput, IssuedDocumentError
+from facturier.purchases import services as purchases
+from facturier.purchases.models import Expense
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account
 
 # --- List ------------------------------------------------------------------------------------------
 
-PERIODS = {
-    "all", "more", "today", "yesterday", "this_week", "last_week", "this_month", "last_month",
-    "last_30_days", "last_12_months", "this_quarter", "last_quarter", "this_half_year", "last_half_year",
-    "this_year", "last_year",
-}  # fmt: skip
 DATE_COLUMNS = {
     "issue_date": "issue_date",
     "sell_date": "sell_date",
@@ -80,48 +83,10 @@ ORDERS = {
 }
 
 
-def period_dates(period: str, today: datetime.date) -> tuple[datetime.date | None, datetime.date | None]:
-    """The first and last days of a named period of the public API around `today`."""
-    if period in ("this_month", "last_month", "this_quarter", "last_quarter", "this_year", "last_year"):
-        return period_bounds(period, today)
-    day = datetime.timedelta(days=1)
-    if period == "today":
-        return today, today
-    if period == "yesterday":
-        return today - day, today - day
-    monday = today - datetime.timedelta(days=today.weekday())
-    if period == "this_week":
-        return monday, monday + 6 * day
-    if period == "last_week":
-        return monday - 7 * day, monday - day
-    if period == "last_30_days":
-        return today - 29 * day, today
-    if period == "last_12_months":
-        return month_start(today, 12) + (today - month_start(today)) + day, today
-    half = month_start(today, (today.month - 1) % 6)
-    if period == "this_half_year":
-        return half, month_start(half, -6) - day
-    if period == "last_half_year":
-        return month_start(half, 6), half - day
-    return None, None
-
-
-def _date_param(params: QueryDict, name: str) -> datetime.date | None:
-    value = text_param(params, name)
-    return read.to_date(value, name) if value else None
-
-
 def _in_period(rows: QuerySet[Document], params: QueryDict, account: Account) -> QuerySet[Document]:
-    period = text_param(params, "period")
-    date_from, date_to = _date_param(params, "date_from"), _date_param(params, "date_to")
-    if not period:
-        period = "more" if date_from or date_to else "last_12_months"
-    if period not in PERIODS:
-        raise InputError.on("period", _("Période inconnue : %(p)s.") % {"p": period[:30]})
-    if period == "all":
+    date_from, date_to = period_range(params, account)
+    if date_from is None and date_to is None:
         return rows
-    if period != "more":
-        date_from, date_to = period_dates(period, account.today())
     column = DATE_COLUMNS.get(text_param(params, "search_date_type") or "issue_date")
     if column is None:
         raise InputError.on("search_date_type", _("Type de date inconnu."))
@@ -141,9 +106,6 @@ def _in_period(rows: QuerySet[Document], params: QueryDict, account: Account) ->
 
 def filtered(rows: QuerySet[Document], params: QueryDict, account: Account) -> QuerySet[Document]:
     """The list filters of the public API (api.md, section 3)."""
-    income = text_param(params, "income")
-    if income and not coercion.to_bool(income, "income"):
-        return rows.none()  # expenses live in purchases: not served by this list yet
     rows = _in_period(rows, params, account)
     kinds = [*params.getlist("kinds[]"), *params.getlist("kinds"), *params.getlist("kind")]
     kinds = [kind.strip() for value in kinds for kind in value.split(",") if kind.strip()]
@@ -368,6 +330,7 @@ def _shown(view: AccountView, pk: int) -> dict[str, Any]:
     return dict(InvoiceSerializer(document).data)
 
 
+INCOME = OpenApiParameter("income", str, description="1: sales (the default); 0: expenses.")
 INVOICE_FIELDS = [*read.FIELDS, *read.BUYER_FIELDS, *read.ISSUED_FIELDS]
 REQUEST = request_body("Invoice", "invoice", INVOICE_FIELDS)
 LIST_PARAMETERS = [
@@ -375,7 +338,7 @@ LIST_PARAMETERS = [
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="With period=more."),
     OpenApiParameter("date_to", OpenApiTypes.DATE, description="With period=more."),
     OpenApiParameter("search_date_type", str, enum=sorted(DATE_COLUMNS)),
-    OpenApiParameter("income", str, description="1: sales (0: expenses, not served yet: an empty list)."),
+    INCOME,
     OpenApiParameter("kind", str),
     OpenApiParameter("kinds[]", str, many=True),
     OpenApiParameter("number", str),
@@ -388,6 +351,18 @@ LIST_PARAMETERS = [
     order_parameter(list(ORDERS)),
     *PAGINATION,
 ]
+
+
+def _invoice_or_expense(*, many: bool = False) -> PolymorphicProxySerializer:
+    """A sales document, or with income=0 an expense (expenses.ExpenseSerializer)."""
+    return PolymorphicProxySerializer(
+        component_name="InvoiceOrExpense",
+        serializers=[InvoiceSerializer, expenses.ExpenseSerializer],
+        resource_type_field_name=None,
+        many=many,
+    )
+
+
 SUCCESS = inline_serializer(
     "InvoiceActionResult",
     fields={"code": serializers.CharField(), "message": serializers.CharField()},
@@ -397,23 +372,27 @@ SUCCESS = inline_serializer(
 class InvoiceList(AccountView):
     """The account's sales documents: list and create."""
 
-    @extend_schema(parameters=LIST_PARAMETERS, responses=responses(InvoiceSerializer, many=True))
+    @extend_schema(parameters=LIST_PARAMETERS, responses={200: _invoice_or_expense(many=True), **ERRORS})
     def get(self, request: Request) -> Response:
-        self.require("sales.view")
         params = request.query_params
         positions = _positions_wanted(params)
+        if expenses.wants_expenses(params.get("income")):
+            self.require("purchases.view")
+            return Response(expenses.listed(self, params, positions=positions))
+        self.require("sales.view")
         rows = filtered(Document.objects.filter(account=self.account), params, self.account)
         page = paginate(with_output_data(rows, positions=positions), params)
         return Response(InvoiceSerializer(page, many=True, positions=positions).data)
 
-    @extend_schema(request=REQUEST, responses=responses(InvoiceSerializer, 201))
+    @extend_schema(request=REQUEST, responses=responses(_invoice_or_expense(), 201))
     def post(self, request: Request) -> Response:
-        self.require("sales.create")
         data = _invoice_body(self)
+        if expenses.wants_expenses(data.get("income", request.query_params.get("income"))):
+            with api_field_names(expenses.API_NAMES), transaction.atomic():
+                expense = expenses.create(self, data)
+            return Response(expenses.shown(self, expense.pk), status=status.HTTP_201_CREATED)
+        self.require("sales.create")
         wanted = _status(data) or Status.ISSUED
-        income = data.get("income")
-        if not coercion.is_absent(income) and not coercion.to_bool(income, "income"):
-            raise InputError.on("income", _("Les dépenses (income=0) ne se créent pas encore par l'API."))
         with api_field_names(read.API_NAMES), transaction.atomic():
             document = invoice_modes.create_special(self, data)
             if document is None:
@@ -427,13 +406,21 @@ class InvoiceList(AccountView):
 class InvoiceDetail(AccountView):
     """One document: show, update, delete."""
 
-    @extend_schema(responses=responses(InvoiceSerializer))
+    @extend_schema(parameters=[INCOME], responses=responses(_invoice_or_expense()))
     def get(self, request: Request, pk: int) -> Response:
+        if expenses.wants_expenses(request.query_params.get("income")):
+            self.require("purchases.view")
+            return Response(expenses.shown(self, pk))
         self.require("sales.view")
         return Response(_shown(self, pk))
 
-    @extend_schema(request=REQUEST, responses=responses(InvoiceSerializer))
+    @extend_schema(parameters=[INCOME], request=REQUEST, responses=responses(_invoice_or_expense()))
     def put(self, request: Request, pk: int) -> Response:
+        if expenses.wants_expenses(request.query_params.get("income")):
+            expense = self.get_row(Expense, pk)
+            with api_field_names(expenses.API_NAMES), transaction.atomic():
+                expenses.update(self, expense, _invoice_body(self))
+            return Response(expenses.shown(self, pk))
         document = self.get_row(Document, pk)
         self.require("sales.edit")
         data = _invoice_body(self)
@@ -456,8 +443,11 @@ class InvoiceDetail(AccountView):
 
     patch = put
 
-    @extend_schema(responses=DELETED)
+    @extend_schema(parameters=[INCOME], responses=DELETED)
     def delete(self, request: Request, pk: int) -> Response:
+        if expenses.wants_expenses(request.query_params.get("income")):
+            purchases.delete_expense(self.actor, self.get_row(Expense, pk))
+            return Response("ok")
         document = self.get_row(Document, pk)
         service.delete_draft(self.actor, document)
         return Response("ok")
