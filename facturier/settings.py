@@ -60,6 +60,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "facturier.urls"
+# Selects and inputs written in Python (web/form_renderer.py): the same markup, without a template per option.
+FORM_RENDERER = "facturier.web.form_renderer.FormRenderer"
 WSGI_APPLICATION = "facturier.wsgi.application"
 
 TEMPLATES = [
@@ -75,6 +77,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "facturier.web.context_processors.shell",
             ],
+            # {% url %} remembers what it reversed: web/templatetags/memo_url.py.
+            "builtins": ["facturier.web.templatetags.memo_url"],
         },
     },
 ]

@@ -52,7 +52,8 @@ from facturier.billing.models import (
 )
 from facturier.lib import vat
 from facturier.lib.countries import EU_MEMBERS, country_name
-from facturier.lib.money import ZERO, round_money, to_eur
+from facturier.lib.dates import date_text
+from facturier.lib.money import ZERO, amount_text, round_money, to_eur
 from facturier.purchases.models import Expense, ExpenseCategory, ExpenseStatus
 from facturier.reports import summaries
 from facturier.reports.base import REPORT_CODES, ChartBar, Column, Report, ReportFilters, Table
@@ -72,14 +73,6 @@ _ZERO = Value(ZERO, output_field=_MONEY)
 
 
 # --- Shared ----------------------------------------------------------------------------------------
-
-
-def _date(day: datetime.date) -> str:
-    return formats.date_format(day, "SHORT_DATE_FORMAT")
-
-
-def _amount(value: Decimal) -> str:
-    return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
 
 
 def _rate_text(rate: Decimal) -> str:
@@ -104,7 +97,8 @@ def _money(value: Decimal | None) -> Decimal:
 def _filter_summary(filters: ReportFilters, *fields: str, categories: Iterable[str] = ()) -> list[str]:
     """The filters a report ran with, as lines for the outputs' headers ("Pays : FR, DE")."""
     lines = [
-        _("Période : du %(start)s au %(end)s") % {"start": _date(filters.start), "end": _date(filters.end)}
+        _("Période : du %(start)s au %(end)s")
+        % {"start": date_text(filters.start), "end": date_text(filters.end)}
     ]
     if "kinds" in fields and filters.kinds:
         lines.append(_("Types : %(kinds)s") % {"kinds": ", ".join(str(Kind(k).label) for k in filters.kinds)})
@@ -767,7 +761,7 @@ def _sales_register(sales: dict[tuple[Any, ...], list[Any]], credit_notes: list[
         },
         notes=[
             _("Avoirs déduits : base %(base)s EUR, TVA %(vat)s EUR.")
-            % {"base": _amount(credit_notes[0]), "vat": _amount(credit_notes[1])},
+            % {"base": amount_text(credit_notes[0]), "vat": amount_text(credit_notes[1])},
             _(
                 "La TVA des ventes à distance OSS (case E3) est due dans le pays du client : elle se "
                 "déclare dans le rapport OSS, pas dans la CA3."
@@ -1243,7 +1237,7 @@ def unpaid_list(
             "remaining_eur": grand_total,
         },
         row_count=count if (limit is not None or offset) else None,
-        notes=[_("Retards calculés au %(date)s.") % {"date": _date(today)}],
+        notes=[_("Retards calculés au %(date)s.") % {"date": date_text(today)}],
     )
     ageing_table = Table(
         title=_("Balance âgée par client (EUR)"),

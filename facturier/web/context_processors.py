@@ -2,7 +2,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from facturier.web.queries import SWITCHER_SIZE, switcher_memberships
+from facturier.web.queries import switcher_page
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -12,11 +12,11 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     if user is None or not user.is_authenticated:
         return {}
     membership = getattr(request, "membership", None)
-    memberships = list(switcher_memberships(user.pk)[: SWITCHER_SIZE + 1])
+    switcher_results, switcher_more = switcher_page(user.pk)
     return {
         "current_account": getattr(request, "account", None),
         "current_membership": membership,
         "account_perms": membership.permission_set if membership else frozenset(),
-        "switcher_results": memberships[:SWITCHER_SIZE],
-        "switcher_more": len(memberships) > SWITCHER_SIZE,
+        "switcher_results": switcher_results,
+        "switcher_more": switcher_more,
     }

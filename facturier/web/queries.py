@@ -1,6 +1,7 @@
 """Reads for the shell: the accounts a user can open, for the top-bar switcher."""
 
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 
 from facturier.tenancy.models import Membership
 
@@ -18,3 +19,14 @@ def switcher_memberships(user_id: int, query: str = "") -> QuerySet[Membership]:
             Q(account__name__icontains=query) | Q(account__slug__icontains=query)
         )
     return memberships
+
+
+def switcher_page(user_id: int, query: str = "") -> tuple[list[Membership], bool]:
+    """The first SWITCHER_SIZE memberships with their dashboard's URL (`dashboard_url`), and whether
+    there are more. The URL is reversed once: the layout shows this list on every page."""
+    memberships = list(switcher_memberships(user_id, query)[: SWITCHER_SIZE + 1])
+    placeholder = "switcher-slug"
+    url = reverse("web:dashboard", args=[placeholder])
+    for membership in memberships:
+        membership.dashboard_url = url.replace(f"/{placeholder}/", f"/{membership.account.slug}/", 1)  # type: ignore[attr-defined]
+    return memberships[:SWITCHER_SIZE], len(memberships) > SWITCHER_SIZE

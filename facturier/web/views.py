@@ -10,7 +10,7 @@ from facturier.billing import charts, queries
 from facturier.reports import queries as report_queries
 from facturier.tenancy.access import AccountRequest, account_view
 from facturier.tenancy.services import counted_members
-from facturier.web.queries import SWITCHER_SIZE, switcher_memberships
+from facturier.web.queries import switcher_page
 
 
 @account_view()
@@ -43,10 +43,10 @@ def dashboard(request: AccountRequest) -> HttpResponse:
 def switcher(request: HttpRequest) -> HttpResponse:
     """The switcher's list, filtered as the user types (htmx), or as a full page without JavaScript."""
     query = request.GET.get("q", "")[:100]
-    memberships = list(switcher_memberships(request.user.pk or 0, query)[: SWITCHER_SIZE + 1])
+    switcher_results, switcher_more = switcher_page(request.user.pk or 0, query)
     context = {
-        "switcher_results": memberships[:SWITCHER_SIZE],
-        "switcher_more": len(memberships) > SWITCHER_SIZE,
+        "switcher_results": switcher_results,
+        "switcher_more": switcher_more,
         "switcher_query": query,
         "current_slug": request.GET.get("current", ""),
     }
