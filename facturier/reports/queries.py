@@ -35,7 +35,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Cast, Coalesce, Round
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -53,7 +53,7 @@ from facturier.billing.models import (
 from facturier.lib import vat
 from facturier.lib.countries import EU_MEMBERS, country_name
 from facturier.lib.dates import date_text
-from facturier.lib.money import ZERO, amount_text, round_money, to_eur
+from facturier.lib.money import CENT, ZERO, amount_text, round_money, to_eur
 from facturier.purchases.models import Expense, ExpenseCategory, ExpenseStatus
 from facturier.reports import summaries
 from facturier.reports.base import REPORT_CODES, ChartBar, Column, Report, ReportFilters, Table
@@ -1119,6 +1119,15 @@ def _bucket(days_overdue: int) -> str:
     return "days_90" if days_overdue <= 90 else "older"
 
 
+def _eur_cents(cents: int, rate: Decimal) -> int:
+    """Whole cents of a document currency, in whole euro cents (rounded as to_eur rounds)."""
+    return int(to_eur(Decimal(cents).scaleb(-2), rate).scaleb(2))
+
+
+def _from_cents(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2).quantize(CENT)
+
+
 def _overdue(due_date: datetime.date | None, today: datetime.date) -> int:
     return max(0, (today - due_date).days) if due_date else 0
 
@@ -1164,9 +1173,11 @@ def unpaid_list(
             }
         )
 
-    # Ageing per client, in one query: the documents in euros summed per client by the database
-    # (exact), those in another currency one row each, converted one by one as their rows are.
+    # Ageing per client, in one query: the documents in euros summed per client by the database, in
+    # whole cents (exact, and integers cost Python nothing to read), those in another currency one row
+    # each, converted one by one as their rows are. Amounts become Decimals only for what is shown.
     ages = _ageing_filters(today)
+    cents_left = Cast(Round(remaining * 100), BigIntegerField())
     ageing: dict[int, dict[str, Any]] = {}
     count = 0
     for row in (
@@ -1177,45 +1188,49 @@ def unpaid_list(
         )
         .annotate(
             name=Max("buyer_name"),
-            rate=Max("exchange_rate"),
+            rate=Max(Case(When(~Q(currency="EUR"), then=F("exchange_rate")))),
             count=Count("id"),
-            **{
-                bucket: Coalesce(Sum(remaining, filter=condition), _ZERO)
-                for bucket, condition in ages.items()
-            },
+            **{bucket: Sum(cents_left, filter=condition) for bucket, condition in ages.items()},
         )
     ):
-        entry = ageing.setdefault(row["client_id"], {"client": row["name"], **dict.fromkeys(BUCKETS, ZERO)})
+        entry = ageing.setdefault(row["client_id"], {"client": row["name"], **dict.fromkeys(BUCKETS, 0)})
         for bucket in BUCKETS:
-            entry[bucket] += _money(row[bucket]) if row["alone"] == 0 else to_eur(row[bucket], row["rate"])
+            cents = row[bucket]
+            if cents:
+                entry[bucket] += cents if row["alone"] == 0 else _eur_cents(cents, row["rate"])
         count += row["count"]
-    per_client: list[dict[str, Cell]] = [
-        {**entry, "total": sum((entry[b] for b in BUCKETS), ZERO)}
-        for entry in sorted(ageing.values(), key=lambda e: str(e["client"]).casefold())
-    ]
-    bucket_totals = {b: _sum(per_client, b) for b in BUCKETS}
-    grand_total = sum(bucket_totals.values(), ZERO)
+    for entry in ageing.values():
+        entry["total"] = sum(entry[b] for b in BUCKETS)
+    clients = sorted(ageing.values(), key=lambda e: str(e["client"]).casefold())
+    bucket_cents = {b: sum(entry[b] for entry in clients) for b in (*BUCKETS, "total")}
+    bucket_totals = {b: _from_cents(bucket_cents[b]) for b in BUCKETS}
+    grand_total = _from_cents(bucket_cents["total"])
     ageing_notes: list[str] = []
-    client_count = len(per_client)
+    client_count = len(clients)
+    others: list[dict[str, Any]] = []
     if limit is not None and client_count > limit:
         # On screen, a large account's thousands of clients would make a page of megabytes: it shows
         # those who owe the most, and the rest on one line; the files keep every client.
-        per_client.sort(key=lambda entry: entry["total"], reverse=True)  # type: ignore[arg-type, return-value]
-        others = per_client[limit:]
-        per_client = per_client[:limit]
-        per_client.append(
-            {
-                "client": ngettext("%(n)d autre client", "%(n)d autres clients", len(others))
-                % {"n": len(others)},
-                **{b: _sum(others, b) for b in (*BUCKETS, "total")},
-            }
-        )
+        clients.sort(key=lambda entry: entry["total"], reverse=True)
+        clients, others = clients[:limit], clients[limit:]
         ageing_notes.append(
             _(
                 "Les %(shown)d clients qui doivent le plus sur %(count)d, puis les autres sur une ligne ; "
                 "les fichiers Excel, CSV et PDF les donnent tous."
             )
             % {"shown": limit, "count": client_count}
+        )
+    per_client: list[dict[str, Cell]] = [
+        {"client": entry["client"], **{b: _from_cents(entry[b]) for b in (*BUCKETS, "total")}}
+        for entry in clients
+    ]
+    if others:
+        per_client.append(
+            {
+                "client": ngettext("%(n)d autre client", "%(n)d autres clients", len(others))
+                % {"n": len(others)},
+                **{b: _from_cents(sum(entry[b] for entry in others)) for b in (*BUCKETS, "total")},
+            }
         )
     documents_table = Table(
         title=_("Documents impayés"),
