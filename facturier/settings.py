@@ -6,6 +6,7 @@ The variables are listed, with their defaults, in README.md ("Configuration").
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from facturier.env import env_bool, env_int, env_list, env_str, secret_key
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "facturier.reports",
     "facturier.exports",
     "facturier.einvoice",
+    "facturier.webhooks",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -159,10 +161,45 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Background jobs: django-tasks with the database backend (worker: manage.py db_worker).
 TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
+# --- Cache, shared by every web process (the API's rate limit counters live in it): a table of the
+# database by default (created by migrate), Redis with FACTURIER_CACHE_URL=redis://host:6379/0 (needs the
+# `redis` package), or locmem:// for a single process. Entries live at least one rate window, so a
+# counter that the database cache rewrites (its incr resets the expiry) outlives its window.
+CACHE_URL = env_str("FACTURIER_CACHE_URL")
+CACHE_TIMEOUT = max(300, env_int("FACTURIER_API_RATE_WINDOW", 600))
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "TIMEOUT": CACHE_TIMEOUT,
+        }
+    }
+elif CACHE_URL == "locmem://":
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "TIMEOUT": CACHE_TIMEOUT}
+    }
+elif not CACHE_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "facturier_cache",
+            "TIMEOUT": CACHE_TIMEOUT,
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+else:
+    raise ImproperlyConfigured(
+        f"FACTURIER_CACHE_URL must be redis://..., rediss://..., unix://... or locmem://, got {CACHE_URL!r}."
+    )
+
 # --- Public JSON API (facturier/api, docs/api.md), compatible with VosFactures / Fakturownia.
 # With a base domain such as "api.example.com", the host "acme.api.example.com" names the account "acme"
 # (ALLOWED_HOSTS must then admit ".api.example.com"); empty, the account comes from the token alone.
 FACTURIER_API_BASE_DOMAIN = env_str("FACTURIER_API_BASE_DOMAIN").lower().strip(".")
+# Webhooks (facturier/webhooks) go to public https addresses only; hosts listed here may also be reached
+# over http and on private or loopback addresses (a receiver on the same network, tests, development).
+FACTURIER_WEBHOOK_ALLOWED_HOSTS = [host.lower() for host in env_list("FACTURIER_WEBHOOK_ALLOWED_HOSTS", [])]
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["facturier.api.auth.ApiTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["facturier.api.auth.IsAccountMember"],
@@ -170,15 +207,25 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "facturier.api.parsers.JSONOnlyNegotiation",
     "EXCEPTION_HANDLER": "facturier.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["facturier.api.throttling.ApiRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "facturier.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+# Rate limits (facturier/api/throttling.py): requests per window per token, and per IP without a token
+# (/login.json, the OpenAPI document). 0 turns a limit off.
+FACTURIER_API_RATE_LIMIT = env_int("FACTURIER_API_RATE_LIMIT", 1000)
+FACTURIER_API_RATE_LIMIT_ANONYMOUS = env_int("FACTURIER_API_RATE_LIMIT_ANONYMOUS", 100)
+FACTURIER_API_RATE_WINDOW = env_int("FACTURIER_API_RATE_WINDOW", 600)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Facturier API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The documentation page's scripts are served from our static files, never from a CDN.
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "facturier.api.schema.decimals_as_strings",
+    ],
 }
 
 SESSION_COOKIE_HTTPONLY = True
@@ -193,4 +240,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # factur-x logs every step of every file at INFO: our commands and pages say what matters.
+    "loggers": {"factur-x": {"level": "WARNING"}},
 }

@@ -18,6 +18,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<slug:slug>/", include("facturier.firm.urls")),
     path("<slug:slug>/settings/", include("facturier.tenancy.urls")),
     path("<slug:slug>/settings/", include("facturier.exports.settings_urls")),
+    path("<slug:slug>/settings/", include("facturier.einvoice.settings_urls")),
+    path("<slug:slug>/settings/", include("facturier.webhooks.settings_urls")),
     # The public JSON API: paths ending in .json, and /api/ (a reserved slug): it shadows no page.
     path("", include("facturier.api.urls")),
 ]

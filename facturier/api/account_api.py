@@ -36,7 +36,13 @@ from facturier.accounts.models import User, normalize_email
 from facturier.api import coercion
 from facturier.api.clients import tax_identity
 from facturier.api.coercion import Field
-from facturier.api.errors import NOT_LOGGED_IN, InputError, api_field_names, error_response
+from facturier.api.errors import (
+    NOT_LOGGED_IN,
+    InputError,
+    api_field_names,
+    error_response,
+    too_many_requests,
+)
 from facturier.api.schema import ERRORS
 from facturier.api.views import AccountView
 from facturier.firm import services as firm_services
@@ -410,9 +416,7 @@ class Login(APIView):
         except ValidationError as error:
             if error.code == "throttled":
                 wait = throttle.minutes_locked(email, client_ip(request._request))
-                response = error_response(status.HTTP_429_TOO_MANY_REQUESTS, " ".join(error.messages))
-                response["Retry-After"] = str(max(wait, 1) * 60)
-                return response
+                return too_many_requests(max(wait, 1) * 60, " ".join(error.messages))
             return error_response(status.HTTP_401_UNAUTHORIZED, " ".join(error.messages))
         memberships = Membership.objects.filter(user=user).select_related("account", "custom_role", "firm")
         prefix = values.get("prefix", "").strip()

@@ -7,6 +7,7 @@ answered with a JSON 500.
 """
 
 import logging
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -15,6 +16,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
 from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -45,6 +47,20 @@ def body(message: Any, **extra: Any) -> dict[str, Any]:
 
 def error_response(status_code: int, message: Any, **extra: Any) -> Response:
     return Response(body(message, **extra), status=status_code)
+
+
+def too_many_requests(seconds: float, message: str | None = None) -> Response:
+    """The 429 of a rate limit (throttling.py) or of the login lock, with `Retry-After` in whole
+    seconds, rounded up: a client that waits that long gets through."""
+    wait = max(1, math.ceil(seconds))
+    text = message or ngettext(
+        "Trop de requêtes. Réessayez dans %(n)d seconde.",
+        "Trop de requêtes. Réessayez dans %(n)d secondes.",
+        wait,
+    ) % {"n": wait}
+    response = error_response(status.HTTP_429_TOO_MANY_REQUESTS, text)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 @contextmanager
@@ -84,6 +100,8 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
         )
     if isinstance(exc, exceptions.MethodNotAllowed):
         return error_response(status.HTTP_405_METHOD_NOT_ALLOWED, _("Méthode non permise sur cette adresse."))
+    if isinstance(exc, exceptions.Throttled):
+        return too_many_requests(getattr(exc, "wait", None) or 1)
     if isinstance(exc, exceptions.APIException):
         response = error_response(exc.status_code, str(exc.detail))
         wait = getattr(exc, "wait", None)

@@ -147,6 +147,7 @@ class ExpenseSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     positions = serializers.SerializerMethodField()
+    optional_fields = ("positions",)  # left out of lists without include_positions (schema.py)
 
     def __init__(self, *args: Any, positions: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -157,7 +158,8 @@ class ExpenseSerializer(serializers.Serializer):
     def get_kind(self, expense: Expense) -> str:
         return "vat"
 
-    @extend_schema_field(OpenApiTypes.INT)
+    # 0 only: what tells an expense from a sales document (income 1) in the list's oneOf.
+    @extend_schema_field({"type": "integer", "minimum": 0, "maximum": 0})
     def get_income(self, expense: Expense) -> int:
         return 0
 

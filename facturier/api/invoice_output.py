@@ -159,21 +159,23 @@ class InvoiceSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     positions = serializers.SerializerMethodField()
+    optional_fields = ("positions",)  # left out of lists without include_positions (schema.py)
 
     def __init__(self, *args: Any, positions: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not positions:
             self.fields.pop("positions")
 
-    @extend_schema_field(OpenApiTypes.INT)
+    # 1 only: what tells a sales document from an expense (income 0) in the list's oneOf.
+    @extend_schema_field({"type": "integer", "minimum": 1, "maximum": 1})
     def get_income(self, document: Document) -> int:
         return 1  # sales documents; expenses are not served here yet
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_payment_to_kind(self, document: Document) -> int | None:
         return (document.due_date - document.issue_date).days if document.due_date else None
 
-    @extend_schema_field(OpenApiTypes.DATE)
+    @extend_schema_field(serializers.DateField(allow_null=True))
     def get_paid_date(self, document: Document) -> str | None:
         day = getattr(document, "last_paid_date", None)
         return day.isoformat() if day else None

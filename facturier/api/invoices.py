@@ -51,6 +51,7 @@ from facturier.billing.services import documents as service
 from facturier.billing.services import payments, sending
 from facturier.billing.services.clients import split_emails
 from facturier.billing.services.documents import CREDITABLE_KINDS, DocumentInput, IssuedDocumentError
+from facturier.einvoice import policy as einvoice_policy
 from facturier.purchases import services as purchases
 from facturier.purchases.models import Expense
 from facturier.tenancy.errors import ServiceError
@@ -454,20 +455,34 @@ class InvoiceDetail(AccountView):
 
 
 class InvoicePdf(AccountView):
-    """The document as PDF/A-3 (`print_option=duplicate` marks it a duplicate)."""
+    """The document as PDF/A-3 (`print_option=duplicate` marks it a duplicate); `einvoice=facturx`: its
+    Factur-X (an issued invoice or credit note only, complete for e-invoicing, else a 422)."""
 
     @extend_schema(
         operation_id="invoices_pdf",
-        parameters=[OpenApiParameter("print_option", str, enum=["original", "copy", "duplicate"])],
+        parameters=[
+            OpenApiParameter("print_option", str, enum=["original", "copy", "duplicate"]),
+            OpenApiParameter("einvoice", str, enum=["facturx"]),
+        ],
         responses={(200, "application/pdf"): OpenApiTypes.BINARY, **ERRORS},
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         self.require("sales.view")
         document = self.get_row(Document.objects.select_related("account", "client"), pk)
-        duplicate = text_param(request.query_params, "print_option") == "duplicate"
-        response = HttpResponse(
-            pdf.render_document_pdf(document, duplicate=duplicate), content_type="application/pdf"
-        )
+        einvoice = text_param(request.query_params, "einvoice")
+        if einvoice == "facturx":
+            einvoice_policy.ensure_downloadable(document)
+            content = einvoice_policy.facturx_pdf(document)
+        elif einvoice:
+            raise InputError.on(
+                "einvoice",
+                _("Format de facture électronique inconnu : %(value)s. Valeur possible : facturx.")
+                % {"value": einvoice[:50]},
+            )
+        else:
+            duplicate = text_param(request.query_params, "print_option") == "duplicate"
+            content = pdf.render_document_pdf(document, duplicate=duplicate)
+        response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{pdf.pdf_filename(document)}"'
         return response
 

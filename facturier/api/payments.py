@@ -164,7 +164,7 @@ class PaymentSerializer(serializers.Serializer):
     def get_paid(self, payment: Payment) -> bool:
         return True  # a payment recorded here is money received
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_invoice_id(self, payment: Payment) -> int | None:
         allocations = self._allocations(payment)
         return allocations[0].document_id if allocations else None

@@ -26,6 +26,16 @@ class ApiAutoSchema(AutoSchema):
     def get_tags(self) -> list[str]:
         return [tag.removesuffix(".json") for tag in super().get_tags()]
 
+    def _map_basic_serializer(self, serializer: Any, direction: str) -> dict[str, Any]:
+        # drf-spectacular makes every read-only field required; a serializer names in
+        # `optional_fields` those its answers may leave out (`positions` of a list without
+        # include_positions).
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
+        optional = getattr(serializer, "optional_fields", ())
+        if optional and "required" in schema:
+            schema["required"] = [name for name in schema["required"] if name not in optional]
+        return schema
+
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "facturier.api.auth.ApiTokenAuthentication"
@@ -52,6 +62,7 @@ ERRORS = {
     403: OpenApiResponse(ErrorSerializer, description="The role lacks the permission."),
     404: OpenApiResponse(ErrorSerializer, description="Unknown id, or another account's object."),
     422: OpenApiResponse(ErrorSerializer, description="A value or a rule refused the request."),
+    429: OpenApiResponse(ErrorSerializer, description="Rate limit reached: retry after Retry-After seconds."),
 }
 
 _SCHEMA_FIELDS: dict[Callable[..., Any], Callable[[], serializers.Field]] = {
@@ -88,6 +99,24 @@ PAGINATION = [
 
 def order_parameter(names: Sequence[str]) -> OpenApiParameter:
     return OpenApiParameter("order", str, description=f"One of {', '.join(names)}; add .desc to reverse.")
+
+
+def decimals_as_strings(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """A POSTPROCESSING_HOOK: the API writes every decimal as a string ("120.00"), never as a JSON
+    number, so the `number` that drf-spectacular gives OpenApiTypes.DECIMAL is described as such."""
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "number" and node.get("format") == "double":
+                node.update(type="string", format="decimal", pattern=r"^-?\d+(\.\d+)?$")
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(result)
+    return result
 
 
 DELETED = {200: OpenApiResponse(description='The JSON string "ok".'), **ERRORS}

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from facturier.api import account_api, categories, clients, errors, invoices, payments, products
+from facturier.webhooks import api as webhooks
 
 app_name = "api"
 
@@ -28,6 +29,8 @@ urlpatterns: list[URLPattern] = [
     path("products/<int:pk>.json", products.ProductDetail.as_view(), name="product"),
     path("categories.json", categories.CategoryList.as_view(), name="categories"),
     path("categories/<int:pk>.json", categories.CategoryDetail.as_view(), name="category"),
+    path("webhooks.json", webhooks.WebhookList.as_view(), name="webhooks"),
+    path("webhooks/<int:pk>.json", webhooks.WebhookDetail.as_view(), name="webhook"),
     path("banking/payments.json", payments.PaymentList.as_view(), name="payments"),
     path("banking/payments/<int:pk>.json", payments.PaymentDetail.as_view(), name="payment"),
     path("banking/payment/<int:pk>.json", payments.PaymentDetail.as_view(), name="payment_singular"),
@@ -41,6 +44,7 @@ urlpatterns: list[URLPattern] = [
         SpectacularAPIView.as_view(
             authentication_classes=[],
             permission_classes=[],
+            throttle_classes=[],  # a static document: no counter to write for it
             content_negotiation_class=DefaultContentNegotiation,
         ),
         name="schema",
@@ -48,7 +52,9 @@ urlpatterns: list[URLPattern] = [
     # The same document as a page to read (Redoc, its scripts from our static files).
     path(
         "api/docs/",
-        SpectacularRedocView.as_view(url_name="api:schema", authentication_classes=[], permission_classes=[]),
+        SpectacularRedocView.as_view(
+            url_name="api:schema", authentication_classes=[], permission_classes=[], throttle_classes=[]
+        ),
         name="docs",
     ),
     re_path(r"^[\w./-]*\.json$", errors.not_found),

@@ -397,11 +397,19 @@ def _save_unique(expense: Expense) -> None:
 
 
 def create_expense(
-    actor: Actor, account: Account, data: ExpenseInput, *, files: Sequence[File] = ()
+    actor: Actor,
+    account: Account,
+    data: ExpenseInput,
+    *,
+    files: Sequence[File] = (),
+    checked_files: Sequence[CheckedFile] = (),
 ) -> Expense:
-    """Record a purchase invoice with its lines, computed totals and attachments (purchases.create)."""
+    """Record a purchase invoice with its lines, computed totals and attachments (purchases.create).
+
+    `checked_files` are attachments the caller has already checked by its own rules (the XML of a
+    received e-invoice, which check_upload does not accept from users); they are stored alike."""
     actor.require("purchases.create")
-    checked = check_uploads(files)  # before any write: a bad file leaves nothing behind
+    checked = [*check_uploads(files), *checked_files]  # before any write: a bad file leaves nothing behind
 
     def work(written: list[str]) -> Expense:
         ensure_writable(account)

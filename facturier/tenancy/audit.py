@@ -1,8 +1,11 @@
 """Writing the audit trail. Services call `record` inside their transaction, so an event exists
 exactly when the change it describes was stored."""
 
+from collections.abc import Sequence
 from typing import Any
 
+from django.db import models
+from django.dispatch import Signal
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -46,6 +49,7 @@ ACTIONS: dict[str, Promise] = {
     "expense.created": _("Dépense créée"),
     "expense.changed": _("Dépense modifiée"),
     "expense.deleted": _("Dépense supprimée"),
+    "expense.imported": _("Dépense importée d'une facture électronique"),
     "expense.payment_recorded": _("Paiement de dépense enregistré"),
     "expense.payment_deleted": _("Paiement de dépense supprimé"),
     "category.created": _("Catégorie de dépense créée"),
@@ -59,8 +63,16 @@ ACTIONS: dict[str, Promise] = {
     "firm.staff_granted": _("Accès d'un collaborateur du cabinet accordé"),
     "firm.staff_revoked": _("Accès d'un collaborateur du cabinet retiré"),
     "accounting.settings_changed": _("Paramètres de comptabilité modifiés"),
+    "einvoice.settings_changed": _("Paramètres de facturation électronique modifiés"),
     "export.completed": _("Export réalisé"),
+    "webhook.created": _("Webhook créé"),
+    "webhook.changed": _("Webhook modifié"),
+    "webhook.deleted": _("Webhook supprimé"),
 }
+
+# Sent by `record` with the rows the event is about (`subjects`), in the caller's transaction: webhooks
+# listen to it (facturier/webhooks/events.py) without tenancy knowing about them.
+recorded = Signal()
 
 
 def record(
@@ -71,9 +83,13 @@ def record(
     target: str = "",
     summary: str = "",
     changes: dict[str, Any] | None = None,
+    subjects: Sequence[models.Model] = (),
 ) -> AuditEvent:
+    """Write an audit event. `subjects` are the rows it changed (a client, the documents a payment
+    settles...), still in the database: what webhooks report."""
     if action not in ACTIONS:
         raise ValueError(f"Unknown audit action {action!r}: add it to ACTIONS.")
+    recorded.send(sender=AuditEvent, account=account, action=action, subjects=subjects)
     return AuditEvent.objects.create(
         account=account,
         actor=actor.user,

@@ -67,10 +67,12 @@ BUILTIN_ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     # Administrateur: unlimited access to the account's data and settings.
     ROLE_ADMIN: CODES,
     # Comptable: sees everything, keeps the books (payments, purchases, lock date, exports) but does
-    # not issue sales documents, run the account or manage its users.
+    # not issue sales documents, run the account or manage its users. Recording a purchase may add
+    # its supplier (an expense, an imported e-invoice), hence clients.create.
     ROLE_ACCOUNTANT: frozenset(
         _ALL_VIEWS
         | {
+            "clients.create",
             "payments.create",
             "payments.edit",
             "purchases.create",

@@ -12,6 +12,10 @@ from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account, Membership
 from facturier.tenancy.services import create_api_token
 
+# What each request costs in queries for its rate limit counter in the database cache (the default
+# cache, settings.CACHES): read, count the table, savepoint, select, update, release.
+RATE_LIMIT_QUERIES = 6
+
 
 def token_of(user: User, account: Account) -> str:
     membership = Membership.objects.get(user=user, account=account)

@@ -22,4 +22,5 @@ def set_archived(actor: Actor, row: Client | Product, *, archived: bool) -> None
         return
     row.archived_at = timezone.now() if archived else None
     row.save(update_fields=["archived_at", "updated_at"])
-    audit.record(actor, row.account, f"{noun}.{'archived' if archived else 'restored'}", target=row.name)
+    action = f"{noun}.{'archived' if archived else 'restored'}"
+    audit.record(actor, row.account, action, target=row.name, subjects=[row])

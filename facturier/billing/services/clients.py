@@ -151,7 +151,7 @@ def create_client(actor: Actor, account: Account, **fields: Any) -> Client:
     _check_fields(fields)
     values = _clean(_values_of(Client()) | fields)
     client = Client.objects.create(account=account, **values)
-    audit.record(actor, account, "client.created", target=client.name)
+    audit.record(actor, account, "client.created", target=client.name, subjects=[client])
     return client
 
 
@@ -169,7 +169,9 @@ def update_client(actor: Actor, client: Client, **fields: Any) -> Client:
         for field, value in after.items():
             setattr(client, field, value)
         client.save()
-        audit.record(actor, client.account, "client.changed", target=client.name, changes=changes)
+        audit.record(
+            actor, client.account, "client.changed", target=client.name, changes=changes, subjects=[client]
+        )
     return client
 
 
@@ -192,6 +194,8 @@ def delete_client(actor: Actor, client: Client) -> None:
     account = client.account
     ensure_writable(account)
     name = client.name
+    # Recorded first, while the row is there (webhooks read it); a refusal below rolls it back.
+    audit.record(actor, account, "client.deleted", target=name, subjects=[client])
     try:
         with transaction.atomic():
             client.delete()
@@ -203,4 +207,3 @@ def delete_client(actor: Actor, client: Client) -> None:
             )
             % {"name": name}
         ) from None
-    audit.record(actor, account, "client.deleted", target=name)

@@ -179,6 +179,7 @@ def _new_draft(actor: Actor, account: Account, data: DocumentInput, **preset: An
         target=str(document.pk),
         summary=_("Brouillon de %(kind)s pour %(client)s créé.")
         % {"kind": document.get_kind_display(), "client": document.buyer_name},
+        subjects=[document],
     )
     return document
 
@@ -199,6 +200,7 @@ def update_draft(actor: Actor, document: Document, data: DocumentInput) -> Docum
         "document.changed",
         target=str(document.pk),
         changes=audit.diff(before, _summary_fields(document)),
+        subjects=[document],
     )
     return document
 
@@ -222,6 +224,7 @@ def delete_draft(actor: Actor, document: Document) -> None:
             "client": document.buyer_name,
             "date": formats.date_format(document.issue_date, "SHORT_DATE_FORMAT"),
         },
+        subjects=[document],
     )
     document.delete()
 
@@ -633,6 +636,11 @@ def issue(actor: Actor, document: Document) -> Document:
     document.number, document.sequence = numbering.allocate(
         billing_settings, document.kind, document.issue_date
     )
+    # Numbered, so its number is checked too; a refusal rolls the number back. Imported here: einvoice
+    # reads billing, so billing cannot import it at load.
+    from facturier.einvoice.policy import ensure_einvoice_ready
+
+    ensure_einvoice_ready(document)
     document.status = Status.ISSUED
     document.issued_at = timezone.now()
     document.issued_by = actor.user
@@ -658,6 +666,8 @@ def issue(actor: Actor, document: Document) -> Document:
             "total": document.gross_total,
             "currency": document.currency,
         },
+        # A credit note also changes the invoice it corrects (what it still owes, its status).
+        subjects=[document, *([document.corrected_document] if document.corrected_document else [])],
     )
     return document
 
@@ -798,7 +808,14 @@ def update_issued(
     changes = audit.diff(before, values)
     if changes:
         document.save(update_fields=[*changes, "updated_at"])
-        audit.record(actor, document.account, "document.changed", target=document.number, changes=changes)
+        audit.record(
+            actor,
+            document.account,
+            "document.changed",
+            target=document.number,
+            changes=changes,
+            subjects=[document],
+        )
     return document
 
 
@@ -841,6 +858,7 @@ def set_estimate_status(actor: Actor, document: Document, status: str) -> Docume
             "document.status_changed",
             target=document.number,
             changes={"status": [old, status]},
+            subjects=[document],
         )
     return document
 
@@ -869,6 +887,7 @@ def mark_sent(actor: Actor, document: Document) -> Document:
             "document.status_changed",
             target=document.number,
             changes={"status": [old, document.status]},
+            subjects=[document],
         )
     return document
 

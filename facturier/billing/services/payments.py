@@ -87,6 +87,7 @@ def record_payment(
             "date": date.isoformat(),
             "documents": ", ".join(f"{a.document.number} ({a.amount})" for a in allocations),
         },
+        subjects=[a.document for a in allocations],
     )
     return payment
 
@@ -142,6 +143,7 @@ def delete_payment(actor: Actor, payment: Payment) -> None:
             "date": payment.date.isoformat(),
             "documents": ", ".join(documents[a.document_id].number for a in allocations),
         },
+        subjects=list(documents.values()),
     )
     payment.delete()
     summaries.documents_changed(documents.values())

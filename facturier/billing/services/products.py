@@ -118,7 +118,7 @@ def create_product(actor: Actor, account: Account, **fields: Any) -> Product:
     values = _clean(_values_of(Product()) | fields)
     _check_code_is_free(account, values["code"])
     product = Product.objects.create(account=account, **values)
-    audit.record(actor, account, "product.created", target=product.name)
+    audit.record(actor, account, "product.created", target=product.name, subjects=[product])
     return product
 
 
@@ -138,7 +138,14 @@ def update_product(actor: Actor, product: Product, **fields: Any) -> Product:
         for field, value in after.items():
             setattr(product, field, value)
         product.save()
-        audit.record(actor, product.account, "product.changed", target=product.name, changes=changes)
+        audit.record(
+            actor,
+            product.account,
+            "product.changed",
+            target=product.name,
+            changes=changes,
+            subjects=[product],
+        )
     return product
 
 
@@ -160,5 +167,6 @@ def delete_product(actor: Actor, product: Product) -> None:
     account = product.account
     ensure_writable(account)
     name = product.name
+    # Recorded first, while the row is there (webhooks read it).
+    audit.record(actor, account, "product.deleted", target=name, subjects=[product])
     product.delete()
-    audit.record(actor, account, "product.deleted", target=name)

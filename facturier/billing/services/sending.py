@@ -33,6 +33,7 @@ from facturier.billing.services.billing_settings import (
     settings_for,
 )
 from facturier.billing.services.clients import check_email
+from facturier.einvoice import policy
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -153,7 +154,7 @@ def send_document(
     if not body.strip():
         raise ServiceError(_("Écrivez le message."), field="body")
 
-    rendered = pdf.render_document_pdf(document)
+    rendered = policy.email_pdf(document)  # its Factur-X when the account attaches it, else the plain PDF
     delivery = EmailDelivery.objects.create(
         account=document.account,
         document=document,

@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from facturier.exports.models import ExportJob
 from facturier.tenancy import permissions
 from facturier.tenancy.models import Membership, Role
+from facturier.webhooks.models import Webhook, WebhookDelivery
 
 
 def walk(
@@ -49,12 +50,14 @@ PK_KINDS = {
     "expense": "expense",
     "attachment": "attachment",
     "account": "account",
+    "webhook": "webhook",
 }
 # URL names whose first word does not name their object.
 PK_BY_NAME = {
     "purchases:expense_payment_delete": "expense_payment",
     "exports:job": "export_job",
     "exports:download": "export_job",
+    "webhooks:webhook_retry": "webhook_delivery",
 }
 
 
@@ -76,6 +79,7 @@ def acme_objects(acme, owner, collaborator):
     )
     supplier = make_client(acme, name="Fournisseur Acme", kind="supplier")
     expense = make_expense(acme, owner, supplier, files=[SimpleUploadedFile("a.pdf", PDF)])
+    webhook = Webhook.objects.create(account=acme, kind="client:create", url="https://93.184.215.14/hook")
     return {
         "membership": Membership.objects.get(account=acme, user=collaborator).pk,
         "role": Role.objects.create(account=acme, name="Commercial", permissions=["sales.view"]).pk,
@@ -89,6 +93,10 @@ def acme_objects(acme, owner, collaborator):
         "export_job": ExportJob.objects.create(account=acme, format="payments-csv", params={}).pk,
         "expense_payment": record_expense_payment(
             actor, expense, date=expense.issue_date, amount=expense.gross_total
+        ).pk,
+        "webhook": webhook.pk,
+        "webhook_delivery": WebhookDelivery.objects.create(
+            account=acme, webhook=webhook, kind=webhook.kind, payload={}, state="failed"
         ).pk,
     }
 

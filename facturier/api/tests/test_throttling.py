@@ -1,0 +1,124 @@
+"""Rate limits of the API (issue 7, section 8): per token, per IP without a token, 429 + Retry-After."""
+
+import datetime
+import json
+from typing import Any
+
+import pytest
+import time_machine
+from django.core.cache import cache, caches
+from django.core.cache.backends.db import DatabaseCache
+from django.test import Client
+
+from facturier.api.tests.conftest import Api
+from facturier.tenancy.services import resolve_api_token
+
+# 10:01:40 UTC: 100 seconds into a 10-minute window (the windows are aligned on the clock).
+START = datetime.datetime(2026, 3, 2, 10, 1, 40, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def limits(settings):
+    settings.FACTURIER_API_RATE_LIMIT = 3
+    settings.FACTURIER_API_RATE_LIMIT_ANONYMOUS = 2
+    settings.FACTURIER_API_RATE_WINDOW = 600
+
+
+def login(http: Client) -> Any:
+    return http.post("/login.json", json.dumps({"login": "x@example.com"}), content_type="application/json")
+
+
+def test_a_token_past_its_limit_gets_a_429_with_retry_after(limits, owner_api: Api):
+    with time_machine.travel(START, tick=False):
+        statuses = [owner_api.get("/clients.json").status_code for _ in range(3)]
+        refused = owner_api.get("/clients.json")
+
+    assert statuses == [200, 200, 200]
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "500"
+    assert refused.json() == {"code": "error", "message": "Trop de requêtes. Réessayez dans 500 secondes."}
+
+
+def test_every_endpoint_and_verb_counts_against_the_same_token(limits, owner_api: Api):
+    with time_machine.travel(START, tick=False):
+        owner_api.get("/invoices.json")
+        owner_api.post("/clients.json", {"client": {}})  # refused (422), counted all the same
+        owner_api.get("/account.json")
+        assert owner_api.get("/products.json").status_code == 429
+
+
+def test_another_token_keeps_its_own_budget(limits, owner_api: Api, collaborator_api: Api):
+    with time_machine.travel(START, tick=False):
+        for _ in range(4):
+            owner_api.get("/clients.json")
+        assert owner_api.get("/clients.json").status_code == 429
+        assert collaborator_api.get("/clients.json").status_code == 200
+
+
+def test_the_token_may_call_again_once_the_window_is_over(limits, owner_api: Api):
+    with time_machine.travel(START, tick=False) as clock:
+        for _ in range(3):
+            owner_api.get("/clients.json")
+        assert owner_api.get("/clients.json").status_code == 429
+        clock.shift(499)
+        assert owner_api.get("/clients.json").status_code == 429
+        clock.shift(1)
+        assert owner_api.get("/clients.json").status_code == 200
+
+
+def test_a_bearer_token_is_counted_like_the_same_token_in_the_query(limits, owner_api: Api):
+    bearer = Client(headers={"Authorization": f"Bearer {owner_api.token}"})
+    with time_machine.travel(START, tick=False):
+        for _ in range(3):
+            owner_api.get("/clients.json")
+        assert bearer.get("/clients.json").status_code == 429
+
+
+def test_calls_without_a_token_are_counted_per_ip(limits, db):
+    here = Client(REMOTE_ADDR="203.0.113.7")
+    elsewhere = Client(REMOTE_ADDR="203.0.113.8")
+    with time_machine.travel(START, tick=False):
+        assert [login(here).status_code for _ in range(2)] == [401, 401]
+        refused = login(here)
+        assert login(elsewhere).status_code == 401
+
+    assert refused.status_code == 429
+    assert refused["Retry-After"] == "500"
+    assert refused.json()["code"] == "error"
+
+
+def test_the_login_lock_answers_in_the_same_shape(settings, owner):
+    settings.LOGIN_MAX_FAILURES = 2
+    http = Client()
+    with time_machine.travel(START, tick=False):
+        for _ in range(2):
+            http.post(
+                "/login.json", {"login": owner.email, "password": "wrong"}, content_type="application/json"
+            )
+        locked = http.post(
+            "/login.json", {"login": owner.email, "password": "wrong"}, content_type="application/json"
+        )
+
+    assert locked.status_code == 429
+    assert locked["Retry-After"] == str(settings.LOGIN_FAILURE_WINDOW_MINUTES * 60)
+    assert locked.json()["code"] == "error"
+    assert "Réessayez dans" in locked.json()["message"]
+
+
+def test_a_limit_of_zero_turns_the_limit_off(settings, owner_api: Api):
+    settings.FACTURIER_API_RATE_LIMIT = 0
+    with time_machine.travel(START, tick=False):
+        assert {owner_api.get("/clients.json").status_code for _ in range(5)} == {200}
+
+
+def test_the_counters_live_in_the_shared_cache(limits, owner_api: Api):
+    """The database cache by default: what one web process counted, the others read."""
+    token = resolve_api_token(owner_api.token)
+    assert token is not None
+    with time_machine.travel(START, tick=False):
+        owner_api.get("/clients.json")
+        owner_api.get("/clients.json")
+        counted = cache.get(f"api-rate:token:{token.pk}:{int(START.timestamp()) // 600}")
+
+    assert isinstance(caches["default"], DatabaseCache)
+    assert counted == 2

@@ -1,0 +1,52 @@
+"""Factur-X: the document's PDF/A-3b (Typst, billing/pdf.py) with its CII XML embedded by factur-x.
+
+factur-x writes the attachment (factur-x.xml, /AFRelationship /Data) and the XMP metadata of the
+profile. The XML is checked against the profile's XSD first, with the schema validation.py compiled
+once per process: factur-x's own check parses the XSDs on every call (about 20 ms, a quarter of the
+embedding; bench/einvoice.py).
+"""
+
+import facturx as facturx_lib
+
+from facturier.billing.models import Document
+from facturier.billing.pdf import Letterhead, render_document_pdf
+from facturier.einvoice.cii import PROFILES, cii_xml
+from facturier.einvoice.validation import xsd_errors
+
+FILENAME = "factur-x.xml"
+
+
+def facturx_pdf(
+    document: Document, profile: str = "en16931", *, letterhead: Letterhead | None = None
+) -> bytes:
+    """The Factur-X PDF of an issued invoice or credit note, for profile "basic", "en16931" or
+    "extended" (data.NotAnInvoice for a draft, a quote or a proforma). `letterhead`: the account's,
+    when the caller renders many documents of it."""
+    xml = cii_xml(document, profile)
+    pdf = render_document_pdf(document, letterhead=letterhead)
+    return embed(pdf, xml, profile, lang=document.language)
+
+
+def embed(pdf: bytes, xml: bytes, profile: str, *, lang: str = "fr") -> bytes:
+    """Embed a CII XML into a PDF/A-3b, once it passes the profile's XSD (ValueError otherwise)."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown Factur-X profile {profile!r}")
+    errors = xsd_errors(xml, "cii", profile)
+    if errors:
+        raise ValueError(f"the CII does not pass the Factur-X {profile} XSD: {errors[0]}")
+    result = facturx_lib.generate_from_binary(
+        pdf,
+        xml,
+        flavor="factur-x",
+        level=profile,
+        check_xsd=False,  # just done, with the compiled schema
+        check_schematron=False,  # without a Saxon server it would pass silently: validation.py runs them
+        lang={"fr": "fr-FR", "en": "en-GB"}.get(lang, lang),
+    )
+    return bytes(result)
+
+
+def xml_from_pdf(pdf: bytes) -> bytes | None:
+    """The factur-x.xml (or another invoice XML) embedded in a PDF, None when there is none."""
+    _filename, xml = facturx_lib.get_xml_from_pdf(pdf, check_xsd=False)
+    return bytes(xml) if xml else None

@@ -1,0 +1,59 @@
+"""The form of the e-invoice import page: several files at once, and the category to file them under."""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from facturier.purchases import queries
+from facturier.purchases.forms import MultipleFileInput
+from facturier.purchases.models import ExpenseCategory
+from facturier.tenancy.models import Account
+
+ACCEPTED_FILES = "application/pdf,application/xml,text/xml,.pdf,.xml"
+MAX_FILES = 50
+
+
+class MultipleEinvoiceField(forms.FileField):
+    """The uploads of one <input type="file" multiple>; each file is read and checked by the import."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPTED_FILES}))
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        uploads = list(data) if isinstance(data, list | tuple) else [data] if data else []
+        if not uploads:
+            raise ValidationError(_("Choisissez au moins un fichier."), code="required")
+        if len(uploads) > MAX_FILES:
+            raise ValidationError(
+                _("%(max)d fichiers au plus à la fois : importez-les en plusieurs fois.")
+                % {"max": MAX_FILES},
+                code="too_many",
+            )
+        return uploads
+
+
+class EinvoiceImportForm(forms.Form):
+    einvoices = MultipleEinvoiceField(
+        label=gettext_lazy("Factures électroniques reçues"),
+        help_text=gettext_lazy(
+            "PDF Factur-X (ou ZUGFeRD 2), XML CII ou XML UBL ; 10 Mo au plus par fichier, "
+            "50 fichiers au plus à la fois."
+        ),
+    )
+    category = forms.ModelChoiceField(
+        label=gettext_lazy("Catégorie des dépenses"),
+        required=False,
+        queryset=ExpenseCategory.objects.none(),
+        empty_label=gettext_lazy("Automatique"),
+        help_text=gettext_lazy(
+            "Automatique : la catégorie de la dernière dépense du fournisseur, sinon « Autres »."
+        ),
+    )
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = queries.categories(account)  # type: ignore[attr-defined]

@@ -1,0 +1,91 @@
+"""`manage.py einvoice SLUG NUMBER --format facturx|cii|ubl [--profile en16931] -o FILE`: write the
+e-invoice of an issued invoice or credit note: a Factur-X PDF, its bare CII XML, or a UBL 2.1 XML.
+The profile defaults to the account's e-invoicing setting.
+
+The file is written to a temporary name and renamed at the end, so an error never leaves half a file.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from facturier.billing.models import Document
+from facturier.einvoice.cii import PROFILES, cii_xml
+from facturier.einvoice.data import NotAnInvoice
+from facturier.einvoice.facturx import facturx_pdf
+from facturier.einvoice.models import EInvoiceSettings
+from facturier.einvoice.ubl import ubl_xml
+from facturier.tenancy.models import Account
+
+FORMATS = ("facturx", "cii", "ubl")
+
+
+class Command(BaseCommand):
+    help = "Write the e-invoice (Factur-X PDF, CII or UBL XML) of an issued invoice or credit note."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug", help="the account's slug")
+        parser.add_argument("number", help="the document number, e.g. F-2026-0001")
+        parser.add_argument("--format", choices=FORMATS, default="facturx", help="default: facturx")
+        parser.add_argument(
+            "--profile", choices=PROFILES, help="Factur-X/CII profile (default: the account's setting)"
+        )
+        parser.add_argument(
+            "--kind", help="the document kind (vat, correction...), when the number is ambiguous"
+        )
+        parser.add_argument(
+            "--french-ctc",
+            action="store_true",
+            help="UBL for a French platform: the French billing mode in ProfileID instead of Peppol's",
+        )
+        parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        account = Account.objects.filter(slug=options["slug"]).first()
+        if account is None:
+            raise CommandError(f"No account with slug {options['slug']!r}.")
+        document = self._document(account, options["number"], options["kind"])
+        profile = options["profile"] or EInvoiceSettings.read(account).profile
+        try:
+            if options["format"] == "facturx":
+                content = facturx_pdf(document, profile)
+            elif options["format"] == "cii":
+                content = cii_xml(document, profile)
+            else:
+                content = ubl_xml(document, french_ctc=options["french_ctc"])
+        except NotAnInvoice:
+            raise CommandError(
+                f"{document.number} is a {document.get_kind_display()}: only issued invoices and credit "
+                "notes have an e-invoice."
+            ) from None
+        self._write(content, options["output"])
+
+    def _document(self, account: Account, number: str, kind: str | None) -> Document:
+        documents = Document.objects.filter(account=account, number=number).select_related(
+            "account", "client"
+        )
+        if kind:
+            documents = documents.filter(kind=kind)
+        found = list(documents[:2])
+        if not found:
+            raise CommandError(f"No issued document numbered {number!r} in account {account.slug!r}.")
+        if len(found) > 1:
+            raise CommandError(f"Several documents are numbered {number!r}: say which with --kind.")
+        return found[0]
+
+    def _write(self, content: bytes, output: str) -> None:
+        target = Path(output)
+        if not target.parent.is_dir():
+            raise CommandError(f"No such directory: {target.parent}")
+        handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(content)
+            os.replace(temporary, target)
+        except OSError as error:
+            Path(temporary).unlink(missing_ok=True)
+            raise CommandError(f"Cannot write {target}: {error.strerror}") from None
+        self.stderr.write(f"Wrote {target} ({len(content)} bytes)")

@@ -1,0 +1,86 @@
+"""What the account's e-invoicing settings decide for a document: which documents are e-invoices, the
+refusal at issue once the account issues e-invoices, and the file attached to emails.
+
+billing calls in here from two places only (services/documents.issue and services/sending); the
+content of the files and the list of problems are checks.py, cii.py, ubl.py and facturx.py.
+"""
+
+from django.utils.translation import gettext as _
+
+from facturier.billing import pdf
+from facturier.billing.models import INVOICE_KINDS, Document
+from facturier.einvoice import checks, facturx
+from facturier.einvoice.models import EInvoiceSettings
+from facturier.tenancy.errors import ServiceError
+
+# The documents that have an e-invoice: invoices in law, credit notes included (not quotes, proformas).
+EINVOICE_KINDS = INVOICE_KINDS
+
+
+def is_einvoice_kind(document: Document) -> bool:
+    return document.kind in EINVOICE_KINDS
+
+
+def can_download(document: Document) -> bool:
+    """Factur-X, CII and UBL exist for issued invoices and credit notes (a draft has no number)."""
+    return is_einvoice_kind(document) and not document.is_draft
+
+
+def problems(document: Document) -> list[str]:
+    """What keeps the document from making a valid e-invoice, for the user (empty: nothing, or not an
+    invoice at all)."""
+    return checks.einvoice_problems(document)
+
+
+def ensure_downloadable(document: Document) -> None:
+    """Refuse to produce an e-invoice of a document that is not an issued invoice or credit note, or
+    that could not make a valid one (the list of problems in the message)."""
+    if not can_download(document):
+        raise ServiceError(
+            _("Seuls les factures et les avoirs émis existent en facture électronique (Factur-X, CII, UBL).")
+        )
+    found = problems(document)
+    if found:
+        raise ServiceError(
+            _("Ce document est incomplet pour la facturation électronique : %(problems)s")
+            % {"problems": " ; ".join(found)}
+        )
+
+
+def must_be_einvoice(document: Document) -> bool:
+    """Whether the reform makes this document an e-invoice: an invoice or credit note to a company
+    established in France (domestic B2B, regulatory.md §3.1). Sales to consumers and to buyers abroad
+    are e-reported, not e-invoiced: for them the problems stay a warning."""
+    if not is_einvoice_kind(document):
+        return False
+    if document.is_draft:  # the buyer block is frozen at issue: until then it is the client's
+        return document.client.is_company and document.client.country in ("", "FR")
+    return document.buyer_is_company and document.buyer_country in ("", "FR")
+
+
+def ensure_einvoice_ready(document: Document) -> None:
+    """Refuse to issue an invoice or credit note that could not make a valid e-invoice, once the account
+    issues e-invoices (Paramètres > Facturation électronique) and the sale is domestic B2B; otherwise
+    pages only warn."""
+    if not must_be_einvoice(document) or not EInvoiceSettings.read(document.account).issues_einvoices:
+        return
+    found = problems(document)
+    if found:
+        raise ServiceError(
+            _("Ce document ne peut pas être émis comme facture électronique. À compléter : %(problems)s")
+            % {"problems": " ; ".join(found)}
+        )
+
+
+def facturx_pdf(document: Document) -> bytes:
+    """The Factur-X PDF of the document, in the account's profile."""
+    return facturx.facturx_pdf(document, profile=EInvoiceSettings.read(document.account).profile)
+
+
+def email_pdf(document: Document) -> bytes:
+    """The PDF attached when the document is sent by email: its Factur-X when the account attaches it
+    and the document is a complete invoice or credit note, else the plain PDF (same file name)."""
+    settings = EInvoiceSettings.read(document.account)
+    if settings.attach_to_emails and can_download(document) and not problems(document):
+        return facturx.facturx_pdf(document, profile=settings.profile)
+    return pdf.render_document_pdf(document)

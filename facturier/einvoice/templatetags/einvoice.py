@@ -1,0 +1,37 @@
+"""`{% einvoice_state document as einvoice %}`: what the document's pages show about e-invoicing (its
+problems, whether it can be downloaded as Factur-X, CII and UBL, whether issuing would be refused),
+without the billing views knowing about e-invoicing."""
+
+from dataclasses import dataclass, field
+
+from django import template
+
+from facturier.billing.models import Document
+from facturier.einvoice import policy
+from facturier.einvoice.models import EInvoiceSettings
+
+register = template.Library()
+
+
+@dataclass(frozen=True)
+class EInvoiceState:
+    problems: list[str] = field(default_factory=list)
+    # Issued invoice or credit note with no problem: the Factur-X, CII and UBL links are shown.
+    downloads: bool = False
+    # A draft the account may not issue as it stands (it issues e-invoices): the warning says so.
+    refused_at_issue: bool = False
+
+
+@register.simple_tag
+def einvoice_state(document: Document | None) -> EInvoiceState:
+    if document is None or document.pk is None or not policy.is_einvoice_kind(document):
+        return EInvoiceState()
+    found = policy.problems(document)
+    return EInvoiceState(
+        problems=found,
+        downloads=policy.can_download(document) and not found,
+        refused_at_issue=bool(found)
+        and document.is_draft
+        and policy.must_be_einvoice(document)
+        and EInvoiceSettings.read(document.account).issues_einvoices,
+    )

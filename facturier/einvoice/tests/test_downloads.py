@@ -1,0 +1,147 @@
+"""The document page's e-invoice downloads (Factur-X, CII, UBL) and its box of e-invoicing problems."""
+
+import datetime
+import html
+import io
+
+import pytest
+from django.urls import reverse
+from lxml import etree
+from pypdf import PdfReader
+
+from facturier.billing.services.documents import create_credit_note, issue
+from facturier.billing.tests.factories import actor_for, line, make_client, make_invoice
+from facturier.einvoice import checks
+from facturier.einvoice.settings_page import update_einvoice_settings
+from facturier.tenancy.access import Actor
+
+DAY = datetime.date(2026, 11, 2)
+DOWNLOADS = ["document_facturx", "document_cii", "document_ubl"]
+
+
+def url(name, document):
+    return reverse(f"einvoice:{name}", args=[document.account.slug, document.pk])
+
+
+def detail(document):
+    return reverse("billing:document_detail", args=[document.account.slug, document.pk])
+
+
+def embedded_files(content: bytes) -> dict[str, bytes]:
+    reader = PdfReader(io.BytesIO(content))
+    return {name: data[0] for name, data in reader.attachments.items()}
+
+
+@pytest.fixture
+def invoice(seller, french_buyer):
+    return make_invoice(seller, french_buyer, [line("Conseil", "2", "350", "20")], issue_date=DAY)
+
+
+@pytest.fixture
+def incomplete(seller):
+    """Issued before the account issued e-invoices: a French company buyer without its SIREN."""
+    buyer = make_client(seller, name="Sans SIREN SARL", siren="", vat_number="")
+    return make_invoice(seller, buyer, [line("Conseil", "1", "100", "20")], issue_date=DAY)
+
+
+def test_an_issued_invoice_downloads_as_facturx_with_its_xml_inside(owner_client, invoice):
+    response = owner_client.get(url("document_facturx", invoice))
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{invoice.number}.pdf"'
+    assert response.content.startswith(b"%PDF")
+    xml = embedded_files(response.content)["factur-x.xml"]
+    root = etree.fromstring(xml)
+    assert invoice.number in root.xpath("string(//*[local-name()='ExchangedDocument']/*[local-name()='ID'])")
+
+
+def test_an_issued_invoice_downloads_as_cii_and_ubl(owner_client, invoice):
+    cii = owner_client.get(url("document_cii", invoice))
+    ubl = owner_client.get(url("document_ubl", invoice))
+
+    assert cii.status_code == 200 and ubl.status_code == 200
+    assert cii["Content-Type"] == ubl["Content-Type"] == "application/xml"
+    assert cii["Content-Disposition"] == f'attachment; filename="{invoice.number}.xml"'
+    assert ubl["Content-Disposition"] == f'attachment; filename="{invoice.number}-ubl.xml"'
+    assert etree.fromstring(cii.content).tag.endswith("CrossIndustryInvoice")
+    assert etree.fromstring(ubl.content).tag.endswith("}Invoice")
+
+
+def test_the_cii_follows_the_profile_of_the_account(owner_client, invoice, seller):
+    update_einvoice_settings(Actor.system(), seller, {"profile": "basic"})
+
+    xml = owner_client.get(url("document_cii", invoice)).content
+
+    assert b"urn:factur-x.eu:1p0:basic" in xml
+
+
+def test_a_credit_note_downloads_too(owner_client, invoice):
+    note = issue(Actor.system(), create_credit_note(Actor.system(), invoice, reason="Annulation"))
+
+    response = owner_client.get(url("document_ubl", note))
+
+    assert response.status_code == 200
+    assert etree.fromstring(response.content).tag.endswith("}CreditNote")
+
+
+def test_the_document_page_links_to_the_downloads(owner_client, invoice):
+    page = owner_client.get(detail(invoice)).content.decode()
+
+    for name in DOWNLOADS:
+        assert f'href="{url(name, invoice)}"' in page
+    assert "Factur-X (PDF)" in page and "XML CII" in page and "XML UBL" in page
+    assert "data-einvoice-problems" not in page
+
+
+def test_a_collaborator_downloads_what_they_can_see(collaborator_client, invoice):
+    # Utilisateur holds sales.view: the same files as the PDF.
+    for name in DOWNLOADS:
+        assert collaborator_client.get(url(name, invoice)).status_code == 200
+
+
+def test_an_outsider_gets_a_404(outsider_client, invoice):
+    for name in DOWNLOADS:
+        assert outsider_client.get(url(name, invoice)).status_code == 404
+
+
+def test_a_draft_and_a_quote_have_no_einvoice(owner_client, seller, french_buyer):
+    draft = make_invoice(seller, french_buyer, issue=False, issue_date=DAY)
+    quote = make_invoice(seller, french_buyer, kind="estimate", issue_date=DAY)
+
+    for document in (draft, quote):
+        for name in DOWNLOADS:
+            assert owner_client.get(url(name, document)).status_code == 404
+        assert "Factur-X (PDF)" not in owner_client.get(detail(document)).content.decode()
+
+
+def test_an_incomplete_invoice_shows_its_problems_instead_of_the_downloads(owner_client, incomplete):
+    problems = checks.einvoice_problems(incomplete)
+    assert problems
+
+    page = html.unescape(owner_client.get(detail(incomplete)).content.decode())
+
+    assert "data-einvoice-problems" in page
+    assert "ne peut pas être produit en facture électronique" in page
+    for problem in problems:
+        assert problem in page
+    assert "Factur-X (PDF)" not in page
+
+
+def test_downloading_an_incomplete_invoice_goes_back_to_its_page_with_the_problems(owner_client, incomplete):
+    response = owner_client.get(url("document_facturx", incomplete), follow=True)
+
+    assert response.redirect_chain == [(detail(incomplete), 302)]
+    page = html.unescape(response.content.decode())
+    assert "incomplet pour la facturation électronique" in page
+    assert checks.einvoice_problems(incomplete)[0] in page
+
+
+def test_a_draft_page_warns_about_its_problems(owner_client, seller, owner):
+    buyer = make_client(seller, name="Sans SIREN SARL", siren="", vat_number="")
+    draft = make_invoice(actor_for(seller, owner), buyer, issue=False, issue_date=DAY)
+
+    page = html.unescape(owner_client.get(detail(draft)).content.decode())
+
+    assert "Pour la facturation électronique, ce document est incomplet" in page
+    assert checks.einvoice_problems(draft)[0] in page

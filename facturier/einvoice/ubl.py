@@ -1,0 +1,198 @@
+"""UBL 2.1 Invoice or CreditNote of an issued document, following Peppol BIS Billing 3.0 where our
+data allows (the same EN 16931 content as the CII: data.py).
+
+Peppol uses ProfileID (BT-23) for its own process identifier, the French platform rules for the
+"cadre de facturation" (S1, B4...): `french_ctc=True` writes the French value, for a French platform;
+by default the file is a Peppol BIS one.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+from lxml import etree
+
+from facturier.billing.models import Document
+from facturier.einvoice import data
+from facturier.lib import vat
+
+CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+EN16931 = "urn:cen.eu:en16931:2017"
+CAC = "urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+CBC = "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2"
+ROOTS = {
+    "Invoice": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+    "CreditNote": "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
+}
+
+
+def ubl_xml(document: Document, *, french_ctc: bool = False) -> bytes:
+    """The UBL XML of an issued invoice or credit note (data.NotAnInvoice for anything else)."""
+    return write(data.build(document), french_ctc=french_ctc)
+
+
+def write(invoice: data.EInvoice, *, french_ctc: bool = False) -> bytes:
+    kind = "CreditNote" if invoice.is_credit_note else "Invoice"
+    root = etree.Element(f"{{{ROOTS[kind]}}}{kind}", nsmap={None: ROOTS[kind], "cac": CAC, "cbc": CBC})
+    currency = invoice.currency
+    _cbc(root, "CustomizationID", EN16931 if french_ctc else CUSTOMIZATION)
+    _cbc(root, "ProfileID", invoice.billing_mode if french_ctc else PROFILE)
+    _cbc(root, "ID", invoice.number)
+    _cbc(root, "IssueDate", invoice.issue_date.isoformat())
+    if kind == "Invoice":
+        if invoice.due_date:
+            _cbc(root, "DueDate", invoice.due_date.isoformat())
+        _cbc(root, "InvoiceTypeCode", invoice.type_code)
+    else:
+        _cbc(root, "CreditNoteTypeCode", invoice.type_code)
+    for note in invoice.notes:
+        # The EN 16931 UBL binding carries the subject code (BT-21) as a #CODE# prefix.
+        _cbc(root, "Note", f"#{note.subject}#{note.content}" if note.subject else note.content)
+    _cbc(root, "DocumentCurrencyCode", currency)
+    if invoice.tax_currency:
+        _cbc(root, "TaxCurrencyCode", invoice.tax_currency)
+    if invoice.order_reference:
+        _cbc(_cac(root, "OrderReference"), "ID", invoice.order_reference)
+    if invoice.preceding is not None:
+        reference = _cac(_cac(root, "BillingReference"), "InvoiceDocumentReference")
+        _cbc(reference, "ID", invoice.preceding[0])
+        _cbc(reference, "IssueDate", invoice.preceding[1].isoformat())
+    _party(_cac(_cac(root, "AccountingSupplierParty"), "Party"), invoice.seller)
+    _party(_cac(_cac(root, "AccountingCustomerParty"), "Party"), invoice.buyer)
+    if invoice.delivery is not None or invoice.delivery_date is not None:
+        delivery = _cac(root, "Delivery")
+        if invoice.delivery_date is not None:
+            _cbc(delivery, "ActualDeliveryDate", invoice.delivery_date.isoformat())
+        if invoice.delivery is not None:
+            _address(_cac(_cac(delivery, "DeliveryLocation"), "Address"), invoice.delivery)
+            _cbc(_cac(_cac(delivery, "DeliveryParty"), "PartyName"), "Name", invoice.delivery.name)
+    means = _cac(root, "PaymentMeans")
+    _cbc(means, "PaymentMeansCode", invoice.payment_means)
+    if kind == "CreditNote" and invoice.due_date:
+        _cbc(means, "PaymentDueDate", invoice.due_date.isoformat())
+    if invoice.iban:
+        account = _cac(means, "PayeeFinancialAccount")
+        _cbc(account, "ID", invoice.iban)
+        if invoice.bic:
+            _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", invoice.bic)
+    if invoice.payment_terms:
+        _cbc(_cac(root, "PaymentTerms"), "Note", invoice.payment_terms)
+
+    tax_total = _cac(root, "TaxTotal")
+    _cbc(tax_total, "TaxAmount", _amount(invoice.tax_total), currencyID=currency)
+    for row in invoice.vat_rows:
+        subtotal = _cac(tax_total, "TaxSubtotal")
+        _cbc(subtotal, "TaxableAmount", _amount(row.base), currencyID=currency)
+        _cbc(subtotal, "TaxAmount", _amount(row.amount), currencyID=currency)
+        category = _cac(subtotal, "TaxCategory")
+        _cbc(category, "ID", row.category)
+        if row.category != vat.OUTSIDE_SCOPE:
+            _cbc(category, "Percent", _rate(row.rate))
+        if row.reason_code:
+            _cbc(category, "TaxExemptionReasonCode", row.reason_code)
+        if row.reason:
+            _cbc(category, "TaxExemptionReason", row.reason)
+        _cbc(_cac(category, "TaxScheme"), "ID", "VAT")
+    if invoice.tax_currency and invoice.tax_total_accounting is not None:
+        _cbc(
+            _cac(root, "TaxTotal"),
+            "TaxAmount",
+            _amount(invoice.tax_total_accounting),
+            currencyID=invoice.tax_currency,
+        )
+
+    totals = _cac(root, "LegalMonetaryTotal")
+    _cbc(totals, "LineExtensionAmount", _amount(invoice.line_total), currencyID=currency)
+    _cbc(totals, "TaxExclusiveAmount", _amount(invoice.tax_basis), currencyID=currency)
+    _cbc(totals, "TaxInclusiveAmount", _amount(invoice.grand_total), currencyID=currency)
+    if invoice.prepaid:
+        _cbc(totals, "PrepaidAmount", _amount(invoice.prepaid), currencyID=currency)
+    _cbc(totals, "PayableAmount", _amount(invoice.due_payable), currencyID=currency)
+
+    for line in invoice.lines:
+        _line(root, kind, line, currency)
+    return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _party(party_element: Any, party: data.Party) -> None:
+    if party.endpoint:
+        scheme, identifier = party.endpoint
+        _cbc(party_element, "EndpointID", identifier, schemeID=scheme)
+    if party.siret:
+        _cbc(_cac(party_element, "PartyIdentification"), "ID", party.siret, schemeID="0009")
+    if party.trading_name:
+        _cbc(_cac(party_element, "PartyName"), "Name", party.trading_name)
+    _address(_cac(party_element, "PostalAddress"), party)
+    if party.vat_number:
+        tax_scheme = _cac(party_element, "PartyTaxScheme")
+        _cbc(tax_scheme, "CompanyID", party.vat_number)
+        _cbc(_cac(tax_scheme, "TaxScheme"), "ID", "VAT")
+    legal = _cac(party_element, "PartyLegalEntity")
+    _cbc(legal, "RegistrationName", party.name)
+    if party.siren:
+        _cbc(legal, "CompanyID", party.siren, schemeID="0002")
+    if party.legal_info:
+        _cbc(legal, "CompanyLegalForm", party.legal_info)
+
+
+def _address(address: Any, party: data.Party) -> None:
+    street = party.street_lines
+    if street:
+        _cbc(address, "StreetName", street[0])
+    if len(street) > 1:
+        _cbc(address, "AdditionalStreetName", street[1])
+    if party.city:
+        _cbc(address, "CityName", party.city)
+    if party.post_code:
+        _cbc(address, "PostalZone", party.post_code)
+    if len(street) > 2:
+        _cbc(_cac(address, "AddressLine"), "Line", street[2])
+    _cbc(_cac(address, "Country"), "IdentificationCode", party.country)
+
+
+def _line(root: Any, kind: str, line: data.Line, currency: str) -> None:
+    element = _cac(root, f"{kind}Line")
+    _cbc(element, "ID", line.id)
+    quantity = "InvoicedQuantity" if kind == "Invoice" else "CreditedQuantity"
+    _cbc(element, quantity, _decimal(line.quantity, "0.0001"), unitCode=line.unit_code)
+    _cbc(element, "LineExtensionAmount", _amount(line.net_amount), currencyID=currency)
+    if line.discount_amount:
+        allowance = _cac(element, "AllowanceCharge")
+        _cbc(allowance, "ChargeIndicator", "false")
+        _cbc(allowance, "AllowanceChargeReasonCode", "95")
+        _cbc(allowance, "AllowanceChargeReason", line.discount_reason)
+        _cbc(allowance, "MultiplierFactorNumeric", _rate(line.discount_percent))
+        _cbc(allowance, "Amount", _amount(line.discount_amount), currencyID=currency)
+        _cbc(allowance, "BaseAmount", _amount(line.discount_base), currencyID=currency)
+    item = _cac(element, "Item")
+    if line.description:
+        _cbc(item, "Description", line.description)
+    _cbc(item, "Name", line.name)
+    category = _cac(item, "ClassifiedTaxCategory")
+    _cbc(category, "ID", line.category)
+    if line.category != vat.OUTSIDE_SCOPE:
+        _cbc(category, "Percent", _rate(line.rate))
+    _cbc(_cac(category, "TaxScheme"), "ID", "VAT")
+    _cbc(_cac(element, "Price"), "PriceAmount", _decimal(line.net_price, "0.0001"), currencyID=currency)
+
+
+def _cac(parent: Any, name: str) -> Any:
+    return etree.SubElement(parent, f"{{{CAC}}}{name}")
+
+
+def _cbc(parent: Any, name: str, text: str, **attributes: str) -> Any:
+    element = etree.SubElement(parent, f"{{{CBC}}}{name}", attributes)
+    element.text = text
+    return element
+
+
+def _decimal(value: Decimal, places: str) -> str:
+    return f"{value.quantize(Decimal(places)):f}"
+
+
+def _amount(value: Decimal) -> str:
+    return _decimal(value, "0.01")
+
+
+def _rate(value: Decimal) -> str:
+    return _decimal(value, "0.01")
