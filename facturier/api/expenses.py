@@ -31,6 +31,8 @@ from facturier.api.products import read_tax
 from facturier.api.views import AccountView, ordering, paginate, text_param
 from facturier.billing.models import Client
 from facturier.billing.services import clients as client_service
+from facturier.einvoice.importing import match_supplier
+from facturier.einvoice.reading import Party
 from facturier.purchases import services
 from facturier.purchases.models import Expense, ExpenseCategory, ExpenseLine, ExpenseStatus
 from facturier.tenancy.access import Actor
@@ -242,10 +244,17 @@ def _supplier_id(actor: Actor, account: Account, data: Mapping[str, Any]) -> int
     name = str(fields.get("name", "")).strip()
     if not name and not identity:
         raise InputError.on("seller_name", _("Indiquez le fournisseur : client_id ou seller_name."))
-    clients = Client.objects.filter(account=account)
-    match = clients.filter(**identity).order_by("pk").first() if identity else None
-    if match is None and name:
-        match = clients.filter(name__iexact=name).order_by("pk").first()
+    # The e-invoice import's matching: SIREN (also read from a SIRET or a French VAT number), VAT
+    # number, then name; suppliers before buyers, active before archived.
+    match = match_supplier(
+        account,
+        Party(
+            name=name,
+            siren=identity.get("siren", ""),
+            siret=identity.get("siret", ""),
+            vat_number=identity.get("vat_number", ""),
+        ),
+    )
     if match is None:
         if not name:
             raise InputError.on("seller_name", _("Indiquez le nom du fournisseur."))
