@@ -10,6 +10,8 @@ invalid values of each parameter and body field, most of the run's time). The 50
 document when the module is collected takes about 3 s more:
 
     DEBUG=true .venv/bin/pytest facturier/api/tests/test_schemathesis.py -q -p no:cacheprovider
+
+It runs on SQLite only: CI's PostgreSQL run skips it, to keep CI under its 30 minutes.
 """
 
 from collections.abc import Iterator
@@ -18,6 +20,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from django.conf import settings as django_settings
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
@@ -66,6 +69,14 @@ def seeded_token(owner: Any, acme: Any) -> Iterator[str]:
 schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
 
 
+# One run in CI is the issue's ask: it runs on SQLite, and the PostgreSQL run of CI skips it (it took
+# 90-100 s there, and CI must stay under 30 minutes); the contract tests cover both databases.
+ON_POSTGRESQL = django_settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.mark.skipif(
+    ON_POSTGRESQL, reason="schemathesis runs once in CI, on SQLite (see the module's docstring)"
+)
 @schema.parametrize()
 @settings(
     max_examples=EXAMPLES_PER_OPERATION,
