@@ -30,7 +30,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from common import database_label, interleaved, ms, scratch_database, setup_django
+from common import (
+    database_label,
+    explain,
+    interleaved,
+    ms,
+    record,
+    run_queries,
+    scratch_database,
+    setup_django,
+)
 
 WORDS = [
     "Boulangerie", "Garage", "Atelier", "Menuiserie", "Pharmacie", "Transports", "Bâtiment", "Conseil",
@@ -141,38 +150,6 @@ def raw_queries(vendor: str, firm_id: int, user_id: int, scenario: Scenario) -> 
     return [(count, params), (page, [firm_id, user_id, *params])]
 
 
-def run_queries(queries: list[tuple[str, Any]]) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for sql, params in queries:
-            cursor.execute(sql, params)
-            cursor.fetchall()
-
-
-class Recorder:
-    """An execute wrapper that keeps every query the view sends, with its duration."""
-
-    def __init__(self) -> None:
-        self.queries: list[tuple[str, Any, float]] = []
-
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.queries.append((sql, params, time.perf_counter() - started))
-
-
-def record(get: Callable[[], Any]) -> Recorder:
-    from django.db import connection
-
-    recorder = Recorder()
-    with connection.execute_wrapper(recorder):
-        get()
-    return recorder
-
-
 def short(sql: str, list_sql: list[str]) -> str:
     """A query in a few words: the list's own two, or the table another one reads first."""
     if sql in list_sql:
@@ -180,18 +157,6 @@ def short(sql: str, list_sql: list[str]) -> str:
     words = sql.replace('"', "").split()
     table = words[words.index("FROM") + 1] if "FROM" in words else "?"
     return f"{words[0]} {table}"
-
-
-def explain(vendor: str, queries: list[tuple[str, Any]]) -> None:
-    from django.db import connection
-
-    prefix = "EXPLAIN (ANALYZE, BUFFERS)" if vendor == "postgresql" else "EXPLAIN QUERY PLAN"
-    with connection.cursor() as cursor:
-        for sql, params in queries:
-            print(f"    -- {sql[:240]}{'…' if len(sql) > 240 else ''}")
-            cursor.execute(f"{prefix} {sql}", params)
-            for row in cursor.fetchall():
-                print(f"       {' | '.join(str(value) for value in row)}")
 
 
 def main() -> None:
@@ -298,9 +263,9 @@ def run(args: argparse.Namespace) -> None:
             profile_view(get)
         if args.explain:
             print("  plans of the view's list queries:")
-            explain(vendor, orm_sql)
+            explain(vendor, orm_sql, width=240)
             print("  plans of the raw queries:")
-            explain(vendor, raw)
+            explain(vendor, raw, width=240)
     browser.logout()
     print(
         f"\nview / raw SQL: {', '.join(f'{view:.2f}x' for view, _orm, _max in ratios)} (target: at most 2x)"

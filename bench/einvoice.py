@@ -16,22 +16,18 @@ compiled beforehand): what check_einvoice and the tests pay per file.
 import argparse
 import datetime
 import time
-from decimal import Decimal
 
-from common import database_label, interleaved, ms, scratch_database, setup_django, summary
-
-LINES = [
-    ("Conseil", "7.5", "120.00", "20", "0"),
-    ("Développement", "3", "650.00", "20", "10"),
-    ("Formation", "1", "1450.00", "20", "0"),
-    ("Maintenance", "12", "45.90", "20", "0"),
-    ("Matériel", "2", "899.99", "20", "5"),
-    ("Travaux", "1", "2350.00", "10", "0"),
-    ("Transport", "4", "38.50", "10", "0"),
-    ("Repas", "25", "18.20", "10", "0"),
-    ("Livres", "6", "24.90", "5.5", "0"),
-    ("Rénovation énergétique", "1", "3200.00", "5.5", "0"),
-]
+from common import (
+    INVOICE_LINES,
+    database_label,
+    interleaved,
+    invoice_input,
+    ms,
+    scratch_account,
+    scratch_database,
+    setup_django,
+    summary,
+)
 
 
 def main() -> None:
@@ -53,25 +49,19 @@ def run(runs: int, warmups: int) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from facturier.accounts.models import User
     from facturier.billing.models import Document
     from facturier.billing.pdf import render_document_pdf
     from facturier.billing.services.clients import create_client
-    from facturier.billing.services.documents import DocumentInput, LineInput, create_document
+    from facturier.billing.services.documents import create_document
     from facturier.einvoice import validation
     from facturier.einvoice.cii import cii_xml
     from facturier.einvoice.facturx import embed, facturx_pdf
     from facturier.einvoice.ubl import ubl_xml
-    from facturier.tenancy.access import Actor
-    from facturier.tenancy.models import Membership
-    from facturier.tenancy.services import create_account
 
-    owner = User.objects.create_user("bench@example.com")
-    account = create_account(
-        Actor.system(),
-        slug="bench-einvoice",
-        name="Bench SAS",
-        owner=owner,
+    account, actor = scratch_account(
+        "bench-einvoice",
+        "Bench SAS",
+        subscription_ends_on=datetime.date(2099, 12, 31),
         siren="732829320",
         vat_number="FR44732829320",
         street="1 avenue des Champs-Élysées",
@@ -80,9 +70,6 @@ def run(runs: int, warmups: int) -> None:
         iban="FR7630006000011234567890189",
         bic="AGRIFRPP",
     )
-    account.subscription_ends_on = datetime.date(2099, 12, 31)
-    account.save()
-    actor = Actor(user=owner, membership=Membership.objects.get(account=account, user=owner))
     client = create_client(
         actor,
         account,
@@ -94,22 +81,7 @@ def run(runs: int, warmups: int) -> None:
         city="Paris",
         country="FR",
     )
-    data = DocumentInput(
-        kind="vat",
-        client_id=client.pk,
-        issue_date=datetime.date(2026, 3, 10),
-        lines=[
-            LineInput(
-                name=name,
-                quantity=Decimal(quantity),
-                unit_price=Decimal(price),
-                vat_rate=Decimal(rate),
-                discount_percent=Decimal(discount),
-            )
-            for name, quantity, price, rate, discount in LINES
-        ],
-    )
-    issued = create_document(actor, account, data, issue=True)
+    issued = create_document(actor, account, invoice_input(client.pk), issue=True)
 
     def fresh() -> Document:
         # What a download does: the document read from the database, its relations not cached.
@@ -133,7 +105,7 @@ def run(runs: int, warmups: int) -> None:
 
     print(f"Database: {database_label()}")
     print(
-        f"Factur-X EN 16931 of a {len(LINES)}-line invoice, {runs} runs after {warmups} warm-ups "
+        f"Factur-X EN 16931 of a {len(INVOICE_LINES)}-line invoice, {runs} runs after {warmups} warm-ups "
         f"(XML {len(xml) / 1024:,.1f} KB, PDF {len(pdf) / 1024:,.1f} KB, Factur-X {len(result) / 1024:,.1f} KB, "
         f"{len(captured)} queries)"
     )

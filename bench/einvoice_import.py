@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import database_label, ms, scratch_database, setup_django, summary
+from common import database_label, ms, scratch_account, scratch_database, setup_django, summary
 
 FIXTURES = Path(__file__).resolve().parent.parent / "facturier" / "einvoice" / "tests" / "fixtures"
 
@@ -74,19 +74,11 @@ def run(runs: int, warmups: int) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from facturier.accounts.models import User
     from facturier.einvoice import importing, reading
-    from facturier.tenancy.access import Actor
-    from facturier.tenancy.models import Membership
-    from facturier.tenancy.services import create_account
 
-    owner = User.objects.create_user("bench@example.com")
-    account = create_account(
-        Actor.system(), slug="bench-import", name="ACME SAS", owner=owner, siren="732829320"
+    account, actor = scratch_account(
+        "bench-import", "ACME SAS", subscription_ends_on=datetime.date(2099, 12, 31), siren="732829320"
     )
-    account.subscription_ends_on = datetime.date(2099, 12, 31)
-    account.save()
-    actor = Actor(user=owner, membership=Membership.objects.get(account=account, user=owner))
     inputs = files(warmups + runs)
     kinds = list(inputs)
 

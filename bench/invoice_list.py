@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from common import database_label, interleaved, ms, setup_django
+from common import database_label, explain, interleaved, ms, record, run_queries, setup_django
 
 
 @dataclass(frozen=True)
@@ -98,38 +98,6 @@ def raw_queries(vendor: str, account_id: int, scenario: Scenario) -> list[tuple[
     return [(totals, params), (page, params)]
 
 
-def run_queries(queries: list[tuple[str, list[Any]]]) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        for sql, params in queries:
-            cursor.execute(sql, params)
-            cursor.fetchall()
-
-
-class Recorder:
-    """An execute wrapper that keeps every query the view sends, with its duration."""
-
-    def __init__(self) -> None:
-        self.queries: list[tuple[str, Any, float]] = []
-
-    def __call__(self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.queries.append((sql, params, time.perf_counter() - started))
-
-
-def record(get: Callable[[], Any]) -> Recorder:
-    from django.db import connection
-
-    recorder = Recorder()
-    with connection.execute_wrapper(recorder):
-        get()
-    return recorder
-
-
 def short(sql: str) -> str:
     """A query in a few words: its first table and what it does."""
     words = sql.replace('"', "").split()
@@ -173,18 +141,6 @@ def without_client_options() -> None:
 
     documents.DocumentFilterForm = WithoutClients  # type: ignore[misc]
     print("WHAT-IF: the client filter's <select> is left empty (views.documents patched in this process).")
-
-
-def explain(vendor: str, queries: list[tuple[str, Any]]) -> None:
-    from django.db import connection
-
-    prefix = "EXPLAIN (ANALYZE, BUFFERS)" if vendor == "postgresql" else "EXPLAIN QUERY PLAN"
-    with connection.cursor() as cursor:
-        for sql, params in queries:
-            print(f"    -- {sql[:300]}{'…' if len(sql) > 300 else ''}")
-            cursor.execute(f"{prefix} {sql}", params)
-            for row in cursor.fetchall():
-                print(f"       {' | '.join(str(value) for value in row)}")
 
 
 def main() -> None:
@@ -287,9 +243,9 @@ def main() -> None:
                 )
             if args.explain:
                 print("  plans of the view's document queries:")
-                explain(vendor, orm_sql)
+                explain(vendor, orm_sql, width=300)
                 print("  plans of the raw queries:")
-                explain(vendor, raw)
+                explain(vendor, raw, width=300)
             if args.profile and scenario == scenarios(last.year)[0]:
                 profiler = cProfile.Profile()
                 profiler.runcall(lambda get=get: [get() for _ in range(5)])

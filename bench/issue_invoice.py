@@ -10,25 +10,10 @@ issues it (services.documents.issue: number, snapshots, chain hash) and renders 
 """
 
 import argparse
-import datetime
 import statistics
 import time
-from decimal import Decimal
 
-from common import database_label, ms, scratch_database, setup_django, summary
-
-LINES = [
-    ("Conseil", "7.5", "120.00", "20", "0"),
-    ("Développement", "3", "650.00", "20", "10"),
-    ("Formation", "1", "1450.00", "20", "0"),
-    ("Maintenance", "12", "45.90", "20", "0"),
-    ("Matériel", "2", "899.99", "20", "5"),
-    ("Travaux", "1", "2350.00", "10", "0"),
-    ("Transport", "4", "38.50", "10", "0"),
-    ("Repas", "25", "18.20", "10", "0"),
-    ("Livres", "6", "24.90", "5.5", "0"),
-    ("Rénovation énergétique", "1", "3200.00", "5.5", "0"),
-]
+from common import database_label, invoice_input, ms, scratch_account, scratch_database, setup_django, summary
 
 
 def main() -> None:
@@ -47,41 +32,13 @@ def run(runs: int, warmups: int) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from facturier.accounts.models import User
     from facturier.billing.pdf import render_document_pdf
     from facturier.billing.services.clients import create_client
-    from facturier.billing.services.documents import DocumentInput, LineInput, create_draft, issue
-    from facturier.tenancy.access import Actor
-    from facturier.tenancy.models import Membership
-    from facturier.tenancy.services import create_account
+    from facturier.billing.services.documents import create_draft, issue
 
-    owner = User.objects.create_user("bench@example.com")
-    account = create_account(
-        Actor.system(),
-        slug="bench-issue",
-        name="Bench SAS",
-        owner=owner,
-        siren="732829320",
-        iban="",
-        city="Paris",
-    )
-    actor = Actor(user=owner, membership=Membership.objects.get(account=account, user=owner))
+    account, actor = scratch_account("bench-issue", "Bench SAS", siren="732829320", iban="", city="Paris")
     client = create_client(actor, account, name="Dupont SARL", siren="552100554", city="Lyon", country="FR")
-    data = DocumentInput(
-        kind="vat",
-        client_id=client.pk,
-        issue_date=datetime.date(2026, 3, 10),
-        lines=[
-            LineInput(
-                name=name,
-                quantity=Decimal(quantity),
-                unit_price=Decimal(price),
-                vat_rate=Decimal(rate),
-                discount_percent=Decimal(discount),
-            )
-            for name, quantity, price, rate, discount in LINES
-        ],
-    )
+    data = invoice_input(client.pk)
 
     drafts, issues, pdfs = [], [], []
     sizes, draft_queries, issue_queries = set(), set(), set()

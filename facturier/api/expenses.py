@@ -25,7 +25,13 @@ from facturier.api import coercion
 from facturier.api import invoice_input as read
 from facturier.api.clients import tax_identity
 from facturier.api.errors import InputError
-from facturier.api.invoice_output import number_text, price_text, tax_text
+from facturier.api.invoice_output import (
+    AccountingStatusField,
+    InvoiceShapeSerializer,
+    NumberField,
+    TaxField,
+    UnitPriceField,
+)
 from facturier.api.periods import period_range
 from facturier.api.products import read_tax
 from facturier.api.views import AccountView, ordering, paginate, text_param
@@ -34,7 +40,7 @@ from facturier.billing.services import clients as client_service
 from facturier.einvoice.importing import match_supplier
 from facturier.einvoice.reading import Party
 from facturier.purchases import services
-from facturier.purchases.models import Expense, ExpenseCategory, ExpenseLine, ExpenseStatus
+from facturier.purchases.models import Expense, ExpenseCategory, ExpenseStatus
 from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account
 
@@ -96,28 +102,16 @@ def wants_expenses(value: Any) -> bool:
 class ExpensePositionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
-    quantity = serializers.SerializerMethodField()
-    tax = serializers.SerializerMethodField()
-    price_net = serializers.SerializerMethodField()
+    quantity = NumberField()
+    tax = TaxField()
+    # Unit prices entered gross are shown as entered: the net amounts are in total_price_net.
+    price_net = UnitPriceField(source="unit_price")
     total_price_net = serializers.DecimalField(source="net_amount", max_digits=16, decimal_places=2)
     total_price_gross = serializers.DecimalField(source="gross_amount", max_digits=16, decimal_places=2)
     deductible = serializers.BooleanField()
 
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_quantity(self, line: ExpenseLine) -> str:
-        return number_text(line.quantity)
 
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_tax(self, line: ExpenseLine) -> str:
-        return tax_text(line.vat_rate, line.vat_category)
-
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_price_net(self, line: ExpenseLine) -> str:
-        # Unit prices entered gross are shown as entered: the net amounts are in total_price_net.
-        return price_text(line.unit_price)
-
-
-class ExpenseSerializer(serializers.Serializer):
+class ExpenseSerializer(InvoiceShapeSerializer):
     """One expense, in the shape of an invoice with `income` 0."""
 
     id = serializers.IntegerField()
@@ -145,16 +139,10 @@ class ExpenseSerializer(serializers.Serializer):
     buyer_tax_no = serializers.SerializerMethodField()
     category_id = serializers.IntegerField()
     description = serializers.CharField(source="notes")
-    accounting_status = serializers.SerializerMethodField()
+    accounting_status = AccountingStatusField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     positions = serializers.SerializerMethodField()
-    optional_fields = ("positions",)  # left out of lists without include_positions (schema.py)
-
-    def __init__(self, *args: Any, positions: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not positions:
-            self.fields.pop("positions")
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_kind(self, expense: Expense) -> str:
@@ -177,14 +165,9 @@ class ExpenseSerializer(serializers.Serializer):
     def get_buyer_tax_no(self, expense: Expense) -> str:
         return expense.account.vat_number or expense.account.siren
 
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_accounting_status(self, expense: Expense) -> str:
-        return "exported" if expense.exported_at else ""
-
     @extend_schema_field(ExpensePositionSerializer(many=True))
     def get_positions(self, expense: Expense) -> Any:
-        lines = sorted(expense.lines.all(), key=lambda line: (line.position, line.id))
-        return ExpensePositionSerializer(lines, many=True).data
+        return self.positions_data(expense.lines.all(), ExpensePositionSerializer)
 
 
 def with_output_data(rows: "QuerySet[Expense]", *, positions: bool) -> "QuerySet[Expense]":

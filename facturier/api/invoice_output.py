@@ -5,6 +5,7 @@ Money is a decimal string, ids integers, dates `YYYY-MM-DD` or null. `kind` uses
 rejected) plus `draft` and `cancelled` (fully credited by a credit note).
 """
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -39,6 +40,63 @@ def price_text(value: Decimal) -> str:
     return str(value.quantize(places))
 
 
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class NumberField(serializers.ReadOnlyField):
+    """A quantity or a percentage, as number_text writes it."""
+
+    def to_representation(self, value: Decimal) -> str:
+        return number_text(value)
+
+
+@extend_schema_field(OpenApiTypes.DECIMAL)
+class UnitPriceField(serializers.ReadOnlyField):
+    """A unit price, as price_text writes it."""
+
+    def to_representation(self, value: Decimal) -> str:
+        return price_text(value)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TaxField(serializers.ReadOnlyField):
+    """The `tax` of a line (of a document or an expense), from its VAT rate and category."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", **kwargs)
+
+    def to_representation(self, line: Any) -> str:
+        return tax_text(line.vat_rate, line.vat_category)
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class AccountingStatusField(serializers.ReadOnlyField):
+    """`exported` once the document or expense is in an accounting export, else empty."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", **kwargs)  # the whole row: an empty exported_at gives "", not null
+
+    def to_representation(self, row: Any) -> str:
+        return "exported" if row.exported_at else ""
+
+
+class InvoiceShapeSerializer(serializers.Serializer):
+    """The base of the answers in the invoice shape, sales documents (below) and expenses (expenses.py):
+    their `positions`, which lists leave out without include_positions. Each declares all its fields
+    itself, in the order of its answers (a base's fields would come first)."""
+
+    optional_fields = ("positions",)  # left out of lists without include_positions (schema.py)
+
+    def __init__(self, *args: Any, positions: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not positions:
+            self.fields.pop("positions")
+
+    @staticmethod
+    def positions_data(lines: Iterable[Any], serializer: type[serializers.Serializer], **context: Any) -> Any:
+        """The lines through `serializer`, in their order on the document."""
+        ordered = sorted(lines, key=lambda line: (line.position, line.id))
+        return serializer(ordered, many=True, context=context).data
+
+
 def unit_prices(line: DocumentLine, prices_are_gross: bool) -> tuple[Decimal, Decimal]:
     """(net, gross) of one unit of the line, before discount."""
     factor = 1 + (line.vat_rate if line.vat_category == vat.STANDARD else Decimal(0)) / 100
@@ -63,10 +121,10 @@ class PositionSerializer(serializers.Serializer):
     product_id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
     description = serializers.CharField()
-    quantity = serializers.SerializerMethodField()
+    quantity = NumberField()
     quantity_unit = serializers.CharField(source="unit")
-    tax = serializers.SerializerMethodField()
-    discount_percent = serializers.SerializerMethodField()
+    tax = TaxField()
+    discount_percent = NumberField()
     price_net = serializers.SerializerMethodField()
     price_gross = serializers.SerializerMethodField()
     total_price_net = serializers.SerializerMethodField()
@@ -74,18 +132,6 @@ class PositionSerializer(serializers.Serializer):
 
     def _gross(self) -> bool:
         return bool(self.context.get("prices_are_gross"))
-
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_quantity(self, line: DocumentLine) -> str:
-        return number_text(line.quantity)
-
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_tax(self, line: DocumentLine) -> str:
-        return tax_text(line.vat_rate, line.vat_category)
-
-    @extend_schema_field(OpenApiTypes.DECIMAL)
-    def get_discount_percent(self, line: DocumentLine) -> str:
-        return number_text(line.discount_percent)
 
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_price_net(self, line: DocumentLine) -> str:
@@ -104,7 +150,7 @@ class PositionSerializer(serializers.Serializer):
         return str(line.gross_amount)
 
 
-class InvoiceSerializer(serializers.Serializer):
+class InvoiceSerializer(InvoiceShapeSerializer):
     """One document. `positions` only when the context says so (show, create, update, or a list with
     include_positions=true)."""
 
@@ -155,16 +201,10 @@ class InvoiceSerializer(serializers.Serializer):
     correction_reason = serializers.CharField()
     invoice_id = serializers.IntegerField(source="corrected_document_id", allow_null=True)
     from_invoice_id = serializers.IntegerField(source="source_document_id", allow_null=True)
-    accounting_status = serializers.SerializerMethodField()
+    accounting_status = AccountingStatusField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     positions = serializers.SerializerMethodField()
-    optional_fields = ("positions",)  # left out of lists without include_positions (schema.py)
-
-    def __init__(self, *args: Any, positions: bool = True, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if not positions:
-            self.fields.pop("positions")
 
     # 1 only: what tells a sales document from an expense (income 0) in the list's oneOf.
     @extend_schema_field({"type": "integer", "minimum": 1, "maximum": 1})
@@ -231,12 +271,8 @@ class InvoiceSerializer(serializers.Serializer):
     def get_seller_country(self, document: Document) -> str:
         return str(self._seller(document).get("country", ""))
 
-    @extend_schema_field(OpenApiTypes.STR)
-    def get_accounting_status(self, document: Document) -> str:
-        return "exported" if document.exported_at else ""
-
     @extend_schema_field(PositionSerializer(many=True))
     def get_positions(self, document: Document) -> Any:
-        lines = sorted(document.lines.all(), key=lambda line: (line.position, line.id))
-        context = {"prices_are_gross": document.prices_are_gross}
-        return PositionSerializer(lines, many=True, context=context).data
+        return self.positions_data(
+            document.lines.all(), PositionSerializer, prices_are_gross=document.prices_are_gross
+        )
