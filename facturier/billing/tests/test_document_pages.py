@@ -219,6 +219,18 @@ def test_the_list_shows_each_document_and_the_totals_of_the_filtered_rows(owner_
     assert "en retard" in html
 
 
+def test_the_list_escapes_what_users_typed_and_links_each_row_to_its_page(owner_client, acme, actor):
+    hostile = make_client(acme, name='<script>alert("x")</script> & Cie')
+    invoice = make_invoice(actor, hostile, issue_date=datetime.date(2026, 3, 2))
+
+    html = owner_client.get(url("document_list")).text
+
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Cie" in html
+    assert f'<a href="{url("document_detail", invoice.pk)}">{invoice.number}</a>' in html
+    assert ">Facture<" in html and 'class="badge document-status status-issued">Émis<' in html
+
+
 def test_the_list_filters_by_status_client_search_and_custom_dates(owner_client, acme, actor, buyer):
     other = make_client(acme, name="Zèbre SAS")
     first = make_invoice(

@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -294,28 +296,7 @@ def document_list(request: AccountRequest) -> HttpResponse:
     totals = queries.document_totals(account, filters)
     window = queries.PageWindow.of(request.GET.get("page"), totals.count)
     documents = list(queries.document_list(account, filters)[window.offset : window.offset + window.per_page])
-    # Labels and links worked out once per page, not per row: get_FOO_display() rebuilds the field's
-    # choices on each call, and fifty of them plus fifty {% url %} tags cost more than the page's SQL.
-    kind_labels = {value: str(label) for value, label in Kind.choices}
-    status_labels = {value: str(label) for value, label in Status.choices}
-    placeholder = 999999999
-    detail_url = reverse("billing:document_detail", args=[account.slug, placeholder])
-    # So are the amounts and dates: a template filter per cell (floatformat, date) cost a few
-    # milliseconds per page, as much as the page of rows costs the database.
-    today = account.today()
-    for document in documents:
-        remaining = document.remaining
-        document.kind_label = kind_labels.get(document.kind, document.kind)  # type: ignore[attr-defined]
-        document.status_label = status_labels.get(document.status, document.status)  # type: ignore[attr-defined]
-        document.detail_url = detail_url.replace(f"/{placeholder}/", f"/{document.pk}/", 1)  # type: ignore[attr-defined]
-        document.texts = {  # type: ignore[attr-defined]
-            "issue_date": date_text(document.issue_date),
-            "due_date": date_text(document.due_date),
-            "net": amount_text(document.net_total),
-            "gross": amount_text(document.gross_total),
-            "remaining": amount_text(remaining) if remaining else "",
-            "overdue": remaining > 0 and document.due_date is not None and document.due_date < today,
-        }
+    rows = _list_rows(account, documents)
     current = filters.sort
     columns = []
     for key, label in LIST_COLUMNS:
@@ -330,11 +311,49 @@ def document_list(request: AccountRequest) -> HttpResponse:
             "account": account,
             "form": form,
             "documents": documents,
+            "rows": rows,
             "totals": totals,
             "window": window,
             "columns": columns,
         },
     )
+
+
+def _list_rows(account: Account, documents: list[Document]) -> SafeString:
+    """The list's table rows, written here rather than in the template: fifty rows of nine cells cost
+    the template engine more (variable lookups, filters, get_FOO_display() rebuilding its choices, one
+    {% url %} per row) than the page's SQL costs the database (issue 3's 1.5x target). Every value
+    from the database goes through escape(); labels and the link are worked out once per page."""
+    kind_labels = {value: escape(label) for value, label in Kind.choices}
+    status_labels = {value: escape(label) for value, label in Status.choices}
+    draft = escape(_("Brouillon"))
+    late_badge = f' <span class="overdue">{escape(_("en retard"))}</span>'
+    placeholder = 999999999
+    detail_url = reverse("billing:document_detail", args=[account.slug, placeholder])
+    link_start, link_end = detail_url.split(str(placeholder), 1)
+    today = account.today()
+    rows = []
+    for document in documents:
+        remaining = document.remaining
+        currency = escape(document.currency)
+        late = remaining > 0 and document.due_date is not None and document.due_date < today
+        left = f"{amount_text(remaining)} {currency}" if remaining else ""
+        rows.append(
+            "<tr>"
+            f'<td><a href="{link_start}{document.pk}{link_end}">'
+            f"{escape(document.number) if document.number else draft}</a></td>"
+            f"<td>{kind_labels.get(document.kind) or escape(document.kind)}</td>"
+            f"<td>{date_text(document.issue_date)}</td>"
+            f"<td>{escape(document.buyer_name or document.client.name)}</td>"
+            f'<td class="amount">{amount_text(document.net_total)} {currency}</td>'
+            f'<td class="amount">{amount_text(document.gross_total)} {currency}</td>'
+            f'<td class="amount">{left}</td>'
+            f'<td><span class="badge document-status status-{escape(document.status)}">'
+            f"{status_labels.get(document.status) or escape(document.status)}</span></td>"
+            f"<td>{date_text(document.due_date)}{late_badge if late else ''}</td>"
+            "</tr>"
+        )
+    return mark_safe("\n".join(rows))  # every value above is escaped
 
 
 # --- The draft form -------------------------------------------------------------------------------

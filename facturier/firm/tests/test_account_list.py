@@ -172,6 +172,15 @@ def test_an_account_the_user_has_no_access_to_is_listed_without_a_link(partner_c
     assert reverse("billing:document_list", args=["beta-sarl"]) in page
 
 
+def test_a_name_typed_with_markup_is_shown_as_text(partner_client, firm, partner):
+    client_account(firm, partner, "balise", '<img src=x onerror="alert(1)"> & Fils')
+
+    page = partner_client.get(list_url()).content.decode().split('<main id="main"')[1]
+
+    assert "<img src=x" not in page
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; &amp; Fils</a>" in page
+
+
 def test_the_page_offers_to_create_a_client_account_and_to_add_a_user_per_row(partner_client, portfolio):
     response = partner_client.get(list_url())
 
