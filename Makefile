@@ -40,8 +40,11 @@ lint:
 typecheck:
 	$(BIN)/mypy facturier
 
+# One pytest worker per core, at most 4 (pytest-xdist; each worker has its own test database).
+# `make pytest PYTEST_WORKERS=0` runs the tests in one process.
+PYTEST_WORKERS ?= auto
 pytest:
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4
 
 messages:
 	$(BIN)/python manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'var/*'
