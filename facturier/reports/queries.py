@@ -14,12 +14,14 @@ deducts (they count on their own), so lists and VAT register add up to the same 
 """
 
 import datetime
+import functools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -36,7 +38,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Round
-from django.utils import formats
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -603,25 +605,40 @@ UNTAXED_SALES = {
 SALES_SECTIONS = ("domestic", "oss", "intra_eu", "export", "other")
 
 
+@functools.cache
+def _row_words(language: str) -> dict[str, str]:
+    """The words of the VAT register's rows, translated once per language: each row asks for three
+    and gettext, called a few hundred times, cost as much as the register's query."""
+    with translation.override(language):
+        return {
+            "section:domestic": _("Ventes taxées en France"),
+            "section:oss": _("Ventes à distance OSS – %(country)s"),
+            "section:intra_eu": _("Livraisons intracommunautaires"),
+            "section:export": _("Exportations hors UE"),
+            "section:other": _("Autres opérations non taxées"),
+            "section:purchase_fr": _("Achats en France"),
+            "section:purchase_eu": _("Achats dans l'UE"),
+            "section:purchase_world": _("Achats hors UE"),
+            **{f"category:{code}": str(label) for code, label in vat.CATEGORY_CHOICES},
+            **{f"nature:{kind}": str(label) for kind, label in SupplyKind.choices},
+        }
+
+
+def _words() -> dict[str, str]:
+    return _row_words(translation.get_language() or settings.LANGUAGE_CODE)
+
+
 def _section_label(section: str, vat_country: str = "") -> str:
-    return {
-        "domestic": _("Ventes taxées en France"),
-        "oss": _("Ventes à distance OSS – %(country)s") % {"country": country_name(vat_country)},
-        "intra_eu": _("Livraisons intracommunautaires"),
-        "export": _("Exportations hors UE"),
-        "other": _("Autres opérations non taxées"),
-        "purchase_fr": _("Achats en France"),
-        "purchase_eu": _("Achats dans l'UE"),
-        "purchase_world": _("Achats hors UE"),
-    }[section]
+    label = _words()[f"section:{section}"]
+    return label % {"country": country_name(vat_country)} if section == "oss" else label
 
 
 def _nature(supply_kind: str) -> str:
-    return str(SupplyKind(supply_kind).label) if supply_kind in SupplyKind.values else supply_kind
+    return _words().get(f"nature:{supply_kind}", supply_kind)
 
 
 def _category(code: str) -> str:
-    return str(dict(vat.CATEGORY_CHOICES).get(code, code))
+    return _words().get(f"category:{code}", code)
 
 
 def _purchase_box(category: str, origin: str, supply_kind: str, deductible: bool) -> str:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from facturier.billing.models import BillingSettings
 from facturier.billing.services import documents as document_services
@@ -185,6 +186,17 @@ def test_the_vat_register_feeds_the_ca3_boxes(actor, acme, buyer):
         D("9.50"),
     )
     assert built.filter_summary[-1] == "TVA à la date des documents (débits)"
+
+
+def test_the_vat_registers_rows_are_worded_in_each_users_language(actor, acme, buyer):
+    make_invoice(actor, buyer, [line("Livre", "1", "100", "5.5", supply_kind="goods")], issue_date=day(1, 10))
+
+    french = report("vat-register", acme, JAN).tables[0].rows[0]
+    with translation.override("en"):
+        english = report("vat-register", acme, JAN).tables[0].rows[0]
+
+    assert (french["operation"], french["nature"]) == ("Ventes taxées en France", "Bien")
+    assert (english["operation"], english["nature"]) == ("Sales taxed in France", "Goods")
 
 
 def test_more_deductible_than_collected_vat_is_a_credit(actor, acme):
