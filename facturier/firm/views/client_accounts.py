@@ -11,6 +11,7 @@ import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,7 +20,6 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -107,7 +107,7 @@ def _account_rows(firm: Account, accounts: list[Account]) -> SafeString:
     links = _RowLinks(firm)
     add_user, open_word = escape(_("Ajouter un utilisateur")), escape(_("Ouvrir"))
     reports, exports_word = escape(_("Rapports")), escape(_("Exports"))
-    no_access = f' <span class="badge" title="{escape(NO_ACCESS_HELP)}">{escape(_("sans accès"))}</span>'
+    no_access = f' <span class="badge" title="{escape(str(NO_ACCESS_HELP))}">{escape(_("sans accès"))}</span>'
     rows = []
     for client in accounts:
         pk = client.pk
@@ -142,7 +142,7 @@ def _account_rows(firm: Account, accounts: list[Account]) -> SafeString:
             f"<td>{date_text(timezone.localtime(client.created_at).date())}</td>"
             f"<td>{date_text(client.locked_until) or '—'}</td>"
             f'<td class="amount"><span title="{escape(users_title)}">{users}</span></td>'
-            f"<td>{escape(client.plan_info.label)}</td>"
+            f"<td>{escape(str(client.plan_info.label))}</td>"
             f"<td>{date_text(client.subscription_ends_on) or '—'}</td>"
             f'<td class="row-actions"><a href="{row_links["add_user"]}" id="add-user-{pk}" '
             f'aria-labelledby="add-user-{pk} name-{pk}">{add_user}</a>{actions}</td>'
