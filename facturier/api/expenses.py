@@ -26,6 +26,7 @@ from facturier.api import invoice_input as read
 from facturier.api.clients import tax_identity
 from facturier.api.errors import InputError
 from facturier.api.invoice_output import (
+    SHAPE_ORDERS,
     AccountingStatusField,
     InvoiceShapeSerializer,
     NumberField,
@@ -48,19 +49,7 @@ STATUS_OF = {ExpenseStatus.UNPAID: "issued", ExpenseStatus.PARTIAL: "partial", E
 STATUS_FILTER = {api: ours for ours, api in STATUS_OF.items()}
 DATE_COLUMNS = {"issue_date": "issue_date", "sell_date": "sell_date", "transaction_date": "sell_date"}
 DATE_COLUMNS["payment_to"] = "due_date"
-ORDERS = {
-    "id": "pk",
-    "number": "supplier_number",
-    "updated_at": "updated_at",
-    "created_at": "created_at",
-    "price_net": "net_total",
-    "price_gross": "gross_total",
-    "price_tax": "vat_total",
-    "issue_date": "issue_date",
-    "payment_to": "due_date",
-    "sell_date": "sell_date",
-    "transaction_date": "sell_date",
-}
+ORDERS = {"id": "pk", "number": "supplier_number", **SHAPE_ORDERS}
 SUPPLIER_FIELDS = [
     coercion.Field("seller_name", "name"),
     coercion.Field("seller_tax_no", "tax_no"),

@@ -97,6 +97,22 @@ class InvoiceShapeSerializer(serializers.Serializer):
         return serializer(ordered, many=True, context=context).data
 
 
+# `order=` of the lists in the invoice shape (sales documents and expenses): API name → model field,
+# the fields both models name alike; each list adds its own (the number, the buyer's fields).
+SHAPE_ORDERS = {
+    "id": "pk",
+    "updated_at": "updated_at",
+    "created_at": "created_at",
+    "price_net": "net_total",
+    "price_gross": "gross_total",
+    "price_tax": "vat_total",
+    "issue_date": "issue_date",
+    "payment_to": "due_date",
+    "transaction_date": "sell_date",
+    "sell_date": "sell_date",
+}
+
+
 def unit_prices(line: DocumentLine, prices_are_gross: bool) -> tuple[Decimal, Decimal]:
     """(net, gross) of one unit of the line, before discount."""
     factor = 1 + (line.vat_rate if line.vat_category == vat.STANDARD else Decimal(0)) / 100

@@ -33,7 +33,7 @@ from rest_framework.response import Response
 from facturier.api import coercion, expenses, invoice_modes
 from facturier.api import invoice_input as read
 from facturier.api.errors import InputError, api_field_names
-from facturier.api.invoice_output import InvoiceSerializer, with_output_data
+from facturier.api.invoice_output import SHAPE_ORDERS, InvoiceSerializer, with_output_data
 from facturier.api.periods import PERIODS, period_range
 from facturier.api.schema import (
     DELETED,
@@ -68,16 +68,8 @@ DATE_COLUMNS = {
 }
 ORDERS = {
     "id": "pk",
-    "number": "number",
-    "updated_at": "updated_at",
-    "created_at": "created_at",
-    "price_net": "net_total",
-    "price_gross": "gross_total",
-    "price_tax": "vat_total",
-    "issue_date": "issue_date",
-    "payment_to": "due_date",
-    "transaction_date": "sell_date",
-    "sell_date": "sell_date",
+    "number": "number",  # listed second in the schema, as the public API documents it
+    **SHAPE_ORDERS,
     "buyer_name": "buyer_name",
     "buyer_tax_no": "buyer_vat_number",
     "oid": "buyer_reference",
