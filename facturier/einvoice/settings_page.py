@@ -64,7 +64,7 @@ def einvoice_settings_page(request: AccountRequest) -> HttpResponse:
         try:
             update_einvoice_settings(actor_for(request), account, form.values())
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.show_on(form)
         else:
             messages.success(request, _("Les paramètres de facturation électronique ont été enregistrés."))
             return redirect("einvoice_settings:einvoice_settings", slug=account.slug)

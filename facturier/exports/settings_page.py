@@ -310,7 +310,7 @@ def accounting_settings_page(request: AccountRequest) -> HttpResponse:
         try:
             update_accounting_settings(actor_for(request), account, form.values(), form.category_accounts())
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.show_on(form)
         else:
             messages.success(request, _("Les paramètres de comptabilité ont été enregistrés."))
             return redirect("exports_settings:accounting_settings", slug=account.slug)

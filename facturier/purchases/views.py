@@ -78,7 +78,7 @@ def _save_expense(request: AccountRequest, template: str, expense: Expense | Non
                     expense = services.update_expense(actor_for(request), expense, data, files=files)
                     messages.success(request, _("La dépense a été modifiée."))
             except ServiceError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                error.show_on(form)
             else:
                 return _to_detail(request, expense.pk)
     else:
@@ -220,7 +220,7 @@ def expense_payment_new(request: AccountRequest, pk: int) -> HttpResponse:
         try:
             services.record_expense_payment(actor_for(request), expense, **form.cleaned_data)
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.show_on(form)
         else:
             messages.success(request, _("Le paiement a été enregistré."))
             return _to_detail(request, expense.pk)

@@ -44,7 +44,7 @@ def webhook_edit(request: AccountRequest, pk: int | None = None) -> HttpResponse
             else:
                 saved = services.update_webhook(actor_for(request), webhook, **form.values())
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.show_on(form)
         else:
             messages.success(request, _("Webhook enregistré.") if webhook else _("Webhook créé."))
             return redirect("webhooks:webhook_edit", slug=request.account.slug, pk=saved.pk)

@@ -2,7 +2,6 @@
 
 import copy
 
-from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -37,10 +36,6 @@ def sort_links(current: str, keys: set[str]) -> dict[str, dict[str, str]]:
         else:
             links[key] = {"sort": key, "aria": "none"}
     return links
-
-
-def show_service_error(form: forms.BaseForm, error: ServiceError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
 
 
 def _client(request: AccountRequest, pk: int) -> Client:
@@ -106,7 +101,7 @@ def client_new(request: AccountRequest) -> HttpResponse:
         try:
             client = services.create_client(actor_for(request), request.account, **form.values())
         except ServiceError as error:
-            show_service_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("Client « %(name)s » créé.") % {"name": client.name})
             return redirect("billing:client_detail", slug=request.account.slug, pk=client.pk)
@@ -125,7 +120,7 @@ def client_edit(request: AccountRequest, pk: int) -> HttpResponse:
         try:
             client = services.update_client(actor_for(request), client, **form.values())
         except ServiceError as error:
-            show_service_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("Client « %(name)s » enregistré.") % {"name": client.name})
             return redirect("billing:client_detail", slug=request.account.slug, pk=client.pk)

@@ -81,7 +81,7 @@ def payment_new(request: AccountRequest) -> HttpResponse:
                 currency=form.currency,
             )
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.show_on(form)
         else:
             messages.success(request, _("Paiement enregistré."))
             if source is not None:

@@ -13,7 +13,7 @@ from facturier.billing import client_queries
 from facturier.billing.forms.products import ProductFilterForm, ProductForm, rate_label, shown_price
 from facturier.billing.models import Product
 from facturier.billing.services import products as services
-from facturier.billing.views.clients import show_service_error, sort_links
+from facturier.billing.views.clients import sort_links
 from facturier.tenancy.access import AccountRequest, account_view, actor_for, get_in_account
 from facturier.tenancy.errors import ServiceError
 
@@ -69,7 +69,7 @@ def product_new(request: AccountRequest) -> HttpResponse:
         try:
             product = services.create_product(actor_for(request), request.account, **form.values())
         except ServiceError as error:
-            show_service_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("Produit « %(name)s » créé.") % {"name": product.name})
             return _back_to_list(request)
@@ -88,7 +88,7 @@ def product_edit(request: AccountRequest, pk: int) -> HttpResponse:
         try:
             product = services.update_product(actor_for(request), product, **form.values())
         except ServiceError as error:
-            show_service_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("Produit « %(name)s » enregistré.") % {"name": product.name})
             return _back_to_list(request)

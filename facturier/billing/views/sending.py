@@ -80,7 +80,7 @@ def document_send(request: AccountRequest, pk: int) -> HttpResponse:
                     force=data["force"],
                 )
             except ServiceError as error:
-                form.add_error(error.field if error.field in form.fields else None, error.message)
+                error.show_on(form)
             else:
                 messages.success(request, _("Document envoyé à %(to)s.") % {"to": ", ".join(data["to"])})
                 return redirect("billing:document_detail", slug=request.account.slug, pk=document.pk)

@@ -8,7 +8,6 @@ from django.views.decorators.http import require_http_methods
 
 from facturier.billing.forms.billing_settings import BillingSettingsForm
 from facturier.billing.services.billing_settings import settings_for, update_billing_settings
-from facturier.billing.views.clients import show_service_error
 from facturier.tenancy.access import AccountRequest, account_view, actor_for
 from facturier.tenancy.errors import ServiceError
 
@@ -23,7 +22,7 @@ def billing_settings(request: AccountRequest) -> HttpResponse:
         try:
             update_billing_settings(actor_for(request), account, form.values())
         except ServiceError as error:
-            show_service_error(form, error)
+            error.show_on(form)
         else:
             messages.success(request, _("Les paramètres de facturation ont été enregistrés."))
             return redirect("billing:billing_settings", slug=account.slug)

@@ -409,7 +409,7 @@ def _staff(bulk: BulkRequest, *, grant: bool) -> HttpResponse:
             else:
                 count = services.revoke_staff(actor, bulk.firm, bulk.accounts, user)
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.show_on(form)
         else:
             if grant:
                 message = ngettext(
@@ -471,7 +471,7 @@ def account_add_user(request: AccountRequest, pk: int) -> HttpResponse:
                 password=form.cleaned_data["password"] or None,
             )
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.show_on(form)
         else:
             if form.cleaned_data["password"]:
                 message = _(

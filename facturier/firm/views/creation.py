@@ -33,7 +33,7 @@ def account_new(request: AccountRequest) -> HttpResponse:
                 actor_for(request), firm, name=form.cleaned_data["name"], slug=form.cleaned_data["slug"]
             )
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.show_on(form)
         else:
             messages.success(
                 request,

@@ -3,7 +3,6 @@
 import copy
 from typing import Any
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -48,10 +47,6 @@ LOCK_DATE_HISTORY_SIZE = 20
 FIRM_MODULE_SECTION = "firm_module"
 
 
-def _show_service_error(form: forms.BaseForm, error: ServiceError) -> None:
-    form.add_error(error.field if error.field in form.fields else None, error.message)
-
-
 @account_view()
 @require_GET
 def index(request: AccountRequest) -> HttpResponse:
@@ -89,7 +84,7 @@ def account_settings(request: AccountRequest) -> HttpResponse:
             try:
                 services.update_account_identity(actor_for(request), account, _identity_values(form))
             except ServiceError as error:
-                _show_service_error(form, error)
+                error.show_on(form)
             else:
                 messages.success(request, _("Les informations du compte ont été enregistrées."))
                 return redirect("tenancy:account", slug=account.slug)
@@ -146,7 +141,7 @@ def lock_date(request: AccountRequest) -> HttpResponse:
             try:
                 services.set_lock_date(actor_for(request), account, new_date, form.cleaned_data["reason"])
             except ServiceError as error:
-                _show_service_error(form, error)
+                error.show_on(form)
             else:
                 if unchanged:
                     messages.info(request, _("La date de protection est inchangée."))

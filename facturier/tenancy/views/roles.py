@@ -71,7 +71,7 @@ def role_edit(request: AccountRequest, pk: int | None = None) -> HttpResponse:
                 role=role,
             )
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.show_on(form)
         else:
             message = _("Rôle « %(name)s » enregistré.") if role else _("Rôle « %(name)s » créé.")
             messages.success(request, message % {"name": saved.name})

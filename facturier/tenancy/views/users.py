@@ -75,7 +75,7 @@ def user_add(request: AccountRequest) -> HttpResponse:
                 password=form.cleaned_data["password"] or None,
             )
         except ServiceError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            error.show_on(form)
         else:
             if form.cleaned_data["password"]:
                 message = _("%(email)s a été ajouté. Communiquez-lui le mot de passe que vous avez choisi.")
