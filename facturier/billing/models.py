@@ -326,9 +326,16 @@ class Document(models.Model):
     @property
     def remaining(self) -> Decimal:
         """What the buyer still owes: due amount less payments and credit notes."""
-        if self.kind not in PAYABLE_KINDS or self.is_draft:
-            return Decimal("0.00")
-        return self.amount_due - self.paid_total - self.credited_total
+        return remaining_amount(self.kind, self.status, self.amount_due, self.paid_total, self.credited_total)
+
+
+def remaining_amount(
+    kind: str, status: str, amount_due: Decimal, paid_total: Decimal, credited_total: Decimal
+) -> Decimal:
+    """What a document's buyer still owes; the lists compute it from plain rows as well."""
+    if kind not in PAYABLE_KINDS or status == Status.DRAFT:
+        return Decimal("0.00")
+    return amount_due - paid_total - credited_total
 
 
 class DocumentLine(models.Model):

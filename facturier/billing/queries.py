@@ -8,6 +8,7 @@ totals are one aggregate query over the same filters.
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import (
     Case,
@@ -30,6 +31,7 @@ from facturier.billing.models import (
     Payment,
     PaymentAllocation,
     Status,
+    remaining_amount,
 )
 from facturier.lib.money import ZERO, round_money
 from facturier.tenancy.models import Account
@@ -195,31 +197,46 @@ def document_order(sort: str) -> tuple[str, ...]:
     return tuple(f"-{column}" for column in columns) if descending else columns
 
 
-def document_list(account: Account, filters: DocumentFilters) -> QuerySet[Document]:
-    """The documents of the list page, sorted; slice it for a page. One query, client included."""
-    return (
-        _filtered_documents(account, filters)
-        .select_related("client")
-        .only(
-            "id",
-            "account_id",
-            "kind",
-            "status",
-            "number",
-            "issue_date",
-            "due_date",
-            "buyer_name",
-            "currency",
-            "net_total",
-            "gross_total",
-            "advances_deducted",
-            "paid_total",
-            "credited_total",
-            "client__id",
-            "client__name",
+class DocumentRow(NamedTuple):
+    """A document as the list shows it: read as a plain row, without building model instances (fifty
+    documents with their clients cost the list page more as instances than their SQL costs)."""
+
+    id: int
+    kind: str
+    status: str
+    number: str
+    issue_date: datetime.date
+    due_date: datetime.date | None
+    buyer_name: str
+    client_name: str
+    currency: str
+    net_total: Decimal
+    gross_total: Decimal
+    advances_deducted: Decimal
+    paid_total: Decimal
+    credited_total: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return remaining_amount(
+            self.kind,
+            self.status,
+            self.gross_total - self.advances_deducted,
+            self.paid_total,
+            self.credited_total,
         )
+
+
+def document_rows(account: Account, filters: DocumentFilters, offset: int, limit: int) -> list[DocumentRow]:
+    """One page of the list's documents, sorted, with their client's name; one query."""
+    columns = [field for field in DocumentRow._fields if field != "client_name"]
+    columns.insert(DocumentRow._fields.index("client_name"), "client__name")
+    rows = (
+        _filtered_documents(account, filters)
         .order_by(*document_order(filters.sort))
+        .values_list(*columns)[offset : offset + limit]
     )
+    return [DocumentRow(*row) for row in rows]
 
 
 def document_totals(account: Account, filters: DocumentFilters) -> DocumentTotals:

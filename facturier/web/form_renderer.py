@@ -1,8 +1,8 @@
 """The form renderer of every page: Django's, with the most frequent widgets written in Python.
 
-Django renders each widget through templates, and a <select> through one more template per option:
-a list's filter form with a hundred clients cost more than the list's own SQL. The selects and the
-plain inputs are written here instead, to the same markup as Django's templates (attributes in their
+Django renders each widget and label through templates, and a <select> through one more template per
+option: a list's filter form with a hundred clients cost more than the list's own SQL. The selects, the
+plain inputs and the labels are written here instead, to the same markup as Django's templates (attributes in their
 order, escaped and localised alike); every other widget keeps its template.
 """
 
@@ -22,6 +22,7 @@ INPUT_TEMPLATES = frozenset(
     )
 )  # fmt: skip
 SELECT_TEMPLATE = f"{WIDGETS}select.html"
+LABEL_TEMPLATE = "django/forms/label.html"
 
 
 def _attrs(attrs: dict[str, Any]) -> str:
@@ -59,8 +60,18 @@ def render_select(widget: dict[str, Any]) -> SafeString:
     return mark_safe("".join(parts))  # every piece is escaped above
 
 
+def render_label(context: dict[str, Any]) -> SafeString:
+    label = conditional_escape(localize(context["label"]))
+    if not context["use_tag"]:
+        return label
+    tag = conditional_escape(context["tag"])
+    return mark_safe(f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>")  # escaped above
+
+
 class FormRenderer(DjangoTemplates):
     def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+        if template_name == LABEL_TEMPLATE:
+            return render_label(context)
         if template_name == SELECT_TEMPLATE:
             return render_select(context["widget"])
         if template_name in INPUT_TEMPLATES:

@@ -66,6 +66,15 @@ def test_every_field_renders_as_django_renders_it(data, language, settings):
         django.fields["q"].widget.attrs["placeholder"] = "Numéro ou « client »"
         for name in SampleForm.base_fields:
             assert normalized(ours[name]) == normalized(django[name]), name
+            assert str(ours[name].label_tag()) == str(django[name].label_tag()), name
+            assert str(ours[name].label_tag(attrs={"class": "x"}, tag="span")) == str(
+                django[name].label_tag(attrs={"class": "x"}, tag="span")
+            ), name
+        # A label without an id is its text alone; a label's markup is escaped.
+        ours.auto_id = django.auto_id = ""
+        label = str(ours["q"].label_tag("A <b> & c"))
+        assert label == str(django["q"].label_tag("A <b> & c"))
+        assert label.startswith("A &lt;b&gt; &amp; c") and "<label" not in label
 
 
 def test_the_project_renders_forms_with_it(settings):
