@@ -12,13 +12,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
+from facturier.accounts.middleware import use_user_language
 from facturier.tenancy.models import Account, Membership
 
 if TYPE_CHECKING:
@@ -87,6 +91,40 @@ def membership_or_404(user: "User", slug: str) -> Membership:
         raise Http404(_("Compte introuvable.")) from None
 
 
+def _member_read_with_user(request: HttpRequest, slug: str) -> Membership | None:
+    """The membership at `slug` of the session's user, read in one query with the user, who is then
+    not read again for the request (every account page saves a query). It checks what Django's
+    `auth.get_user` checks: the session's backend, an active user, the session's hash of the password.
+    None whenever anything differs from a plain logged-in member (no user in the session, a password
+    changed since the login, an inactive user, no membership...): the caller then goes Django's way,
+    which logs out, redirects or gives the 404."""
+    if hasattr(request, "_cached_user"):  # the user was read already: the plain query will do
+        return None
+    session = request.session
+    if session.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    try:
+        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+    except (KeyError, ValidationError):
+        return None
+    membership = (
+        Membership.objects.select_related("account", "custom_role", "firm", "user")
+        .filter(account__slug=slug, user_id=user_id)
+        .first()
+    )
+    if membership is None:
+        return None
+    user = membership.user
+    session_hash = session.get(HASH_SESSION_KEY)
+    if not (
+        user.is_active and session_hash and constant_time_compare(session_hash, user.get_session_auth_hash())
+    ):
+        return None
+    # What AuthenticationMiddleware's lazy `request.user` returns once read (django.contrib.auth.middleware).
+    request._cached_user = user  # type: ignore[attr-defined]
+    return membership
+
+
 def account_view(
     permission: str | None = None,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -97,9 +135,12 @@ def account_view(
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            membership = membership_or_404(request.user, slug)
+            membership = _member_read_with_user(request, slug)
+            if membership is None:
+                if not request.user.is_authenticated:
+                    return redirect_to_login(request.get_full_path())
+                membership = membership_or_404(request.user, slug)
+            use_user_language(request, request.user)
             if permission is not None and not membership.has_perm(permission):
                 raise PermissionDenied(_("Votre rôle ne vous permet pas d'accéder à cette page."))
             gated = request  # the same object, now known to carry the account

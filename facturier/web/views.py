@@ -41,7 +41,9 @@ def dashboard(request: AccountRequest) -> HttpResponse:
 @require_GET
 @login_required
 def switcher(request: HttpRequest) -> HttpResponse:
-    """The switcher's list, filtered as the user types (htmx), or as a full page without JavaScript."""
+    """The top bar's account switcher: its panel when the menu first opens (htmx, ?panel=1: the search
+    box when there are more accounts than it lists, and the list), its list filtered as the user types
+    (htmx), or a full page without JavaScript."""
     query = request.GET.get("q", "")[:100]
     switcher_results, switcher_more = switcher_page(request.user.pk or 0, query)
     context = {
@@ -51,5 +53,6 @@ def switcher(request: HttpRequest) -> HttpResponse:
         "current_slug": request.GET.get("current", ""),
     }
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "web/_switcher_results.html", context)
+        partial = "web/_switcher_panel.html" if request.GET.get("panel") else "web/_switcher_results.html"
+        return render(request, partial, context)
     return render(request, "web/switcher.html", context)

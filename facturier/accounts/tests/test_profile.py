@@ -130,8 +130,8 @@ def test_the_profile_lists_tokens_of_every_account_of_the_user(
         firm_client.post(TOKEN_CREATE, {"membership": membership.pk})
     firm_client.get(PROFILE)  # the page that shows the last new token once
 
-    # session, user, switcher, memberships, tokens
-    with django_assert_num_queries(5):
+    # session, user, memberships, tokens
+    with django_assert_num_queries(4):
         response = firm_client.get(PROFILE)
 
     assert [t.account.slug for t in response.context["tokens"]] == [

@@ -53,14 +53,20 @@ def test_the_firm_dashboard_costs_the_same_queries_with_1000_client_accounts_as_
     few_user, few_firm = firm_user_with(3)
     many_user, many_firm = firm_user_with(1000)
 
-    few, few_page = queries_of(logged_in(few_user), dashboard_url(few_firm.slug))
-    many, many_page = queries_of(logged_in(many_user), dashboard_url(many_firm.slug))
-
+    few_client, many_client = logged_in(few_user), logged_in(many_user)
+    few, _page = queries_of(few_client, dashboard_url(few_firm.slug))
+    many, _page = queries_of(many_client, dashboard_url(many_firm.slug))
     assert many == few
-    assert "Client 0002" in few_page and 'class="switcher-search"' not in few_page
+
+    # The switcher's panel, read when the menu opens, costs the same queries too.
+    panel = reverse("web:switcher")
+    few, few_panel = queries_of(few_client, f"{panel}?panel=1&current={few_firm.slug}", **HTMX)
+    many, many_panel = queries_of(many_client, f"{panel}?panel=1&current={many_firm.slug}", **HTMX)
+    assert many == few
+    assert "Client 0002" in few_panel and 'class="switcher-search"' not in few_panel
     # The switcher shows the first accounts by name and offers a search for the other ones.
-    assert 'class="switcher-search"' in many_page and "Client 0000" in many_page
-    assert "Client 0999" not in many_page
+    assert 'class="switcher-search"' in many_panel and "Client 0000" in many_panel
+    assert "Client 0999" not in many_panel
 
 
 def test_the_switcher_search_finds_any_of_1000_client_accounts_in_the_same_queries(db):

@@ -9,8 +9,12 @@ A new page is covered by adding it to urls.py: nothing to list here, except the 
 from collections.abc import Iterator
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from facturier.accounts.models import User
+from facturier.conftest import logged_in
 from facturier.exports.models import ExportJob
 from facturier.tenancy import permissions
 from facturier.tenancy.models import Membership, Role
@@ -144,3 +148,53 @@ def test_a_member_lacking_the_permission_gets_a_403(collaborator_client, acme_ob
         assert collaborator_client.post(url, {}).status_code == 403, url
         checked += 1
     assert checked >= 8
+
+
+# --- The gate reads the user with the membership ---------------------------------------------------
+
+
+def test_an_account_page_reads_the_user_and_the_membership_in_one_query(owner_client, acme):
+    url = reverse("web:dashboard", args=["acme"])
+    owner_client.get(url)  # notes the current account in the session
+    with CaptureQueriesContext(connection) as queries:
+        assert owner_client.get(url).status_code == 200
+    user_table = User._meta.db_table
+    reads_of_the_user = [q["sql"] for q in queries.captured_queries if f'FROM "{user_table}"' in q["sql"]]
+    assert reads_of_the_user == []  # the user came with the membership (its join is not a FROM)
+    assert any(f'JOIN "{user_table}"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_a_password_changed_elsewhere_logs_the_session_out_of_account_pages(owner_client, owner, acme):
+    url = reverse("web:dashboard", args=["acme"])
+    assert owner_client.get(url).status_code == 200
+    owner.set_password("an-entirely-new-secret")
+    owner.save()
+    response = owner_client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+    assert owner_client.get(url).status_code == 302  # the session was flushed, not only refused once
+
+
+def test_a_deactivated_user_is_logged_out_of_account_pages(owner_client, owner, acme):
+    url = reverse("web:dashboard", args=["acme"])
+    assert owner_client.get(url).status_code == 200
+    User.objects.filter(pk=owner.pk).update(is_active=False)
+    response = owner_client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_session_of_a_removed_member_gets_a_404(owner_client, collaborator, acme):
+    client = logged_in(collaborator)
+    url = reverse("web:dashboard", args=["acme"])
+    assert client.get(url).status_code == 200
+    Membership.objects.filter(account=acme, user=collaborator).delete()
+    assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize("page", ["web:dashboard", "accounts:profile"])
+def test_account_pages_and_other_pages_are_in_the_users_language(owner_client, owner, acme, page):
+    User.objects.filter(pk=owner.pk).update(language="en")
+    url = reverse(page, args=["acme"]) if page == "web:dashboard" else reverse(page)
+    response = owner_client.get(url, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 200
+    assert '<html lang="en">' in response.content.decode()
+    assert response["Content-Language"] == "en"

@@ -75,6 +75,8 @@ def test_the_switcher_works_with_the_keyboard_only(browser, live_server, two_acc
         pytest.fail("The account switcher cannot be reached with the Tab key.")
     page.keyboard.press("Enter")
     sync_api.expect(switcher).to_have_attribute("open", "")
+    # The list arrives once the menu is open.
+    sync_api.expect(switcher.locator(".switcher-results")).to_be_visible()
 
     # The accounts are listed by name: ACME SAS, then Zeta Industries.
     page.keyboard.press("Tab")

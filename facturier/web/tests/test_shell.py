@@ -76,16 +76,25 @@ def test_the_read_only_banner_shows_once_the_subscription_has_ended(owner_client
 # --- Account switcher -------------------------------------------------------------------------
 
 
-def test_the_top_bar_lists_the_users_accounts_and_marks_the_current_one(owner, acme, owner_client, globex):
+def test_the_top_bar_loads_the_users_accounts_when_the_switcher_opens(owner, acme, owner_client, globex):
     make_account("zeta", "Zeta Industries", owner)
 
-    response = owner_client.get(dashboard_url("acme"))
+    page = owner_client.get(dashboard_url("acme")).text
+    # The page itself names only the current account; the list is read when the menu opens.
+    panel_url = f"{switcher_url(panel='1')}&amp;current=acme"
+    assert f'hx-get="{panel_url}"' in page and 'hx-trigger="toggle once from:closest details"' in page
+    assert "Zeta Industries" not in page
+    # Without JavaScript the menu leads to the switcher's page.
+    assert f'<a href="{switcher_url()}" class="switcher-loading">' in page
 
-    assert response.status_code == 200
+    response = owner_client.get(switcher_url(panel="1", current="acme"), **HTMX)
+
+    assert response.status_code == 200 and "<html" not in response.text
     assert f'<a href="{dashboard_url("acme")}" aria-current="true">' in response.text
     assert f'<a href="{dashboard_url("zeta")}">' in response.text
     assert "Zeta Industries" in response.text
     assert "Globex SARL" not in response.text
+    assert 'class="switcher-search"' not in response.text  # two accounts: nothing to search
 
 
 def test_the_switcher_search_returns_the_partial_filtered_by_name(owner, acme, owner_client):
@@ -133,14 +142,16 @@ def dashboard_queries(account_count: int) -> tuple[int, str]:
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
-    return len(queries), response.text
+    panel = client.get(switcher_url(panel="1", current=f"many{account_count}-00"), HTTP_HX_REQUEST="true")
+    return len(queries), panel.text
 
 
 def test_the_dashboard_query_count_does_not_grow_with_the_users_accounts(db):
-    few, _few_page = dashboard_queries(3)
-    many, many_page = dashboard_queries(40)
+    few, few_panel = dashboard_queries(3)
+    many, many_panel = dashboard_queries(40)
 
     assert many == few
+    assert 'class="switcher-search"' not in few_panel and "Compte 02" in few_panel
     # With that many accounts the switcher shows the first ones and offers a search for the rest.
-    assert 'class="switcher-search"' in many_page
-    assert "Compte 39" not in many_page
+    assert 'class="switcher-search"' in many_panel
+    assert "Compte 00" in many_panel and "Compte 39" not in many_panel
