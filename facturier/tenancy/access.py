@@ -107,12 +107,13 @@ def _member_read_with_user(request: HttpRequest, slug: str) -> Membership | None
         user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
     except (KeyError, ValidationError):
         return None
-    membership = (
-        Membership.objects.select_related("account", "custom_role", "firm", "user")
-        .filter(account__slug=slug, user_id=user_id)
-        .first()
-    )
-    if membership is None:
+    try:
+        # get(), not first(): an ORDER BY makes Django compare every selected column with it, and
+        # this query selects the columns of five tables.
+        membership = Membership.objects.select_related("account", "custom_role", "firm", "user").get(
+            account__slug=slug, user_id=user_id
+        )
+    except Membership.DoesNotExist:
         return None
     user = membership.user
     session_hash = session.get(HASH_SESSION_KEY)
