@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path, re_path
 from django.views.static import serve
 
 admin.site.site_header = "Facturier — administration de la plateforme"
+handler404 = "facturier.web.views.page_not_found"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),

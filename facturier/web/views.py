@@ -4,8 +4,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.http import require_GET
 
+from facturier.accounts.middleware import use_user_language
 from facturier.billing import charts, queries
 from facturier.reports import queries as report_queries
 from facturier.tenancy.access import AccountRequest, account_view
@@ -56,3 +58,12 @@ def switcher(request: HttpRequest) -> HttpResponse:
         partial = "web/_switcher_panel.html" if request.GET.get("panel") else "web/_switcher_results.html"
         return render(request, partial, context)
     return render(request, "web/switcher.html", context)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 page, in the language of the user's profile: an unknown address, or an account the
+    user is not a member of, is refused before anything switched to it (accounts.middleware)."""
+    user = getattr(request, "user", None)
+    if user is not None:
+        use_user_language(request, user)
+    return defaults.page_not_found(request, exception)

@@ -198,3 +198,11 @@ def test_account_pages_and_other_pages_are_in_the_users_language(owner_client, o
     assert response.status_code == 200
     assert '<html lang="en">' in response.content.decode()
     assert response["Content-Language"] == "en"
+
+
+@pytest.mark.parametrize("path", ["/no-such-page/here/", "/globex/", "/acme/documents/999999/"])
+def test_a_404_page_is_in_the_users_language_too(owner_client, owner, acme, globex, path):
+    User.objects.filter(pk=owner.pk).update(language="en")
+    response = owner_client.get(path, HTTP_ACCEPT_LANGUAGE="fr")
+    assert response.status_code == 404
+    assert '<html lang="en">' in response.content.decode() and "Page not found" in response.content.decode()
