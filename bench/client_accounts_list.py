@@ -10,7 +10,7 @@ own on the PostgreSQL server of DATABASE_URL, dropped at the end; the configured
 touched): one firm, its owner holding a membership (firm staff, owner) in every client account, and
 client users making up the rest of the memberships. For each scenario three variants run interleaved:
 - view: GET of firm:account_list through Django's test Client, logged in as the firm owner: middleware,
-  the access gate, the top bar's switcher, the count and page queries, the template;
+  the access gate, the count and page queries, the template;
 - ORM SQL: the view's queries on the accounts table (count, page), captured and sent again as they are;
 - raw SQL: the same data written by hand: COUNT(*) of the matches, then the 50 rows with correlated
   subqueries for what a row shows besides its columns: its number of memberships, how many are the
