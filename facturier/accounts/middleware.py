@@ -1,12 +1,13 @@
 from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
 from facturier.accounts.models import User
 
 
-def use_user_language(request: HttpRequest, user: "User | Any") -> None:
+def use_user_language(request: HttpRequest, user: User | AnonymousUser) -> None:
     """A logged-in user sees the language of their profile, whatever their browser asks for."""
     if user.is_authenticated and user.language:
         translation.activate(user.language)
