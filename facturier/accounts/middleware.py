@@ -1,8 +1,9 @@
 from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import translation
+from django.utils.deprecation import MiddlewareMixin
 
 from facturier.accounts.models import User
 
@@ -14,16 +15,10 @@ def use_user_language(request: HttpRequest, user: User | AnonymousUser) -> None:
         request.LANGUAGE_CODE = user.language
 
 
-class UserLanguageMiddleware:
+class UserLanguageMiddleware(MiddlewareMixin):
     """Switches to the user's language before the view runs. An account page's gate reads the user
     together with the membership in one query and switches the language itself (tenancy.access), so
     the user is not read here for those pages."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> None:
         if getattr(view, "is_account_view", False):

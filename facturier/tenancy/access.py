@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 M = TypeVar("M", bound=models.Model)
 
 SESSION_CURRENT_ACCOUNT = "current_account"
+# What a page's membership is read with: its account, the custom role behind its permissions, and the
+# firm its holder works for (the top bar's way back to the firm, the audit trail).
+GATE_RELATIONS = ("account", "custom_role", "firm")
 
 
 class AccountRequest(HttpRequest):
@@ -84,9 +87,7 @@ def actor_for(request: AccountRequest) -> Actor:
 def membership_or_404(user: "User", slug: str) -> Membership:
     """The user's membership in the account at `slug`; a 404 when there is none (or no such account)."""
     try:
-        return Membership.objects.select_related("account", "custom_role", "firm").get(
-            account__slug=slug, user=user
-        )
+        return Membership.objects.select_related(*GATE_RELATIONS).get(account__slug=slug, user=user)
     except Membership.DoesNotExist:
         raise Http404(_("Compte introuvable.")) from None
 
@@ -110,7 +111,7 @@ def _member_read_with_user(request: HttpRequest, slug: str) -> Membership | None
     try:
         # get(), not first(): an ORDER BY makes Django compare every selected column with it, and
         # this query selects the columns of five tables.
-        membership = Membership.objects.select_related("account", "custom_role", "firm", "user").get(
+        membership = Membership.objects.select_related(*GATE_RELATIONS, "user").get(
             account__slug=slug, user_id=user_id
         )
     except Membership.DoesNotExist:

@@ -8,17 +8,18 @@
     document.querySelectorAll("details[data-menu][open]").forEach(function (other) {
       if (other !== menu) other.open = false;
     });
-    var search = menu.querySelector("input[type=search]");
-    if (search) search.focus();
+    focusSearch(menu);
   }, true);
   // A menu whose content arrives when it first opens (the account switcher): its search box takes the
   // focus once it is there, as it would have on opening.
   document.addEventListener("htmx:afterSwap", function (event) {
     var menu = event.target.closest && event.target.closest("details[data-menu][open]");
-    if (!menu || !event.target.matches(".switcher-panel")) return;
+    if (menu && event.target.matches(".switcher-panel")) focusSearch(menu);
+  });
+  function focusSearch(menu) {
     var search = menu.querySelector("input[type=search]");
     if (search) search.focus();
-  });
+  }
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     document.querySelectorAll("details[data-menu][open]").forEach(function (menu) {
