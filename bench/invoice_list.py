@@ -8,7 +8,7 @@ Needs the dataset (manage.py generate_dataset) in the configured database; reads
 writes one session row, removed at the end). For each filter, three variants run interleaved:
 - view: GET of the page through Django's test Client, logged in as the owner: middleware, the access
   gate, the filter form, the totals and page queries, the template (what a user waits for, minus HTTP);
-- ORM SQL: the queries on the documents table that the view sent, captured and sent again as they are
+- view SQL: the queries on the documents table that the view sent, captured and sent again as they are
   through the database cursor (what the database costs the view);
 - raw SQL: the same page written by hand: one count-and-sums query and the 50 rows with their client.
 It prints the medians, the ratio view / raw SQL (target: at most 1.5), the number of queries of the
@@ -20,7 +20,6 @@ import cProfile
 import datetime
 import pstats
 import statistics
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -106,43 +105,6 @@ def short(sql: str) -> str:
     return f"{words[0]} {table} ({kind})"
 
 
-def client_select_cost(account: Any, scenario: Scenario) -> tuple[int, float]:
-    """Options and median render time of the filter form's client <select>, built as the view builds it."""
-    from django.http import QueryDict
-
-    from facturier.billing.forms.documents import DocumentFilterForm
-    from facturier.billing.models import Client
-
-    clients = list(
-        Client.objects.filter(account=account)
-        .exclude(kind=Client.Kind.SUPPLIER)
-        .order_by("name")
-        .values_list("id", "name")
-    )
-    data = QueryDict(scenario.query_string)
-    seconds = []
-    for _ in range(5):
-        started = time.perf_counter()
-        str(DocumentFilterForm(data, clients=clients)["client"])
-        seconds.append(time.perf_counter() - started)
-    return len(clients), statistics.median(seconds)
-
-
-def without_client_options() -> None:
-    """What-if: the list's filter form gets no client to offer, so its <select> is empty (a search
-    field would take its place). Patched in this process only, to size what that change would save."""
-    from facturier.billing.views import documents
-
-    form_class = documents.DocumentFilterForm
-
-    class WithoutClients(form_class):  # type: ignore[misc, valid-type]
-        def __init__(self, *args: Any, clients: list[tuple[int, str]], **kwargs: Any) -> None:
-            super().__init__(*args, clients=[], **kwargs)
-
-    documents.DocumentFilterForm = WithoutClients  # type: ignore[misc]
-    print("WHAT-IF: the client filter's <select> is left empty (views.documents patched in this process).")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -153,15 +115,8 @@ def main() -> None:
     parser.add_argument("--warmups", type=int, default=2)
     parser.add_argument("--explain", action="store_true", help="print the plans of the page's queries")
     parser.add_argument("--profile", action="store_true", help="profile the view (first filter)")
-    parser.add_argument(
-        "--what-if-no-client-select",
-        action="store_true",
-        help="measure the page as it would be without the client <select> of the filters (patched here)",
-    )
     args = parser.parse_args()
     setup_django()
-    if args.what_if_no_client_select:
-        without_client_options()
 
     from django.db import connection
     from django.db.models import Max
@@ -204,7 +159,7 @@ def main() -> None:
             get = page_getter(account.slug, scenario)
             get()  # the first request of a process compiles templates and translations
             recorded = record(get)
-            orm_sql = [(sql, params) for sql, params, _ in recorded.queries if f'"{table}"' in sql]
+            view_sql = [(sql, params) for sql, params, _ in recorded.queries if table in sql.replace('"', "")]
             raw = raw_queries(vendor, account.pk, scenario)
             small_count = None
             if small is not None:
@@ -212,11 +167,11 @@ def main() -> None:
                 small_get()  # its session's first request also notes the current account
                 small_count = len(record(small_get).queries)
             times = interleaved(
-                {"view": get, "orm": lambda q=orm_sql: run_queries(q), "raw": lambda q=raw: run_queries(q)},
+                {"view": get, "sql": lambda q=view_sql: run_queries(q), "raw": lambda q=raw: run_queries(q)},
                 runs=args.runs,
                 warmups=args.warmups,
             )
-            view, orm, hand = (statistics.median(times[k]) for k in ("view", "orm", "raw"))
+            view, view_sql_time, hand = (statistics.median(times[k]) for k in ("view", "sql", "raw"))
             with connection.cursor() as cursor:
                 cursor.execute(*raw[0])
                 matching = cursor.fetchone()[0]
@@ -226,8 +181,8 @@ def main() -> None:
                 f"({args.small_account}: {small_count if small_count is not None else 'absent'})"
             )
             print(
-                f"  view {ms(view)} | ORM SQL {ms(orm)} | raw SQL {ms(hand)} | "
-                f"view/raw {view / hand:.2f}x | ORM SQL/raw {orm / hand:.2f}x"
+                f"  view {ms(view)} | view SQL {ms(view_sql_time)} | raw SQL {ms(hand)} | "
+                f"view/raw {view / hand:.2f}x | view SQL/raw {view_sql_time / hand:.2f}x"
             )
             breakdown = [record(get).queries for _ in range(3)]
             per_query = [statistics.median(run[i][2] for run in breakdown) for i in range(len(breakdown[0]))]
@@ -236,14 +191,9 @@ def main() -> None:
             )
             for (sql, _params, _), seconds in zip(breakdown[0], per_query, strict=True):
                 print(f"    {ms(seconds):>10}  {short(sql)}")
-            if not args.what_if_no_client_select:  # it measures the form as it is
-                options, select_seconds = client_select_cost(account, scenario)
-                print(
-                    f"    {ms(select_seconds):>10}  rendering the client filter's <select> ({options:,} options)"
-                )
             if args.explain:
                 print("  plans of the view's document queries:")
-                explain(vendor, orm_sql, width=300)
+                explain(vendor, view_sql, width=300)
                 print("  plans of the raw queries:")
                 explain(vendor, raw, width=300)
             if args.profile and scenario == scenarios(last.year)[0]:

@@ -79,6 +79,19 @@ def test_the_figures_count_issued_invoices_less_credit_notes_in_euros(acme, sale
     assert sum(months.values()) == D("1580.00")
 
 
+def test_the_sales_list_owes_what_the_dashboard_owes(acme, sales):
+    # The list's totals are written in SQL (billing.queries), the dashboard's in the ORM: one rule.
+    unpaid = queries.document_totals(acme, queries.DocumentFilters(status=queries.UNPAID))
+    every = queries.document_totals(acme, queries.DocumentFilters())
+    late = queries.document_totals(acme, queries.DocumentFilters(status=queries.OVERDUE))
+
+    assert unpaid.remaining_eur == every.remaining_eur == D("1896.00")  # as the dashboard's unpaid total
+    assert unpaid.count == 3 and late.count == 1 and late.remaining_eur == D("600.00")
+    # Every document, the draft and the quote included; the USD invoice at 0.9 and the credit note negative.
+    assert every.count == 7
+    assert every.net_eur == D("400") + D("500") + D("1000") + D("180") - D("100") + D("5000") + D("300")
+
+
 def test_the_dashboard_shows_the_figures_and_an_accessible_chart(owner_client, sales):
     html = owner_client.get(dashboard_url()).text
 
