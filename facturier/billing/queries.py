@@ -17,8 +17,6 @@ from django.db.models import (
     DecimalField,
     ExpressionWrapper,
     F,
-    Field,
-    Model,
     Prefetch,
     Q,
     QuerySet,
@@ -26,7 +24,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import Col
 from django.utils.translation import gettext_lazy as _
 
 from facturier.billing.models import (
@@ -38,6 +35,7 @@ from facturier.billing.models import (
     Status,
     remaining_amount,
 )
+from facturier.lib import sql
 from facturier.lib.money import ZERO, round_money
 from facturier.tenancy.models import Account
 
@@ -175,8 +173,8 @@ class DocumentTotals:
 # The list's two queries are written in SQL rather than built by the ORM: building and compiling them
 # (the filters, the CASE of the amount owed, the aggregate) cost the page about 3 ms of Python per
 # request, more than issue 3's budget allows (the page at most 1.5x its raw SQL). They keep the ORM's
-# semantics: its case-insensitive LIKE on each database, its conversion of the values read. Only this
-# module's table and column names are formatted into the SQL; every value is a query parameter.
+# semantics: its case-insensitive LIKE on each database, its conversion of the values read (lib.sql).
+# Only this module's table and column names are formatted into the SQL; every value is a parameter.
 _DOCUMENTS = Document._meta.db_table
 _CLIENTS = Client._meta.db_table
 # What the buyer still owes on a document, in EUR: Document.remaining (billing.models.remaining_amount)
@@ -231,30 +229,6 @@ def _document_conditions(account: Account, filters: DocumentFilters) -> tuple[st
     return " AND ".join(where), params, bool(search)
 
 
-def _column(model: type[Model], name: str, alias: str) -> Col:
-    field = model._meta.get_field(name)
-    assert isinstance(field, Field)  # a concrete column, not a relation's reverse side
-    return field.get_col(alias)
-
-
-def _converted(rows: list[tuple[Any, ...]], expressions: list[Any]) -> list[list[Any]]:
-    """The rows as the ORM gives them: each value through the converters of its expression (SQLite
-    returns dates as text and decimals as floats; PostgreSQL needs none of these)."""
-    converters = [
-        (index, function, expression)
-        for index, expression in enumerate(expressions)
-        for function in connection.ops.get_db_converters(expression)
-        + expression.get_db_converters(connection)
-    ]
-    converted = []
-    for row in rows:
-        values = list(row)
-        for index, function, expression in converters:
-            values[index] = function(values[index], expression, connection)
-        converted.append(values)
-    return converted
-
-
 class DocumentRow(NamedTuple):
     """A document as the list shows it: read as a plain row, without building model instances (fifty
     documents with their clients cost the list page more as instances than their SQL costs)."""
@@ -289,7 +263,7 @@ def document_rows(account: Account, filters: DocumentFilters, offset: int, limit
     """One page of the list's documents, sorted, with their client's name; one query."""
     condition, params, _ = _document_conditions(account, filters)
     columns = [
-        _column(Client, "name", "c") if name == "client_name" else _column(Document, name, "d")
+        sql.column(Client, "name", "c") if name == "client_name" else sql.column(Document, name, "d")
         for name in DocumentRow._fields
     ]
     descending = filters.sort.startswith("-")
@@ -297,31 +271,30 @@ def document_rows(account: Account, filters: DocumentFilters, offset: int, limit
         f"{column} DESC" if descending else column
         for column in DOCUMENT_SORTS.get(filters.sort.lstrip("-"), DOCUMENT_SORTS["date"])
     )
-    sql = (
-        f"SELECT {', '.join(f'{column.alias}.{column.target.column}' for column in columns)} "  # noqa: S608
-        f"FROM {_DOCUMENTS} d INNER JOIN {_CLIENTS} c ON c.id = d.client_id "
-        f"WHERE {condition} ORDER BY {order} LIMIT %s OFFSET %s"
+    query = (
+        f"SELECT {sql.select_list(columns)} FROM {_DOCUMENTS} d "  # noqa: S608
+        f"INNER JOIN {_CLIENTS} c ON c.id = d.client_id WHERE {condition} ORDER BY {order} LIMIT %s OFFSET %s"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, limit, offset])
+        cursor.execute(query, [*params, limit, offset])
         rows = cursor.fetchall()
-    return [DocumentRow(*row) for row in _converted(rows, columns)]
+    return [DocumentRow(*row) for row in sql.converted(rows, columns)]
 
 
 def document_totals(account: Account, filters: DocumentFilters) -> DocumentTotals:
     """Count and EUR totals of every document matching the filters (all pages), in one query."""
     condition, params, needs_client = _document_conditions(account, filters)
     join = f" INNER JOIN {_CLIENTS} c ON c.id = d.client_id" if needs_client else ""
-    sql = (
+    query = (
         "SELECT COUNT(*), SUM(d.net_total_eur), SUM(d.gross_total_eur), "  # noqa: S608
         f"SUM({_REMAINING_EUR_SQL}) FROM {_DOCUMENTS} d{join} WHERE {condition}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*_REMAINING_EUR_PARAMS, *params])
+        cursor.execute(query, [*_REMAINING_EUR_PARAMS, *params])
         rows = cursor.fetchall()
     ((count, *sums),) = rows
     # Converted as the ORM converts an aggregate of decimals (SQLite sums floats), rounded below.
-    ((net, gross, remaining),) = _converted([tuple(sums)], [Value(None, output_field=_MONEY)] * 3)
+    ((net, gross, remaining),) = sql.converted([sums], [Value(None, output_field=_MONEY)] * 3)
     return DocumentTotals(
         count=count,
         net_eur=round_money(net or ZERO),
