@@ -233,6 +233,8 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Django's database sessions, read in SQL (every request of a logged-in user reads its session).
+SESSION_ENGINE = "facturier.accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
