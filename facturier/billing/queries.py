@@ -6,6 +6,7 @@ totals are one aggregate query over the same filters.
 """
 
 import datetime
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -24,6 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import Col
 from django.utils.translation import gettext_lazy as _
 
 from facturier.billing.models import (
@@ -259,13 +261,20 @@ class DocumentRow(NamedTuple):
         )
 
 
-def document_rows(account: Account, filters: DocumentFilters, offset: int, limit: int) -> list[DocumentRow]:
-    """One page of the list's documents, sorted, with their client's name; one query."""
-    condition, params, _ = _document_conditions(account, filters)
+@functools.cache
+def _row_columns() -> tuple[list[Col], list[sql.Converter]]:
+    """DocumentRow's fields as columns of the documents `d` and their client `c`, and their converters."""
     columns = [
         sql.column(Client, "name", "c") if name == "client_name" else sql.column(Document, name, "d")
         for name in DocumentRow._fields
     ]
+    return columns, sql.converters(columns)
+
+
+def document_rows(account: Account, filters: DocumentFilters, offset: int, limit: int) -> list[DocumentRow]:
+    """One page of the list's documents, sorted, with their client's name; one query."""
+    condition, params, _ = _document_conditions(account, filters)
+    columns, conversions = _row_columns()
     descending = filters.sort.startswith("-")
     order = ", ".join(
         f"{column} DESC" if descending else column
@@ -278,7 +287,7 @@ def document_rows(account: Account, filters: DocumentFilters, offset: int, limit
     with connection.cursor() as cursor:
         cursor.execute(query, [*params, limit, offset])
         rows = cursor.fetchall()
-    return [DocumentRow(*row) for row in sql.converted(rows, columns)]
+    return [DocumentRow(*row) for row in sql.converted(rows, conversions)]
 
 
 def document_totals(account: Account, filters: DocumentFilters) -> DocumentTotals:
@@ -294,7 +303,7 @@ def document_totals(account: Account, filters: DocumentFilters) -> DocumentTotal
         rows = cursor.fetchall()
     ((count, *sums),) = rows
     # Converted as the ORM converts an aggregate of decimals (SQLite sums floats), rounded below.
-    ((net, gross, remaining),) = sql.converted([sums], [Value(None, output_field=_MONEY)] * 3)
+    ((net, gross, remaining),) = sql.converted([sums], sql.converters([Value(None, output_field=_MONEY)] * 3))
     return DocumentTotals(
         count=count,
         net_eur=round_money(net or ZERO),

@@ -98,8 +98,9 @@ def membership_or_404(user: "User", slug: str) -> Membership:
 class _GateQuery:
     """The SQL of the gate's read, and where each object's values sit in its rows."""
 
-    sql: str
+    query: str
     columns: list[Col]  # every selected column: the membership's, then each relation's
+    conversions: list[sql.Converter]
     membership: slice
     relations: list[tuple[models.ForeignKey, type[models.Model], slice]]
 
@@ -132,18 +133,18 @@ def _gate_query() -> _GateQuery:
         f"SELECT {sql.select_list(columns)} FROM {quote(Membership._meta.db_table)} m "  # noqa: S608
         f"{' '.join(joins)} WHERE {account}.{quote('slug')} = %s AND m.{quote('user_id')} = %s"
     )
-    return _GateQuery(query, columns, membership, relations)
+    return _GateQuery(query, columns, sql.converters(columns), membership, relations)
 
 
 def _read_membership(slug: str, user_id: Any) -> Membership | None:
     """The user's membership at `slug` with its relations and the user, or None."""
     gate = _gate_query()
     with connection.cursor() as cursor:
-        cursor.execute(gate.sql, [slug, user_id])
+        cursor.execute(gate.query, [slug, user_id])
         rows = cursor.fetchall()
     if not rows:  # one at most: one membership per user and account
         return None
-    (values,) = sql.converted(rows, gate.columns)
+    (values,) = sql.converted(rows, gate.conversions)
 
     def instance(model: type[M], where: slice) -> M | None:
         own = values[where]
