@@ -100,6 +100,7 @@ class _GateQuery:
 
     query: str
     columns: list[Col]  # every selected column: the membership's, then each relation's
+    attnames: list[str]  # their fields' names, as Model.from_db takes them
     conversions: list[sql.Converter]
     membership: slice
     relations: list[tuple[models.ForeignKey, type[models.Model], slice]]
@@ -133,7 +134,8 @@ def _gate_query() -> _GateQuery:
         f"SELECT {sql.select_list(columns)} FROM {quote(Membership._meta.db_table)} m "  # noqa: S608
         f"{' '.join(joins)} WHERE {account}.{quote('slug')} = %s AND m.{quote('user_id')} = %s"
     )
-    return _GateQuery(query, columns, sql.converters(columns), membership, relations)
+    attnames = [col.target.attname for col in columns]
+    return _GateQuery(query, columns, attnames, sql.converters(columns), membership, relations)
 
 
 def _read_membership(slug: str, user_id: Any) -> Membership | None:
@@ -150,7 +152,7 @@ def _read_membership(slug: str, user_id: Any) -> Membership | None:
         own = values[where]
         if own[0] is None:  # an optional relation left empty: its primary key is NULL, as all its columns
             return None
-        return model.from_db(connection.alias, [col.target.attname for col in gate.columns[where]], own)
+        return model.from_db(connection.alias, gate.attnames[where], own)
 
     membership = instance(Membership, gate.membership)
     assert membership is not None

@@ -17,6 +17,7 @@ from facturier.accounts.models import User
 from facturier.conftest import logged_in
 from facturier.exports.models import ExportJob
 from facturier.tenancy import permissions
+from facturier.tenancy.access import GATE_RELATIONS, _read_membership
 from facturier.tenancy.models import Membership, Role
 from facturier.webhooks.models import Webhook, WebhookDelivery
 
@@ -162,6 +163,34 @@ def test_an_account_page_reads_the_user_and_the_membership_in_one_query(owner_cl
     reads_of_the_user = [q["sql"] for q in queries.captured_queries if f'FROM "{user_table}"' in q["sql"]]
     assert reads_of_the_user == []  # the user came with the membership (its join is not a FROM)
     assert any(f'JOIN "{user_table}"' in q["sql"] for q in queries.captured_queries)
+
+
+def test_the_gates_sql_reads_what_select_related_reads(acme, firm, firm_accountant, outsider):
+    role = Role.objects.create(account=acme, name="Révision", permissions=["sales.view", "reports.view"])
+    Membership.objects.filter(account=acme, user=firm_accountant).update(
+        role=permissions.ROLE_CUSTOM, custom_role=role
+    )
+    expected = Membership.objects.select_related(*GATE_RELATIONS, "user").get(
+        account=acme, user=firm_accountant
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        read = _read_membership("acme", firm_accountant.pk)
+        assert read is not None
+        objects = [read, read.account, read.custom_role, read.firm, read.user]
+        can = (read.has_perm("sales.view"), read.has_perm("sales.create"))
+
+    assert len(queries) == 1 and can == (True, False)
+    for got, want in zip(objects, [expected, expected.account, role, firm, firm_accountant], strict=True):
+        fields = type(want)._meta.concrete_fields
+        assert [getattr(got, f.attname) for f in fields] == [getattr(want, f.attname) for f in fields]
+        assert got is not None and not got._state.adding and got._state.db == "default"
+    owner_read = _read_membership("acme", acme.memberships.get(is_owner=True).user_id)
+    assert owner_read is not None and owner_read.custom_role is None and owner_read.firm is None
+    assert (
+        _read_membership("acme", outsider.pk) is None
+        and _read_membership("nowhere", firm_accountant.pk) is None
+    )
 
 
 def test_a_password_changed_elsewhere_logs_the_session_out_of_account_pages(owner_client, owner, acme):
