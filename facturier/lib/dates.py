@@ -3,6 +3,7 @@
 import datetime
 import functools
 import zoneinfo
+from collections.abc import Callable
 
 from django.conf import settings
 from django.utils import formats, timezone, translation
@@ -35,9 +36,16 @@ def date_text(day: datetime.date | None) -> str:
     """A date as the pages print it, in the user's language ("28/11/2026"); empty for none.
 
     What Django's date_format(day, "SHORT_DATE_FORMAT") writes, its format read once per language."""
-    if day is None:
-        return ""
+    return date_formatter()(day)
+
+
+def date_formatter() -> Callable[[datetime.date | None], str]:
+    """date_text for the current language, the language read once: for a page's loop over its rows."""
     pattern = _short_date_pattern(translation.get_language() or settings.LANGUAGE_CODE)
-    if pattern is None:
-        return formats.date_format(day, "SHORT_DATE_FORMAT")
-    return day.strftime(pattern)
+
+    def date_text(day: datetime.date | None) -> str:
+        if day is None:
+            return ""
+        return formats.date_format(day, "SHORT_DATE_FORMAT") if pattern is None else day.strftime(pattern)
+
+    return date_text

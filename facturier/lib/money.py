@@ -1,6 +1,7 @@
 """Money: Decimal only, rounded half-up to the currency's minor unit in this one helper."""
 
 import functools
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -59,9 +60,17 @@ def amount_text(value: Decimal) -> str:
 
     What Django's number_format(value, 2, force_grouping=True) writes, with the separators looked up
     once per language: lists print a few hundred amounts a page."""
+    return amount_formatter()(value)
+
+
+def amount_formatter() -> Callable[[Decimal], str]:
+    """amount_text for the current language, the language read once: for a page's loop over its rows."""
     separators = _separators(translation.get_language() or settings.LANGUAGE_CODE)
     if separators is None:
-        return formats.number_format(value, 2, use_l10n=True, force_grouping=True)
-    decimal, thousands = separators
+        return lambda value: formats.number_format(value, 2, use_l10n=True, force_grouping=True)
+    return functools.partial(_grouped, decimal=separators[0], thousands=separators[1])
+
+
+def _grouped(value: Decimal, decimal: str, thousands: str) -> str:
     text = f"{value.quantize(CENT, rounding=ROUND_HALF_UP):,f}"
     return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)

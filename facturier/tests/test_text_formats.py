@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from django.utils import formats, translation
 
-from facturier.lib.dates import date_text
-from facturier.lib.money import amount_text
+from facturier.lib.dates import date_formatter, date_text
+from facturier.lib.money import amount_formatter, amount_text
 
 AMOUNTS = [
     "0",
@@ -45,3 +45,12 @@ def test_french_amounts_use_a_comma_and_group_thousands():
     with translation.override("fr"):
         assert amount_text(Decimal("1234.5")).replace("\u202f", " ").replace("\xa0", " ") == "1 234,50"
         assert date_text(datetime.date(2026, 11, 28)) == "28/11/2026"
+
+
+def test_a_pages_formatters_write_in_the_language_they_were_made_in():
+    with translation.override("fr"):
+        amount, date = amount_formatter(), date_formatter()
+        french = amount_text(Decimal("1234.5")), date_text(DATES[0])
+    with translation.override("en"):
+        assert (amount(Decimal("1234.5")), date(DATES[0])) == french
+        assert date(None) == ""

@@ -51,8 +51,8 @@ from facturier.billing.services import payments as payment_services
 from facturier.billing.services.documents import LineInput
 from facturier.billing.totals import Totals
 from facturier.lib import vat as vat_rules
-from facturier.lib.dates import date_text
-from facturier.lib.money import amount_text
+from facturier.lib.dates import date_formatter
+from facturier.lib.money import amount_formatter
 from facturier.tenancy.access import AccountRequest, account_view, actor_for, get_in_account
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account
@@ -332,6 +332,7 @@ def _list_rows(account: Account, documents: list[queries.DocumentRow]) -> SafeSt
     detail_url = reverse("billing:document_detail", args=[account.slug, placeholder])
     link_start, link_end = detail_url.split(str(placeholder), 1)
     today = account.today()
+    amount_text, date_text = amount_formatter(), date_formatter()
     rows = []
     for document in documents:
         remaining = document.remaining

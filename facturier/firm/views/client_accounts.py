@@ -33,7 +33,7 @@ from facturier.exports.models import ExportFormat
 from facturier.firm import exports, queries, services
 from facturier.firm.forms_list import AddClientUserForm, LockDatesForm, StaffForm
 from facturier.firm.queries import ListParams
-from facturier.lib.dates import date_text
+from facturier.lib.dates import date_formatter
 from facturier.tenancy.access import AccountRequest, account_view, actor_for
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account, Membership
@@ -108,6 +108,7 @@ def _account_rows(firm: Account, accounts: list[Account]) -> SafeString:
     add_user, open_word = escape(_("Ajouter un utilisateur")), escape(_("Ouvrir"))
     reports, exports_word = escape(_("Rapports")), escape(_("Exports"))
     no_access = f' <span class="badge" title="{escape(str(NO_ACCESS_HELP))}">{escape(_("sans accès"))}</span>'
+    date_text = date_formatter()
     rows = []
     for client in accounts:
         pk = client.pk
