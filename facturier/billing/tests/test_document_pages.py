@@ -791,3 +791,26 @@ def test_past_a_hundred_buyers_the_client_filter_keeps_only_the_chosen_client(ow
 
     assert "Client 041" not in listed and "Client 042" not in listed
     assert f'value="{chosen.pk}" selected' in filtered and "Client 041" not in filtered
+
+
+def test_the_client_filter_offers_the_buyers_by_name_and_no_supplier(owner_client, acme, globex):
+    from facturier.billing.models import Client
+
+    Client.objects.bulk_create(
+        [
+            Client(account=acme, name="Zinc SA", kind=Client.Kind.BOTH),
+            Client(account=acme, name="Atelier Bois", kind=Client.Kind.BUYER),
+            Client(account=acme, name="Papeterie Fournisseur", kind=Client.Kind.SUPPLIER),
+            Client(account=globex, name="Globex Client", kind=Client.Kind.BUYER),
+        ]
+    )
+    other = Client.objects.get(name="Globex Client")
+    url = reverse("billing:document_list", kwargs={"slug": "acme"})
+
+    html = owner_client.get(url).content.decode()
+    foreign = owner_client.get(url, {"client": other.pk})
+
+    options = html[html.index('name="client"') : html.index("</select>", html.index('name="client"'))]
+    assert options.index("Atelier Bois") < options.index("Zinc SA")
+    assert "Papeterie Fournisseur" not in options and "Globex Client" not in options
+    assert foreign.status_code == 200 and "Globex Client" not in foreign.content.decode()

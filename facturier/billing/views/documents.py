@@ -284,13 +284,9 @@ CLIENT_FILTER_LIMIT = 100
 @account_view("sales.view")
 def document_list(request: AccountRequest) -> HttpResponse:
     account = request.account
-    buyers = Client.objects.filter(account=account).exclude(kind=Client.Kind.SUPPLIER).order_by("name")
-    clients = list(buyers.values_list("id", "name")[: CLIENT_FILTER_LIMIT + 1])
-    if len(clients) > CLIENT_FILTER_LIMIT:
-        # Thousands of <option>s cost more than the list itself: past the limit the search box finds
-        # clients by name, and a client's page links here with ?client=<id>, kept as the only choice.
-        selected = request.GET.get("client", "")
-        clients = list(buyers.filter(pk=selected).values_list("id", "name")) if selected.isdigit() else []
+    # Past the limit the search box finds clients by name, and a client's page links here with
+    # ?client=<id>, kept as the only choice.
+    clients = queries.filter_buyers(account, CLIENT_FILTER_LIMIT, request.GET.get("client", ""))
     form = DocumentFilterForm(request.GET, clients=clients)
     filters = form.filters(account.today())
     totals = queries.document_totals(account, filters)
