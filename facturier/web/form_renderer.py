@@ -6,11 +6,12 @@ plain inputs and the labels are written here instead, to the same markup as Djan
 order, escaped and localised alike); every other widget keeps its template.
 """
 
+import html
 from typing import Any
 
 from django.forms.renderers import DjangoTemplates
 from django.utils.formats import localize
-from django.utils.html import conditional_escape
+from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
 
 WIDGETS = "django/forms/widgets/"
@@ -25,34 +26,43 @@ SELECT_TEMPLATE = f"{WIDGETS}select.html"
 LABEL_TEMPLATE = "django/forms/label.html"
 
 
+def _escape(value: Any) -> str:
+    """Django's conditional_escape without its wrapper for lazy arguments (keep_lazy checks every
+    argument on every call): a form's selects escape a few hundred values. Same text: html.escape of
+    the string, and safe strings kept as they are."""
+    if isinstance(value, Promise):
+        value = str(value)
+    if hasattr(value, "__html__"):
+        return value.__html__()
+    return html.escape(str(value))
+
+
 def _attrs(attrs: dict[str, Any]) -> str:
     """What attrs.html writes: ` name="value"`, a bare ` name` for True, nothing for False."""
     return "".join(
-        f" {conditional_escape(name)}"
-        if value is True
-        else f' {conditional_escape(name)}="{conditional_escape(str(value))}"'
+        f" {_escape(name)}" if value is True else f' {_escape(name)}="{_escape(str(value))}"'
         for name, value in attrs.items()
         if value is not False
     )
 
 
 def render_input(widget: dict[str, Any]) -> SafeString:
-    value = "" if widget["value"] is None else f' value="{conditional_escape(str(widget["value"]))}"'
+    value = "" if widget["value"] is None else f' value="{_escape(str(widget["value"]))}"'
     return mark_safe(  # every piece is escaped above
-        f'<input type="{conditional_escape(widget["type"])}" name="{conditional_escape(widget["name"])}"'
+        f'<input type="{_escape(widget["type"])}" name="{_escape(widget["name"])}"'
         f"{value}{_attrs(widget['attrs'])}>"
     )
 
 
 def render_select(widget: dict[str, Any]) -> SafeString:
-    parts = [f'<select name="{conditional_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
+    parts = [f'<select name="{_escape(widget["name"])}"{_attrs(widget["attrs"])}>']
     for group_name, options, _index in widget["optgroups"]:
         if group_name:
-            parts.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+            parts.append(f'\n  <optgroup label="{_escape(group_name)}">')
         for option in options:
             parts.append(
-                f'\n  <option value="{conditional_escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
-                f"{conditional_escape(localize(option['label']))}</option>"
+                f'\n  <option value="{_escape(str(option["value"]))}"{_attrs(option["attrs"])}>'
+                f"{_escape(localize(option['label']))}</option>"
             )
         if group_name:
             parts.append("\n  </optgroup>")
@@ -61,10 +71,10 @@ def render_select(widget: dict[str, Any]) -> SafeString:
 
 
 def render_label(context: dict[str, Any]) -> SafeString:
-    label = conditional_escape(localize(context["label"]))
+    label = _escape(localize(context["label"]))
     if not context["use_tag"]:
-        return label
-    tag = conditional_escape(context["tag"])
+        return mark_safe(label)  # escaped above
+    tag = _escape(context["tag"])
     return mark_safe(f"<{tag}{_attrs(context['attrs'] or {})}>{label}</{tag}>")  # escaped above
 
 

@@ -7,6 +7,8 @@ from decimal import Decimal
 import pytest
 from django import forms
 from django.forms.renderers import DjangoTemplates
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy
 
 from facturier.web.form_renderer import FormRenderer
 
@@ -29,6 +31,16 @@ class SampleForm(forms.Form):
     secret = forms.CharField(widget=forms.HiddenInput, required=False)
     token = forms.CharField(widget=forms.PasswordInput(render_value=True), required=False)
     upload = forms.FileField(required=False)
+    # Translated (lazy) and safe labels, as the models' choices and the forms' labels are.
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Type"),
+        choices=[
+            ("", gettext_lazy("Tous")),
+            ("vat", gettext_lazy("Facture")),
+            ("x", mark_safe("<b>Gras</b>")),
+        ],
+        required=False,
+    )
 
 
 def normalized(html: object) -> str:
