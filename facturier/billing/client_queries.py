@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, F, Q, QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Lower
 
-from facturier.billing.models import PAYABLE_KINDS, Client, Document, Product, Status
+from facturier.billing.models import Client, Document, Product
 from facturier.lib.money import round_money
 from facturier.tenancy.models import Account
 
@@ -111,14 +111,12 @@ def recent_documents(client: Client, limit: int = 20) -> list[Document]:
 
 def unpaid_totals(client: Client) -> list[tuple[str, Decimal]]:
     """What the client still owes, per currency (amounts in different currencies do not add up), in one
-    query. The same rule as Document.remaining: issued payable documents, due amount less payments and
-    credit notes."""
-    remaining = F("gross_total") - F("advances_deducted") - F("paid_total") - F("credited_total")
+    query (DocumentQuerySet.with_remaining)."""
     rows = (
-        Document.objects.filter(account_id=client.account_id, client=client, kind__in=PAYABLE_KINDS)
-        .exclude(status=Status.DRAFT)
+        Document.objects.filter(account_id=client.account_id, client=client)
+        .with_remaining()
         .values("currency")
-        .annotate(total=Sum(remaining, output_field=DecimalField(max_digits=16, decimal_places=2)))
+        .annotate(total=Sum("amount_due_now"))
         .order_by("currency")
     )
     # SQLite hands back the sum of an expression unrounded (a float made Decimal): round it to the cent.

@@ -4,15 +4,17 @@ Every table carries `account` and every unique constraint includes it (ARCHITECT
 Amounts are Decimal; totals are computed once by the services (billing/totals.py) and stored here.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from facturier.lib import vat
+from facturier.lib.money import ZERO
 from facturier.tenancy.models import Account
 
 
@@ -124,6 +126,10 @@ class Status(models.TextChoices):
     REJECTED = "rejected", _("Refusé")
 
 
+# Issued documents that may still be owed something; paid and cancelled ones are settled.
+OPEN_STATUSES = (Status.ISSUED, Status.SENT, Status.PARTIAL)
+
+
 class PaymentMethod(models.TextChoices):
     TRANSFER = "transfer", _("Virement")
     CARD = "card", _("Carte bancaire")
@@ -186,6 +192,57 @@ class NumberingSeries(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.year}: {self.last_number}"
+
+
+_MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=2)
+# The amount due at issue: the total less the advances a final invoice deducts (Document.amount_due).
+_AMOUNT_DUE = ExpressionWrapper(F("gross_total") - F("advances_deducted"), output_field=_MONEY)
+# What the buyer still owes now (Document.remaining, remaining_amount): due less payments and credit notes,
+# on payable documents once issued; nothing on the others.
+_REMAINING = Case(
+    When(
+        Q(kind__in=PAYABLE_KINDS) & ~Q(status=Status.DRAFT),
+        then=ExpressionWrapper(_AMOUNT_DUE - F("paid_total") - F("credited_total"), output_field=_MONEY),
+    ),
+    default=Value(ZERO),
+    output_field=_MONEY,
+)
+
+
+class DocumentQuerySet(models.QuerySet["Document"]):
+    """The rules that select or measure documents, as SQL: every list, report and export reads these."""
+
+    def open(self) -> "DocumentQuerySet":
+        """Issued payable documents not yet settled by status (paid and cancelled ones are)."""
+        return self.filter(kind__in=PAYABLE_KINDS, status__in=OPEN_STATUSES)
+
+    def owed(self) -> "DocumentQuerySet":
+        """Open documents on which the buyer still owes money."""
+        return self.open().filter(
+            gross_total__gt=F("advances_deducted") + F("paid_total") + F("credited_total")
+        )
+
+    def overdue(self, today: datetime.date) -> "DocumentQuerySet":
+        """Owed documents whose due date has passed."""
+        return self.owed().filter(due_date__lt=today)
+
+    def with_remaining(self) -> "DocumentQuerySet":
+        """Annotated with `amount_due_now` (what remains to pay, document currency) and `remaining_eur`
+        (the same in EUR at the document's rate, unrounded: sums are rounded once)."""
+        return self.annotate(
+            amount_due_now=_REMAINING,
+            remaining_eur=ExpressionWrapper(_REMAINING * F("exchange_rate"), output_field=_MONEY),
+        )
+
+    @staticmethod
+    def amount_due_expression() -> ExpressionWrapper:
+        """Document.amount_due as an expression, for aggregates (sum of what documents asked for)."""
+        return _AMOUNT_DUE
+
+    @staticmethod
+    def remaining_expression() -> Case:
+        """Document.remaining as an expression, for aggregates."""
+        return _REMAINING
 
 
 class Document(models.Model):
@@ -286,6 +343,8 @@ class Document(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = DocumentQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("document de vente")
         constraints = [
@@ -321,7 +380,12 @@ class Document(models.Model):
 
     @property
     def amount_due(self) -> Decimal:
+        """What the document asks the buyer to pay at issue: its total less the advances it deducts."""
         return self.gross_total - self.advances_deducted
+
+    @property
+    def is_open(self) -> bool:
+        return self.kind in PAYABLE_KINDS and self.status in OPEN_STATUSES
 
     @property
     def remaining(self) -> Decimal:
@@ -332,9 +396,9 @@ class Document(models.Model):
 def remaining_amount(
     kind: str, status: str, amount_due: Decimal, paid_total: Decimal, credited_total: Decimal
 ) -> Decimal:
-    """What a document's buyer still owes; the lists compute it from plain rows as well."""
+    """What a document's buyer still owes (DocumentQuerySet.with_remaining writes the same rule in SQL)."""
     if kind not in PAYABLE_KINDS or status == Status.DRAFT:
-        return Decimal("0.00")
+        return ZERO
     return amount_due - paid_total - credited_total
 
 

@@ -13,22 +13,19 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
-    ExpressionWrapper,
-    F,
     Prefetch,
     Q,
     QuerySet,
     Sum,
     Value,
-    When,
 )
 from django.db.models.expressions import Col
 from django.utils.translation import gettext_lazy as _
 
 from facturier.billing.models import (
+    OPEN_STATUSES,
     PAYABLE_KINDS,
     Client,
     Document,
@@ -54,8 +51,6 @@ PERIODS = [
     ("custom", _("Du … au …")),
 ]
 
-# Issued documents that may still be owed something; paid and cancelled ones are settled.
-OPEN_STATUSES = (Status.ISSUED, Status.SENT, Status.PARTIAL)
 # Pseudo-statuses of the list filter, next to the real ones.
 UNPAID = "unpaid"
 OVERDUE = "overdue"
@@ -72,19 +67,6 @@ DOCUMENT_SORTS: dict[str, tuple[str, ...]] = {
 DEFAULT_DOCUMENT_SORT = "-date"
 
 _MONEY: DecimalField = DecimalField(max_digits=20, decimal_places=2)
-# What the buyer still owes on a payable issued document, in its currency (Document.remaining in SQL).
-_REMAINING = ExpressionWrapper(
-    F("gross_total") - F("advances_deducted") - F("paid_total") - F("credited_total"), output_field=_MONEY
-)
-_REMAINING_EUR = Case(
-    When(
-        Q(kind__in=PAYABLE_KINDS) & ~Q(status=Status.DRAFT),
-        then=ExpressionWrapper(_REMAINING * F("exchange_rate"), output_field=_MONEY),
-    ),
-    default=Value(ZERO),
-    output_field=_MONEY,
-)
-_IS_OWED = Q(gross_total__gt=F("advances_deducted") + F("paid_total") + F("credited_total"))
 
 
 def month_start(day: datetime.date, months_back: int = 0) -> datetime.date:
@@ -331,9 +313,7 @@ def filter_buyers(account: Account, limit: int, selected: str = "") -> list[tupl
 
 def open_documents(account: Account, client_id: int) -> QuerySet[Document]:
     """The client's issued documents that still wait for money, oldest first (the order payments settle)."""
-    return Document.objects.filter(
-        _IS_OWED, account=account, client_id=client_id, kind__in=PAYABLE_KINDS, status__in=OPEN_STATUSES
-    ).order_by("issue_date", "id")
+    return Document.objects.filter(account=account, client_id=client_id).owed().order_by("issue_date", "id")
 
 
 # --- Payments -------------------------------------------------------------------------------------
@@ -403,9 +383,12 @@ def dashboard_figures(account: Account, months: list[tuple[datetime.date, Decima
     revenue of the last months (reports.queries.revenue_by_month: the reports' monthly summary rows, as
     summing a year of a large account's documents took 135 ms)."""
     today = account.today()
-    owed = Document.objects.filter(
-        _IS_OWED, account=account, kind__in=PAYABLE_KINDS, status__in=OPEN_STATUSES
-    ).aggregate(unpaid=Sum(_REMAINING_EUR), overdue=Count("id", filter=Q(due_date__lt=today)))
+    owed = (
+        Document.objects.filter(account=account)
+        .owed()
+        .with_remaining()
+        .aggregate(unpaid=Sum("remaining_eur"), overdue=Count("id", filter=Q(due_date__lt=today)))
+    )
     return DashboardFigures(
         month_revenue=months[-1][1],
         unpaid_total=round_money(owed["unpaid"] or ZERO),

@@ -44,9 +44,11 @@ from django.utils.translation import ngettext
 
 from facturier.billing import queries as billing_queries
 from facturier.billing.models import (
+    OPEN_STATUSES,
     PAYABLE_KINDS,
     Document,
     DocumentLine,
+    DocumentQuerySet,
     DocumentVatLine,
     Kind,
     Status,
@@ -66,7 +68,6 @@ from facturier.tenancy.models import Account
 # Sales documents in the books; quotes and proformas are not sales.
 REVENUE_KINDS = (Kind.INVOICE, Kind.ADVANCE, Kind.FINAL, Kind.RECEIPT, Kind.CREDIT_NOTE)
 # Issued payable documents that may still be owed something.
-OPEN_STATUSES = (Status.ISSUED, Status.SENT, Status.PARTIAL)
 OSS_THRESHOLD = Decimal("10000.00")
 HOME = "FR"  # the country of the accounts' VAT returns (CA3)
 
@@ -154,7 +155,7 @@ def _country_filter(field: str, filters: ReportFilters) -> Q:
     return condition
 
 
-def _sales(account: Account, filters: ReportFilters, kinds: Iterable[str]) -> QuerySet[Document]:
+def _sales(account: Account, filters: ReportFilters, kinds: Iterable[str]) -> DocumentQuerySet:
     """Issued sales documents of these kinds dated in the period, with the list filters applied."""
     rows = Document.objects.filter(account=account, issue_date__range=(filters.start, filters.end))
     if filters.kinds:
@@ -1161,9 +1162,11 @@ def unpaid_list(
     remaining amount (in the document's currency and in EUR), and the ageing per client (not due,
     1–30, 31–60, 61–90, more than 90 days overdue on `today`). Two queries."""
     statuses = [s for s in OPEN_STATUSES if not filters.statuses or s in filters.statuses]
-    remaining = F("gross_total") - F("advances_deducted") - F("paid_total") - F("credited_total")
-    documents = _sales(account, replace(filters, statuses=()), sorted(PAYABLE_KINDS)).filter(
-        status__in=statuses, gross_total__gt=F("advances_deducted") + F("paid_total") + F("credited_total")
+    remaining = Document.objects.remaining_expression()
+    documents = (
+        _sales(account, replace(filters, statuses=()), sorted(PAYABLE_KINDS))
+        .owed()
+        .filter(status__in=statuses)
     )
     rows = _window(
         documents.annotate(left=remaining)

@@ -440,9 +440,7 @@ def _render_detail(
 ) -> HttpResponse:
     perms = request.membership.permission_set
     draft = document.is_draft
-    open_to_payment = (
-        document.kind in PAYABLE_KINDS and document.status in queries.OPEN_STATUSES and document.remaining > 0
-    )
+    open_to_payment = document.is_open and document.remaining > 0
     quote_like = document.kind in (Kind.ESTIMATE, Kind.PROFORMA) and not draft
     actions = {
         "edit": draft and "sales.edit" in perms,
