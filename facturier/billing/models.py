@@ -5,6 +5,8 @@ Amounts are Decimal; totals are computed once by the services (billing/totals.py
 """
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -234,6 +236,16 @@ class DocumentQuerySet(models.QuerySet["Document"]):
             remaining_eur=ExpressionWrapper(_REMAINING * F("exchange_rate"), output_field=_MONEY),
         )
 
+    def printable(self) -> "DocumentQuerySet":
+        """With everything a document's page, PDF or e-invoice reads (its parties, lines, VAT rows and
+        the advances it deducts), in a fixed number of queries whatever the number of lines."""
+        return self.select_related("account", "client", "corrected_document", "source_document").prefetch_related(
+            "lines",
+            "vat_lines",
+            "deducted_advances__vat_lines",
+            "corrected_document__deducted_advances__vat_lines",
+        )
+
     @staticmethod
     def amount_due_expression() -> ExpressionWrapper:
         """Document.amount_due as an expression, for aggregates (sum of what documents asked for)."""
@@ -389,8 +401,49 @@ class Document(models.Model):
 
     @property
     def remaining(self) -> Decimal:
-        """What the buyer still owes: due amount less payments and credit notes."""
+        """What the buyer still owes now: due amount less payments and credit notes."""
         return remaining_amount(self.kind, self.status, self.amount_due, self.paid_total, self.credited_total)
+
+    def advance_deductions(self) -> list["AdvanceDeduction"]:
+        """The advance invoices this document deducts, each with its VAT buckets signed as this document
+        carries them: negative on a final invoice, positive on the total credit note that cancels one.
+
+        Reads the advances' stored VAT rows (prefetch `deducted_advances__vat_lines`, or
+        `corrected_document__deducted_advances__vat_lines` for a credit note, to spare the queries)."""
+        if self.kind == Kind.FINAL:
+            advances, sign = self.deducted_advances.all(), -1
+        elif self.kind == Kind.CREDIT_NOTE and self.advances_deducted and self.corrected_document is not None:
+            advances, sign = self.corrected_document.deducted_advances.all(), 1
+        else:
+            return []
+        return [
+            AdvanceDeduction(
+                number=advance.number,
+                issue_date=advance.issue_date,
+                buckets=tuple(VatBucket.of(row, sign) for row in advance.vat_lines.all()),
+            )
+            for advance in sorted(advances, key=lambda advance: (advance.issue_date, advance.pk))
+        ]
+
+    def vat_breakdown(self) -> "VatBreakdown":
+        """The VAT breakdown as the document states it: one row per rate, category and country of VAT
+        for its own lines (EN 16931 BG-23: their bases add up to the net total), and the advances it
+        deducts on their own.
+
+        The stored DocumentVatLine rows are what the document adds to the VAT returns: on a final invoice
+        they are net of the advances, which declared their VAT already (billing.services writes them from
+        the same advance_deductions). The document's own rows are the stored rows less those deductions."""
+        deductions = self.advance_deductions()
+        own: dict[tuple[Decimal, str, str], VatBucket] = {}
+        for bucket in [
+            *(VatBucket.of(row) for row in self.vat_lines.all()),
+            *(bucket.negated() for deduction in deductions for bucket in deduction.buckets),
+        ]:
+            key = (bucket.vat_rate, bucket.vat_category, bucket.vat_country)
+            own[key] = own[key].plus(bucket) if key in own else bucket
+        rows = [bucket for bucket in own.values() if bucket.base or bucket.vat_amount]
+        rows.sort(key=lambda b: (-b.vat_rate, b.vat_category, b.vat_country))
+        return VatBreakdown(rows=tuple(rows), deductions=tuple(deductions))
 
 
 def remaining_amount(
@@ -468,6 +521,104 @@ class DocumentVatLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.document_id} {self.vat_category} {self.vat_rate}%: {self.base} + {self.vat_amount}"
+
+
+@dataclass(frozen=True)
+class VatBucket:
+    """Base and VAT of one VAT bucket of a document, in its currency and in EUR. `exemption_reasons`:
+    the mentions of the lines without VAT in it (several when buckets of one rate are added up)."""
+
+    vat_rate: Decimal
+    vat_category: str
+    vat_country: str
+    supply_kind: str
+    exemption_reasons: tuple[str, ...]
+    base: Decimal
+    vat_amount: Decimal
+    base_eur: Decimal
+    vat_amount_eur: Decimal
+
+    @classmethod
+    def of(cls, row: DocumentVatLine, sign: int = 1) -> "VatBucket":
+        return cls(
+            row.vat_rate if row.vat_category == vat.STANDARD else ZERO,
+            row.vat_category,
+            row.vat_country,
+            row.supply_kind,
+            (row.exemption_reason,) if row.exemption_reason else (),
+            sign * row.base,
+            sign * row.vat_amount,
+            sign * row.base_eur,
+            sign * row.vat_amount_eur,
+        )
+
+    def negated(self) -> "VatBucket":
+        return VatBucket(
+            self.vat_rate, self.vat_category, self.vat_country, self.supply_kind, self.exemption_reasons,
+            -self.base, -self.vat_amount, -self.base_eur, -self.vat_amount_eur,
+        )  # fmt: skip
+
+    def plus(self, other: "VatBucket") -> "VatBucket":
+        reasons = self.exemption_reasons + tuple(
+            r for r in other.exemption_reasons if r not in self.exemption_reasons
+        )
+        kind = self.supply_kind if self.supply_kind == other.supply_kind else "mixed"
+        return VatBucket(
+            self.vat_rate, self.vat_category, self.vat_country, kind, reasons,
+            self.base + other.base, self.vat_amount + other.vat_amount,
+            self.base_eur + other.base_eur, self.vat_amount_eur + other.vat_amount_eur,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AdvanceDeduction:
+    """An advance invoice deducted by a final invoice, signed as the final invoice carries it."""
+
+    number: str
+    issue_date: datetime.date
+    buckets: tuple[VatBucket, ...]
+
+    @property
+    def base(self) -> Decimal:
+        return sum((b.base for b in self.buckets), ZERO)
+
+    @property
+    def vat_amount(self) -> Decimal:
+        return sum((b.vat_amount for b in self.buckets), ZERO)
+
+    @property
+    def gross(self) -> Decimal:
+        return self.base + self.vat_amount
+
+
+@dataclass(frozen=True)
+class VatBreakdown:
+    """Document.vat_breakdown(): the rows of its own lines, then the advances it deducts."""
+
+    rows: tuple[VatBucket, ...]
+    deductions: tuple[AdvanceDeduction, ...]
+
+    @property
+    def base(self) -> Decimal:
+        return sum((row.base for row in self.rows), ZERO)
+
+    @property
+    def vat_amount(self) -> Decimal:
+        return sum((row.vat_amount for row in self.rows), ZERO)
+
+    def by_category_and_rate(self) -> list[VatBucket]:
+        """The rows added up per category and rate, whatever the country of VAT (EN 16931 BG-23)."""
+        grouped: dict[tuple[str, Decimal], VatBucket] = {}
+        for row in self.rows:
+            key = (row.vat_category, row.vat_rate)
+            grouped[key] = grouped[key].plus(row) if key in grouped else row
+        return sorted(grouped.values(), key=lambda b: (-b.vat_rate, b.vat_category))
+
+
+def summed(buckets: Iterable[VatBucket]) -> tuple[Decimal, Decimal]:
+    """Base and VAT of some buckets."""
+    items = list(buckets)
+    return sum((b.base for b in items), ZERO), sum((b.vat_amount for b in items), ZERO)
 
 
 class Payment(models.Model):

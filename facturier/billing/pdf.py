@@ -34,6 +34,7 @@ from facturier.billing.models import (
     DocumentLine,
     Kind,
     PaymentMethod,
+    VatBreakdown,
 )
 from facturier.billing.services.billing_settings import settings_for
 from facturier.lib import vat
@@ -224,6 +225,7 @@ def _payload(document: Document, settings: BillingSettings, duplicate: bool) -> 
     buyer = _buyer(document, seller)
     title = _titles()[document.kind]
     lines = list(document.lines.all())
+    breakdown = document.vat_breakdown()
     return {
         "lang": document.language,
         "title": title,
@@ -249,9 +251,9 @@ def _payload(document: Document, settings: BillingSettings, duplicate: bool) -> 
         },
         "has_discount": any(line.discount_percent for line in lines),
         "lines": [_line(line, document, fmt) for line in lines],
-        "vat_table": _vat_table(document, fmt),
-        "totals": _totals(document, fmt),
-        "mentions": _mentions(document, seller),
+        "vat_table": _vat_table(breakdown, fmt),
+        "totals": _totals(document, breakdown, fmt),
+        "mentions": _mentions(document, breakdown, seller),
         "payment_title": _("Règlement"),
         "payment": _payment(document, seller, fmt),
         "notes": document.notes,
@@ -411,22 +413,22 @@ def _line(line: DocumentLine, document: Document, fmt: Formatter) -> dict[str, s
     }
 
 
-def _vat_table(document: Document, fmt: Formatter) -> list[dict[str, str]]:
-    """One row per rate (buckets that differ only by goods/services are added up)."""
-    rows: dict[tuple[Decimal, str, str], list[Decimal]] = {}
-    for bucket in sorted(
-        document.vat_lines.all(), key=lambda b: (-b.vat_rate, b.vat_category, b.vat_country)
-    ):
-        sums = rows.setdefault((bucket.vat_rate, bucket.vat_category, bucket.vat_country), [Decimal(0)] * 2)
-        sums[0] += bucket.base
-        sums[1] += bucket.vat_amount
+def _vat_table(breakdown: VatBreakdown, fmt: Formatter) -> list[dict[str, str]]:
+    """One row per rate of the document's own lines (Document.vat_breakdown): they add up to its totals."""
     return [
-        {"rate": _rate_label(*key, fmt), "base": fmt.money(base), "vat": fmt.money(amount)}
-        for key, (base, amount) in rows.items()
+        {
+            "rate": _rate_label(row.vat_rate, row.vat_category, row.vat_country, fmt),
+            "base": fmt.money(row.base),
+            "vat": fmt.money(row.vat_amount),
+        }
+        for row in breakdown.rows
     ]
 
 
-def _totals(document: Document, fmt: Formatter) -> list[dict[str, Any]]:
+def _totals(document: Document, breakdown: VatBreakdown, fmt: Formatter) -> list[dict[str, Any]]:
+    """The totals as issued. Payments and later credit notes are not printed: an issued document never
+    changes (the document page and the payment statement say what remains to pay)."""
+
     def row(label: str, value: str, strong: bool = False) -> dict[str, Any]:
         return {"label": label, "value": value, "strong": strong}
 
@@ -435,16 +437,15 @@ def _totals(document: Document, fmt: Formatter) -> list[dict[str, Any]]:
         row(_("Total TVA"), fmt.money(document.vat_total)),
         row(_("Total TTC"), fmt.money(document.gross_total), strong=True),
     ]
+    for deduction in breakdown.deductions:
+        label = _("Acompte %(number)s du %(date)s (dont TVA %(vat)s)") % {
+            "number": deduction.number,
+            "date": fmt.date(deduction.issue_date),
+            "vat": fmt.money(deduction.vat_amount),
+        }
+        rows.append(row(label, fmt.money(deduction.gross)))
     if document.advances_deducted:
-        rows.append(row(_("Acomptes déjà facturés"), fmt.money(-document.advances_deducted)))
         rows.append(row(_("Net à payer"), fmt.money(document.amount_due), strong=True))
-    if document.kind in PAYABLE_KINDS and not document.is_draft:
-        if document.paid_total:
-            rows.append(row(_("Déjà réglé"), fmt.money(-document.paid_total)))
-        if document.credited_total:
-            rows.append(row(_("Avoirs"), fmt.money(-document.credited_total)))
-        if document.paid_total or document.credited_total:
-            rows.append(row(_("Reste à payer"), fmt.money(document.remaining), strong=True))
     if document.currency != "EUR":
         # VAT must also be stated in euros on an invoice in another currency.
         rate = format_decimal(document.exchange_rate.normalize(), format="#,##0.######", locale=fmt.locale)
@@ -454,7 +455,7 @@ def _totals(document: Document, fmt: Formatter) -> list[dict[str, Any]]:
     return rows
 
 
-def _mentions(document: Document, seller: dict[str, Any]) -> list[str]:
+def _mentions(document: Document, breakdown: VatBreakdown, seller: dict[str, Any]) -> list[str]:
     """The legal mentions (regulatory.md §2), each once, in a stable order."""
     mentions: list[str] = []
 
@@ -462,12 +463,14 @@ def _mentions(document: Document, seller: dict[str, Any]) -> list[str]:
         if text and text not in mentions:
             mentions.append(text)
 
-    for bucket in document.vat_lines.all():
-        if bucket.vat_category == vat.REVERSE_CHARGE and bucket.exemption_reason in ("", _REVERSE_CHARGE):
-            continue  # said below, in the document's language
-        if bucket.vat_category != vat.STANDARD:
-            add(bucket.exemption_reason or vat.DEFAULT_MENTIONS.get(bucket.vat_category, ""))
-    if document.reverse_charge or any(b.vat_category == vat.REVERSE_CHARGE for b in document.vat_lines.all()):
+    for bucket in breakdown.rows:
+        if bucket.vat_category == vat.STANDARD:
+            continue
+        for reason in bucket.exemption_reasons or ("",):
+            if bucket.vat_category == vat.REVERSE_CHARGE and reason in ("", _REVERSE_CHARGE):
+                continue  # said below, in the document's language
+            add(reason or vat.DEFAULT_MENTIONS.get(bucket.vat_category, ""))
+    if document.reverse_charge or any(b.vat_category == vat.REVERSE_CHARGE for b in breakdown.rows):
         add(_("Autoliquidation"))
     if seller["vat_franchise"]:
         add(vat.DEFAULT_MENTIONS[vat.EXEMPT])

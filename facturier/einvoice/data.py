@@ -12,7 +12,6 @@ On a draft, the seller and buyer are read as issue() would snapshot them (checks
 import copy
 import datetime
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -24,7 +23,6 @@ from facturier.billing.models import (
     INVOICE_KINDS,
     BillingSettings,
     Document,
-    DocumentVatLine,
     Kind,
     PaymentMethod,
 )
@@ -376,36 +374,24 @@ def _line(line: Any, document: Document, sign: Decimal, position: int) -> Line:
 
 
 def vat_rows(document: Document, sign: Decimal = Decimal(1)) -> list[VatRow]:
-    """One VAT breakdown per category and rate, from the stored VAT rows.
-
-    Stored rows of a final invoice are net of its deducted advances (what the VAT reports need), and a
-    total credit note of a final invoice adds them back: both are undone here, since the invoice's
-    breakdown covers all its lines and the advances appear as the prepaid amount (BT-113).
-    """
-    grouped: dict[tuple[str, Decimal], VatRow] = {}
-    stored: Iterable[DocumentVatLine] = document.vat_lines.all()
-    for row, factor in [*((row, 1) for row in stored), *_deducted_advance_rows(document)]:
-        rate = row.vat_rate if row.vat_category == vat.STANDARD else ZERO
-        key = (row.vat_category, rate)
-        entry = grouped.setdefault(key, VatRow(row.vat_category, rate, ZERO, ZERO))
-        entry.base += sign * factor * row.base
-        entry.amount += sign * factor * row.vat_amount
-        reason = row.exemption_reason or vat.DEFAULT_MENTIONS.get(row.vat_category, "")
-        if row.vat_category not in (vat.STANDARD, vat.ZERO_RATED) and reason not in entry.reason:
-            entry.reason = f"{entry.reason} ; {reason}" if entry.reason else reason
-    for entry in grouped.values():
-        entry.reason_code = _exemption_code(entry.category, entry.reason)
-    return sorted(grouped.values(), key=lambda row: (-row.rate, row.category))
-
-
-def _deducted_advance_rows(document: Document) -> list[tuple[DocumentVatLine, int]]:
-    if document.kind == Kind.FINAL:
-        advances, factor = Document.objects.filter(deducted_in=document), 1
-    elif document.kind == Kind.CREDIT_NOTE and document.advances_deducted and document.corrected_document_id:
-        advances, factor = Document.objects.filter(deducted_in_id=document.corrected_document_id), -1
-    else:
-        return []
-    return [(row, factor) for row in DocumentVatLine.objects.filter(document__in=advances)]
+    """One VAT breakdown per category and rate (BG-23): the document's own rows
+    (Document.vat_breakdown), which cover all its lines; a final invoice's advances are the prepaid
+    amount (BT-113), not rows of the breakdown."""
+    result = []
+    for bucket in document.vat_breakdown().by_category_and_rate():
+        reasons = [
+            reason or vat.DEFAULT_MENTIONS.get(bucket.vat_category, "")
+            for reason in (bucket.exemption_reasons or ("",))
+        ]
+        reason = ""
+        if bucket.vat_category not in (vat.STANDARD, vat.ZERO_RATED):
+            reason = " ; ".join(dict.fromkeys(r for r in reasons if r))
+        row = VatRow(
+            bucket.vat_category, bucket.vat_rate, sign * bucket.base, sign * bucket.vat_amount, reason
+        )
+        row.reason_code = _exemption_code(row.category, row.reason)
+        result.append(row)
+    return result
 
 
 def _exemption_code(category: str, reason: str) -> str:

@@ -23,9 +23,7 @@ from facturier.tenancy.errors import ServiceError
 
 
 def _documents() -> QuerySet[Document]:
-    return Document.objects.select_related(
-        "account", "client", "corrected_document", "source_document"
-    ).prefetch_related("lines", "vat_lines", "deducted_advances")
+    return Document.objects.printable()
 
 
 def _stem(document: Document) -> str:

@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
 
-from facturier.billing.models import Document, Kind
+from facturier.billing.models import Document, DocumentQuerySet, Kind
 from facturier.billing.pdf import letterhead_of, render_document_pdf
 from facturier.exports import selection
 from facturier.exports.base import CHUNK_SIZE, ExportError, ExportRequest, Progress
@@ -78,7 +78,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9+_.-]+")
 # --- What is exported ---------------------------------------------------------------------------
 
 
-def _sales(request: ExportRequest) -> QuerySet[Document]:
+def _sales(request: ExportRequest) -> DocumentQuerySet:
     documents = selection.sales_documents(request)
     return documents if request.scope in ("sales", "all") else documents.none()
 
@@ -111,9 +111,7 @@ def _rendered(request: ExportRequest) -> Iterator[tuple[Document, bytes]]:
     query each per chunk): queries do not grow with the number of documents."""
     letterhead = letterhead_of(request.account)
     documents = (
-        _sales(request)
-        .select_related("client", "corrected_document", "source_document")
-        .prefetch_related("lines", "vat_lines", "deducted_advances")
+        _sales(request).printable()
     )
     for document in documents.iterator(chunk_size=RENDER_CHUNK_SIZE):
         document.account = request.account  # the same for all: one instance, no join

@@ -7,7 +7,7 @@ ordered by (date, id) so files come out in a stable, chronological order.
 
 from django.db.models import Q, QuerySet
 
-from facturier.billing.models import INVOICE_KINDS, Document, Payment, Status
+from facturier.billing.models import INVOICE_KINDS, Document, DocumentQuerySet, Payment, Status
 from facturier.exports.base import ExportRequest
 from facturier.lib.countries import EU_MEMBERS
 from facturier.purchases.models import Expense, ExpensePayment
@@ -24,7 +24,7 @@ def _country_condition(request: ExportRequest, field: str) -> Q:
     return condition
 
 
-def sales_documents(request: ExportRequest) -> QuerySet[Document]:
+def sales_documents(request: ExportRequest) -> DocumentQuerySet:
     """Issued sales documents dated in the period. Without a kind filter: the kinds that are sales in
     the books (invoices, credit notes, advance and final invoices, receipts; no quotes or proformas)."""
     documents = Document.objects.filter(

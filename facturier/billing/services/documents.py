@@ -530,9 +530,9 @@ def _store_totals(document: Document) -> None:
 def _write_vat_rows(document: Document, result: totals.Totals) -> None:
     """One row per VAT bucket, with the document fields reports filter on.
 
-    On a final invoice the rows are net of the deducted advances' rows: the advances already declared
-    that VAT, so a report summing every row counts the operation once (the document keeps its full
-    totals and `advances_deducted` for printing).
+    On a final invoice the rows are net of the deducted advances' rows (Document.advance_deductions):
+    the advances already declared that VAT, so a report summing every row counts the operation once.
+    Document.vat_breakdown() gives the document's own rows back for what it prints.
     """
     amounts: dict[tuple[Any, ...], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])
     for bucket in result.buckets:
@@ -545,9 +545,18 @@ def _write_vat_rows(document: Document, result: totals.Totals) -> None:
         )
         for i, value in enumerate((bucket.base, bucket.vat_amount, bucket.base_eur, bucket.vat_amount_eur)):
             amounts[key][i] += value
-    for key, deducted in _deducted_rows(document).items():
-        for i, value in enumerate(deducted):
-            amounts[key][i] -= value
+    for deduction in document.advance_deductions():
+        for deducted in deduction.buckets:
+            key = (
+                deducted.vat_rate,
+                deducted.vat_category,
+                deducted.vat_country,
+                deducted.supply_kind,
+                next(iter(deducted.exemption_reasons), ""),
+            )
+            values = (deducted.base, deducted.vat_amount, deducted.base_eur, deducted.vat_amount_eur)
+            for i, value in enumerate(values):
+                amounts[key][i] += value
     document.vat_lines.all().delete()
     DocumentVatLine.objects.bulk_create(
         DocumentVatLine(
@@ -570,22 +579,6 @@ def _write_vat_rows(document: Document, result: totals.Totals) -> None:
         for key, values in amounts.items()
         if any(values)
     )
-
-
-def _deducted_rows(document: Document) -> dict[tuple[Any, ...], list[Decimal]]:
-    """The advances' VAT rows a final invoice deducts (or a total credit note of it adds back)."""
-    if document.kind == Kind.FINAL:
-        advances, sign = Document.objects.filter(deducted_in=document), 1
-    elif document.kind == Kind.CREDIT_NOTE and document.advances_deducted and document.corrected_document_id:
-        advances, sign = Document.objects.filter(deducted_in_id=document.corrected_document_id), -1
-    else:
-        return {}
-    rows: dict[tuple[Any, ...], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])
-    for row in DocumentVatLine.objects.filter(document__in=advances):
-        key = (row.vat_rate, row.vat_category, row.vat_country, row.supply_kind, row.exemption_reason)
-        for i, value in enumerate((row.base, row.vat_amount, row.base_eur, row.vat_amount_eur)):
-            rows[key][i] += sign * value
-    return rows
 
 
 def _input_from(document: Document, **changes: Any) -> DocumentInput:

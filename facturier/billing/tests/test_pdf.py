@@ -12,6 +12,7 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from babel.dates import format_date
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import translation
@@ -282,19 +283,26 @@ def test_a_final_invoice_deducts_its_advances(actor, client):
     assert data["title"] == "FACTURE DE SOLDE"
     assert ("Factures d'acompte déduites", advance.number) in data["references"]
     totals = {row["label"]: row["value"] for row in data["totals"]}
+    assert totals["Total HT"] == "1\u202f000,00\xa0€"
+    assert totals["Total TVA"] == "200,00\xa0€"
     assert totals["Total TTC"] == "1\u202f200,00\xa0€"
-    assert totals["Acomptes déjà facturés"] == "-360,00\xa0€"
+    on = format_date(advance.issue_date, "long", locale="fr_FR")
+    assert totals[f"Acompte {advance.number} du {on} (dont TVA -60,00\xa0€)"] == "-360,00\xa0€"
     assert totals["Net à payer"] == "840,00\xa0€"
+    # The VAT table is the document's own: it adds up to the totals printed beside it.
+    assert data["vat_table"] == [{"rate": "20\xa0%", "base": "1\u202f000,00\xa0€", "vat": "200,00\xa0€"}]
 
 
-def test_paid_and_remaining_amounts_follow_payments(actor, client, seller):
+def test_an_issued_invoice_prints_the_same_after_a_payment(actor, client, seller):
     document = invoice(actor, client, lines=[line("Conseil", "1", "100", "20")])
+    before = payload(document)
     payments.record_payment(actor, seller, date=ISSUE_DATE, amount=Decimal("50"), documents=[document])
+    document.refresh_from_db()
 
-    totals = {row["label"]: row["value"] for row in payload(document)["totals"]}
+    after = payload(document)
 
-    assert totals["Déjà réglé"] == "-50,00\xa0€"
-    assert totals["Reste à payer"] == "70,00\xa0€"
+    assert after == before
+    assert [row["label"] for row in after["totals"]] == ["Total HT", "Total TVA", "Total TTC"]
 
 
 def test_a_foreign_currency_document_states_its_vat_in_euros(actor, client):

@@ -208,20 +208,6 @@ def _vat_rows(totals: Totals) -> list[dict[str, Any]]:
     ]
 
 
-def _as_input(line: DocumentLine) -> LineInput:
-    return LineInput(
-        name=line.name,
-        quantity=line.quantity,
-        unit_price=line.unit_price,
-        vat_rate=line.vat_rate,
-        vat_category=line.vat_category,
-        discount_percent=line.discount_percent,
-        vat_country=line.vat_country,
-        supply_kind=line.supply_kind,
-        exemption_reason=line.exemption_reason,
-    )
-
-
 def _line_from_initial(initial: dict[str, Any]) -> LineInput | None:
     if not initial.get("name"):
         return None
@@ -462,19 +448,22 @@ def _render_detail(
     if issued_form is None and actions["update_issued"]:
         issued_form = IssuedDocumentForm(initial=issued_initial(document))
     lines = list(document.lines.all())
-    # The VAT table of the document itself, from its lines (on a final invoice the stored VAT rows are
-    # net of the advances, for the reports; the document shows its full breakdown).
-    breakdown = services.preview_totals(
-        [_as_input(line) for line in lines],
-        prices_are_gross=document.prices_are_gross,
-        currency=document.currency,
-        exchange_rate=document.exchange_rate,
-    )
+    breakdown = document.vat_breakdown()
     context = {
         "account": request.account,
         "document": document,
         "lines": lines,
-        "vat_rows": _vat_rows(breakdown),
+        "vat_rows": [
+            {
+                "label": vat_label(
+                    row.vat_rate, row.vat_category, row.vat_country, " ; ".join(row.exemption_reasons)
+                ),
+                "base": row.base,
+                "vat": row.vat_amount,
+            }
+            for row in breakdown.rows
+        ],
+        "deductions": breakdown.deductions,
         "credit_notes": list(
             Document.objects.filter(account=request.account, corrected_document=document).order_by(
                 "issue_date", "id"

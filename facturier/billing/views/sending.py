@@ -23,9 +23,7 @@ from facturier.tenancy.errors import ServiceError
 
 def _documents() -> QuerySet[Document]:
     # Everything the payload reads, in a fixed number of queries whatever the number of lines.
-    return Document.objects.select_related(
-        "account", "client", "corrected_document", "source_document"
-    ).prefetch_related("lines", "vat_lines", "deducted_advances")
+    return Document.objects.printable()
 
 
 def _wants(request: AccountRequest, flag: str) -> bool:
