@@ -6,10 +6,15 @@ The variables are listed, with their defaults, in README.md ("Configuration").
 from pathlib import Path
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from facturier.env import env_bool, env_int, env_list, env_str, secret_key
+
+# Strict typing names the model of a ModelAdmin or ModelForm (`admin.ModelAdmin[Account]`); Django's own
+# classes cannot be subscripted at run time until this gives them a __class_getitem__.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("FACTURIER_VAR_DIR") or BASE_DIR / "var")

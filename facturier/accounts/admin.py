@@ -18,14 +18,16 @@ class UserCreationAdminForm(AdminUserCreationForm):
         fields = ("email",)
 
 
-class UserChangeAdminForm(UserChangeForm):
+class UserChangeAdminForm(UserChangeForm[User]):
     class Meta:
         model = User
         fields = "__all__"
 
 
+# django-stubs bounds UserAdmin's model to AbstractUser, but Django's UserAdmin serves any user model whose
+# fieldsets are redefined, as ours are (email login, no username).
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):  # type: ignore[type-var]
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
     list_display = ("email", "first_name", "last_name", "language", "is_active", "is_staff", "last_login")
@@ -51,7 +53,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(LoginAttempt)
-class LoginAttemptAdmin(admin.ModelAdmin):
+class LoginAttemptAdmin(admin.ModelAdmin[LoginAttempt]):
     """Read-only: the attempts are the throttle's evidence, staff look but do not edit."""
 
     list_display = ("created_at", "email", "ip", "succeeded")

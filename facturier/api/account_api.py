@@ -179,7 +179,7 @@ AccountCreated = inline_serializer(
 )
 
 
-class AccountSerializer(serializers.Serializer):
+class AccountSerializer(serializers.Serializer[Account]):
     id = serializers.IntegerField()
     prefix = serializers.CharField(source="slug")
     name = serializers.CharField()

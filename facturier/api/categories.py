@@ -27,7 +27,7 @@ API_NAMES = {"accounting_code": "accounting_id"}
 FIELDS = [Field("name", "name"), Field("accounting_id", "accounting_code")]
 
 
-class CategorySerializer(serializers.Serializer):
+class CategorySerializer(serializers.Serializer[ExpenseCategory]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     description = serializers.CharField(default="")
@@ -53,7 +53,8 @@ class CategoryList(AccountView):
         if ids:
             rows = rows.filter(pk__in=ids)
         page = paginate(rows.order_by(*ordering(params, ORDERS)), params)
-        return Response(CategorySerializer(page, many=True).data)
+        # djangorestframework-stubs types the instance as one row even with many=True, which takes a list.
+        return Response(CategorySerializer(page, many=True).data)  # type: ignore[arg-type]
 
     @extend_schema(request=REQUEST, responses=responses(CategorySerializer, 201))
     def post(self, request: Request) -> Response:

@@ -108,7 +108,7 @@ def set_archived(actor: Actor, client: Client, disabled: bool | None) -> Client:
     return client
 
 
-class ClientSerializer(serializers.Serializer):
+class ClientSerializer(serializers.Serializer[Client]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     first_name = serializers.CharField()
@@ -178,7 +178,8 @@ class ClientList(AccountView):
         self.require("clients.view")
         rows = client_queries.clients(self.account, client_queries.ClientFilters(archived=client_queries.ALL))
         page = paginate(filtered(rows, request), request.query_params)
-        return Response(ClientSerializer(page, many=True).data)
+        # djangorestframework-stubs types the instance as one row even with many=True, which takes a list.
+        return Response(ClientSerializer(page, many=True).data)  # type: ignore[arg-type]
 
     @extend_schema(request=REQUEST, responses=responses(ClientSerializer, 201))
     def post(self, request: Request) -> Response:

@@ -41,7 +41,7 @@ from facturier.billing.services import clients as client_service
 from facturier.einvoice.importing import match_supplier
 from facturier.einvoice.reading import Party
 from facturier.purchases import services
-from facturier.purchases.models import Expense, ExpenseCategory, ExpenseStatus
+from facturier.purchases.models import Expense, ExpenseCategory, ExpenseLine, ExpenseStatus
 from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account
 
@@ -88,7 +88,7 @@ def wants_expenses(value: Any) -> bool:
 # --- Output ----------------------------------------------------------------------------------------
 
 
-class ExpensePositionSerializer(serializers.Serializer):
+class ExpensePositionSerializer(serializers.Serializer[ExpenseLine]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     quantity = NumberField()
@@ -100,7 +100,7 @@ class ExpensePositionSerializer(serializers.Serializer):
     deductible = serializers.BooleanField()
 
 
-class ExpenseSerializer(InvoiceShapeSerializer):
+class ExpenseSerializer(InvoiceShapeSerializer[Expense]):
     """One expense, in the shape of an invoice with `income` 0."""
 
     id = serializers.IntegerField()

@@ -7,9 +7,9 @@ rejected) plus `draft` and `cancelled` (fully credited by a credit note).
 
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import Model, OuterRef, QuerySet, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -78,7 +78,10 @@ class AccountingStatusField(serializers.ReadOnlyField):
         return "exported" if row.exported_at else ""
 
 
-class InvoiceShapeSerializer(serializers.Serializer):
+_Shaped = TypeVar("_Shaped", bound=Model)  # a sales document or an expense
+
+
+class InvoiceShapeSerializer(serializers.Serializer[_Shaped]):
     """The base of the answers in the invoice shape, sales documents (below) and expenses (expenses.py):
     their `positions`, which lists leave out without include_positions. Each declares all its fields
     itself, in the order of its answers (a base's fields would come first)."""
@@ -91,7 +94,9 @@ class InvoiceShapeSerializer(serializers.Serializer):
             self.fields.pop("positions")
 
     @staticmethod
-    def positions_data(lines: Iterable[Any], serializer: type[serializers.Serializer], **context: Any) -> Any:
+    def positions_data(
+        lines: Iterable[Any], serializer: type[serializers.Serializer[Any]], **context: Any
+    ) -> Any:
         """The lines through `serializer`, in their order on the document."""
         ordered = sorted(lines, key=lambda line: (line.position, line.id))
         return serializer(ordered, many=True, context=context).data
@@ -132,7 +137,7 @@ def with_output_data(rows: "QuerySet[Document]", *, positions: bool) -> "QuerySe
     return rows.prefetch_related("lines") if positions else rows
 
 
-class PositionSerializer(serializers.Serializer):
+class PositionSerializer(serializers.Serializer[DocumentLine]):
     id = serializers.IntegerField()
     product_id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()
@@ -166,7 +171,7 @@ class PositionSerializer(serializers.Serializer):
         return str(line.gross_amount)
 
 
-class InvoiceSerializer(InvoiceShapeSerializer):
+class InvoiceSerializer(InvoiceShapeSerializer[Document]):
     """One document. `positions` only when the context says so (show, create, update, or a list with
     include_positions=true)."""
 
@@ -250,7 +255,8 @@ class InvoiceSerializer(InvoiceShapeSerializer):
 
     def _seller(self, document: Document) -> dict[str, Any]:
         if document.seller:
-            return document.seller
+            seller: dict[str, Any] = document.seller  # the snapshot taken at issue (JSON)
+            return seller
         account = document.account  # a draft: the account's identity of today
         return {
             "name": account.name,

@@ -149,7 +149,8 @@ def _status(data: Mapping[str, Any]) -> str | None:
 def _due_date(values: dict[str, Any], issue_date: datetime.date) -> datetime.date | None:
     terms = values.pop("payment_terms", None)
     if "due_date" in values:
-        return values.pop("due_date")
+        due_date: datetime.date | None = values.pop("due_date")
+        return due_date
     return issue_date + datetime.timedelta(days=terms) if terms is not None else None
 
 

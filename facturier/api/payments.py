@@ -124,7 +124,7 @@ def _timestamp(day: datetime.date, account: Account) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time(0), tzinfo=ZoneInfo(account.time_zone))
 
 
-class PaidDocumentSerializer(serializers.Serializer):
+class PaidDocumentSerializer(serializers.Serializer[PaymentAllocation]):
     """A document the payment settles, with the part of the payment applied to it."""
 
     id = serializers.IntegerField(source="document.id")
@@ -133,7 +133,7 @@ class PaidDocumentSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=16, decimal_places=2)
 
 
-class PaymentSerializer(serializers.Serializer):
+class PaymentSerializer(serializers.Serializer[Payment]):
     id = serializers.IntegerField()
     name = serializers.CharField(source="reference")
     description = serializers.CharField(source="notes")
@@ -175,7 +175,8 @@ class PaymentSerializer(serializers.Serializer):
 
     @extend_schema_field(PaidDocumentSerializer(many=True))
     def get_invoices(self, payment: Payment) -> Any:
-        return PaidDocumentSerializer(self._allocations(payment), many=True).data
+        # djangorestframework-stubs types the instance as one row even with many=True, which takes a list.
+        return PaidDocumentSerializer(self._allocations(payment), many=True).data  # type: ignore[arg-type]
 
 
 def with_allocations(rows: QuerySet[Payment]) -> QuerySet[Payment]:

@@ -103,7 +103,7 @@ def service_fields(
     return values, disabled
 
 
-class ProductSerializer(serializers.Serializer):
+class ProductSerializer(serializers.Serializer[Product]):
     id = serializers.IntegerField()
     name = serializers.CharField()
     code = serializers.CharField()
@@ -187,7 +187,8 @@ class ProductList(AccountView):
             self.account, client_queries.ProductFilters(archived=client_queries.ALL)
         )
         page = paginate(filtered(request, rows), request.query_params)
-        return Response(ProductSerializer(page, many=True).data)
+        # djangorestframework-stubs types the instance as one row even with many=True, which takes a list.
+        return Response(ProductSerializer(page, many=True).data)  # type: ignore[arg-type]
 
     @extend_schema(request=REQUEST, responses=responses(ProductSerializer, 201))
     def post(self, request: Request) -> Response:

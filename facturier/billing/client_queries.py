@@ -5,7 +5,7 @@ Each list is one query for its rows (plus the paginator's count), whatever their
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Q, QuerySet, Sum
 from django.db.models.functions import Lower
@@ -60,7 +60,10 @@ class ProductFilters:
     sort: str = DEFAULT_SORT
 
 
-def _archived(queryset: QuerySet, archived: str) -> QuerySet:
+_Archivable = TypeVar("_Archivable", Client, Product)
+
+
+def _archived(queryset: QuerySet[_Archivable], archived: str) -> QuerySet[_Archivable]:
     if archived == ACTIVE:
         return queryset.filter(archived_at__isnull=True)
     if archived == ARCHIVED:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Value, When
+from django.db.models.expressions import CombinedExpression
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -247,7 +248,7 @@ class DocumentQuerySet(models.QuerySet["Document"]):
         )
 
     @staticmethod
-    def amount_due_expression() -> ExpressionWrapper:
+    def amount_due_expression() -> ExpressionWrapper[CombinedExpression]:
         """Document.amount_due as an expression, for aggregates (sum of what documents asked for)."""
         return _AMOUNT_DUE
 

@@ -66,7 +66,7 @@ DOCUMENT_SORTS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_DOCUMENT_SORT = "-date"
 
-_MONEY: DecimalField = DecimalField(max_digits=20, decimal_places=2)
+_MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=2)
 
 
 def month_start(day: datetime.date, months_back: int = 0) -> datetime.date:

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from facturier.billing.models import INVOICE_KINDS, Document, Kind, PaymentMethod
+from facturier.billing.models import INVOICE_KINDS, Document, DocumentLine, Kind, PaymentMethod
 from facturier.einvoice import data
 from facturier.lib import vat
 
@@ -125,7 +125,7 @@ def _buyer_problems(document: Document, categories: set[str]) -> list[str]:
     return problems
 
 
-def _line_problems(document: Document, lines: list, categories: set[str]) -> list[str]:
+def _line_problems(document: Document, lines: list[DocumentLine], categories: set[str]) -> list[str]:
     if not lines:
         return [_("Le document n'a aucune ligne.")]
     problems = []

@@ -11,7 +11,7 @@ from facturier.einvoice.models import EInvoiceSettings
 SETTINGS_FIELDS = ["issues_einvoices", "profile", "attach_to_emails"]
 
 
-class EInvoiceSettingsForm(forms.ModelForm):
+class EInvoiceSettingsForm(forms.ModelForm[EInvoiceSettings]):
     class Meta:
         model = EInvoiceSettings
         fields = SETTINGS_FIELDS

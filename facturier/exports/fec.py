@@ -424,7 +424,7 @@ class _Cents(Func):
         return []
 
 
-class _Flag(ExpressionWrapper):
+class _Flag(ExpressionWrapper[Q]):
     """A condition the database evaluates, read as is: True/False, or 1/0 on SQLite (truthy alike)."""
 
     def __init__(self, condition: Q) -> None:

@@ -13,7 +13,9 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from facturier.accounts.models import User
+from facturier.billing.models import Document
 from facturier.exports.models import AccountingSettings
+from facturier.purchases.models import Expense
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account
 
@@ -40,7 +42,7 @@ def ensure_not_exported(account: Account, exported_at: datetime.datetime | None)
 
 
 def mark_exported(
-    rows: QuerySet,
+    rows: QuerySet[Document] | QuerySet[Expense],
     *,
     written_field: str,
     started_at: datetime.datetime,

@@ -96,7 +96,8 @@ class AccountingSettings(models.Model):
         return found
 
     def vat_collected_account_for(self, rate: Decimal) -> str:
-        return self.vat_collected_accounts.get(f"{rate:.2f}", self.vat_collected_account)
+        account: str = self.vat_collected_accounts.get(f"{rate:.2f}", self.vat_collected_account)
+        return account
 
 
 class ExportFormat(models.TextChoices):

@@ -194,7 +194,7 @@ HELP_TEXTS = {
 }
 
 
-class AccountingSettingsForm(forms.ModelForm):
+class AccountingSettingsForm(forms.ModelForm[AccountingSettings]):
     fiscal_year_end_month = forms.TypedChoiceField(
         label=gettext_lazy("Mois de clôture de l'exercice"), choices=list(MONTHS.items()), coerce=int
     )

@@ -12,14 +12,14 @@ from facturier.tenancy.admin import ReadOnlyAdminMixin
 
 
 @admin.register(ExpenseCategory)
-class ExpenseCategoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ExpenseCategoryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ExpenseCategory]):
     list_display = ("name", "accounting_code", "account")
     list_select_related = ("account",)
     search_fields = ("name", "accounting_code", "account__slug")
 
 
 @admin.register(Expense)
-class ExpenseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ExpenseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Expense]):
     list_display = (
         "issue_date",
         "account",

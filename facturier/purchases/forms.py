@@ -167,7 +167,7 @@ class ExpenseLineForm(forms.Form):
         )
 
 
-class BaseLineFormSet(BaseFormSet):
+class BaseLineFormSet(BaseFormSet[ExpenseLineForm]):
     """A fixed number of line rows, every one optional: a row left as it was shown is ignored, and a
     row emptied of its content removes the line (no delete buttons to manage)."""
 

@@ -89,7 +89,7 @@ class ExpenseInput:
 class CheckedFile:
     """An upload that passed the checks, with what was learnt from its content."""
 
-    upload: File
+    upload: File[bytes]
     name: str
     content_type: str
     extension: str
@@ -187,7 +187,7 @@ def _status(gross_total: Decimal, paid_total: Decimal) -> str:
 # --- Attachments: checks and storage -----------------------------------------------------------
 
 
-def check_upload(upload: File) -> CheckedFile:
+def check_upload(upload: File[bytes]) -> CheckedFile:
     """Accept a PDF, JPEG or PNG of at most 10 MB, recognised from its first bytes: neither its name
     nor the content type the browser sent is trusted."""
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "justificatif"
@@ -211,7 +211,7 @@ def check_upload(upload: File) -> CheckedFile:
     )
 
 
-def check_uploads(uploads: Sequence[File]) -> list[CheckedFile]:
+def check_uploads(uploads: Sequence[File[bytes]]) -> list[CheckedFile]:
     return [check_upload(upload) for upload in uploads]
 
 
@@ -401,7 +401,7 @@ def create_expense(
     account: Account,
     data: ExpenseInput,
     *,
-    files: Sequence[File] = (),
+    files: Sequence[File[bytes]] = (),
     checked_files: Sequence[CheckedFile] = (),
 ) -> Expense:
     """Record a purchase invoice with its lines, computed totals and attachments (purchases.create).
@@ -446,7 +446,7 @@ AUDITED_FIELDS = [
 
 
 def update_expense(
-    actor: Actor, expense: Expense, data: ExpenseInput, *, files: Sequence[File] = ()
+    actor: Actor, expense: Expense, data: ExpenseInput, *, files: Sequence[File[bytes]] = ()
 ) -> Expense:
     """Change an expense: its lines and totals are replaced, its payments kept (purchases.edit).
     Refused when either the old or the new date is locked, or when the payments exceed the new total."""
@@ -512,7 +512,7 @@ def delete_expense(actor: Actor, expense: Expense) -> None:
     _delete_files_after_commit(names)
 
 
-def add_attachments(actor: Actor, expense: Expense, files: Sequence[File]) -> list[Attachment]:
+def add_attachments(actor: Actor, expense: Expense, files: Sequence[File[bytes]]) -> list[Attachment]:
     """Attach supporting documents to an expense (purchases.edit): all are stored, or none."""
     actor.require("purchases.edit")
     checked = check_uploads(files)

@@ -71,7 +71,7 @@ REVENUE_KINDS = (Kind.INVOICE, Kind.ADVANCE, Kind.FINAL, Kind.RECEIPT, Kind.CRED
 OSS_THRESHOLD = Decimal("10000.00")
 HOME = "FR"  # the country of the accounts' VAT returns (CA3)
 
-_MONEY: DecimalField = DecimalField(max_digits=18, decimal_places=2)
+_MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=18, decimal_places=2)
 _ZERO = Value(ZERO, output_field=_MONEY)
 
 

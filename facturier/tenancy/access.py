@@ -103,7 +103,7 @@ class _GateQuery:
     attnames: list[str]  # their fields' names, as Model.from_db takes them
     conversions: list[sql.Converter]
     membership: slice
-    relations: list[tuple[models.ForeignKey, type[models.Model], slice]]
+    relations: list[tuple[models.ForeignKey[Any, Any], type[models.Model], slice]]
 
 
 @functools.cache

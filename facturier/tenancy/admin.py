@@ -51,7 +51,7 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
+class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline[Membership, Account]):
     model = Membership
     fk_name = "account"
     extra = 0
@@ -63,7 +63,7 @@ class MembershipInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 @admin.register(Account)
-class AccountAdmin(admin.ModelAdmin):
+class AccountAdmin(admin.ModelAdmin[Account]):
     list_display = ("slug", "name", "plan", "subscription_ends_on", "managed_by", "created_at")
     list_filter = ("plan", "firm_module_enabled")
     list_select_related = ("managed_by",)
@@ -90,7 +90,7 @@ class AccountAdmin(admin.ModelAdmin):
         # The audit trail of an account is kept: accounts are not deleted from the admin.
         return False
 
-    def save_model(self, request: HttpRequest, obj: Account, form: ModelForm, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Account, form: ModelForm[Account], change: bool) -> None:
         # The account's own audit log tells its users when the platform changed their subscription.
         with transaction.atomic():
             super().save_model(request, obj, form, change)
@@ -109,7 +109,7 @@ class AccountAdmin(admin.ModelAdmin):
 
 
 @admin.register(Role)
-class RoleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class RoleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[Role]):
     list_display = ("name", "account", "created_at")
     list_select_related = ("account",)
     search_fields = ("name", "account__slug", "account__name")
@@ -118,7 +118,7 @@ class RoleAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[ApiToken]):
     # Only the prefix: the hash of the secret is of no use to staff and stays out of sight.
     list_display = ("prefix", "account", "holder", "created_at", "last_used_at", "revoked_at")
     list_select_related = ("account", "membership__user")
@@ -145,7 +145,7 @@ class ActionFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin[AuditEvent]):
     list_display = ("created_at", "account", "actor_email", "via_firm", "action", "target", "ip")
     list_select_related = ("account", "via_firm")
     list_filter = (ActionFilter,)

@@ -33,7 +33,8 @@ def _escape(value: Any) -> str:
     if isinstance(value, Promise):
         value = str(value)
     if hasattr(value, "__html__"):
-        return value.__html__()
+        safe: str = value.__html__()
+        return safe
     return html.escape(str(value))
 
 

@@ -29,7 +29,7 @@ FIELDS = [
 ]
 
 
-class WebhookSerializer(serializers.Serializer):
+class WebhookSerializer(serializers.Serializer[Webhook]):
     id = serializers.IntegerField()
     kind = serializers.ChoiceField(choices=Kind.values)
     url = serializers.CharField()
@@ -57,7 +57,8 @@ class WebhookList(AccountView):
     def get(self, request: Request) -> Response:
         self.require(services.PERMISSION)
         rows = Webhook.objects.filter(account=self.account).order_by("pk")
-        return Response(WebhookSerializer(paginate(rows, request.query_params), many=True).data)
+        # djangorestframework-stubs types the instance as one row even with many=True, which takes a list.
+        return Response(WebhookSerializer(paginate(rows, request.query_params), many=True).data)  # type: ignore[arg-type]
 
     @extend_schema(request=REQUEST, responses=responses(WebhookSerializer, 201))
     def post(self, request: Request) -> Response:

@@ -29,7 +29,7 @@ def placeholders_help() -> str:
     }
 
 
-class BillingSettingsForm(forms.ModelForm):
+class BillingSettingsForm(forms.ModelForm[BillingSettings]):
     default_payment_terms_days = forms.IntegerField(
         label=gettext_lazy("Délai de paiement par défaut (jours)"),
         min_value=0,

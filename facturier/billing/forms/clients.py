@@ -25,7 +25,7 @@ def _is_true(value: Any) -> bool:
     return value in (True, "True")
 
 
-class ClientForm(forms.ModelForm):
+class ClientForm(forms.ModelForm[Client]):
     is_company = forms.TypedChoiceField(
         label=gettext_lazy("Le client est"),
         choices=[("True", gettext_lazy("une entreprise")), ("False", gettext_lazy("un particulier"))],

@@ -480,8 +480,8 @@ class LineForm(forms.Form):
         )
 
 
-class BaseLineFormSet(forms.BaseFormSet):
-    def _kept(self) -> list[forms.Form]:
+class BaseLineFormSet(forms.BaseFormSet[LineForm]):
+    def _kept(self) -> list[LineForm]:
         """Forms standing for a line: neither marked for removal nor left blank."""
         kept = []
         for form in self.forms:
@@ -498,7 +498,7 @@ class BaseLineFormSet(forms.BaseFormSet):
             raise ValidationError(_("Ajoutez au moins une ligne."))
 
     def line_inputs(self) -> list[LineInput]:
-        return [cast(LineForm, form).to_input() for form in self._kept()]
+        return [form.to_input() for form in self._kept()]
 
     def preview(self) -> tuple[list[tuple[int, LineInput]], int]:
         """For live totals: (form index, line) of every complete line, and how many are incomplete."""
@@ -510,7 +510,7 @@ class BaseLineFormSet(forms.BaseFormSet):
             if form.errors:
                 incomplete += 1
             else:
-                lines.append((index, cast(LineForm, form).to_input()))
+                lines.append((index, form.to_input()))
         return lines, incomplete
 
 

@@ -42,7 +42,7 @@ def _is_true(value: Any) -> bool:
     return value in (True, "True")
 
 
-class ProductForm(forms.ModelForm):
+class ProductForm(forms.ModelForm[Product]):
     unit_price = forms.DecimalField(
         label=gettext_lazy("Prix unitaire"),
         min_value=Decimal("0"),

@@ -208,7 +208,7 @@ def _vat_rows(totals: Totals) -> list[dict[str, Any]]:
     ]
 
 
-def _line_from_initial(initial: dict[str, Any]) -> LineInput | None:
+def _line_from_initial(initial: Mapping[str, Any]) -> LineInput | None:
     if not initial.get("name"):
         return None
     country, _sep, rate = str(initial["vat"]).partition(":")

@@ -1,6 +1,8 @@
 """Paiements: the list of payments received, recording one against a client's open documents, its
 detail (what it settled) and its deletion. Writes go through billing/services/payments.py."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -49,7 +51,7 @@ def payment_new(request: AccountRequest) -> HttpResponse:
     """Record a payment. From a document's page (?document=<pk>) that document is ticked and its
     remaining amount proposed; otherwise the user picks a client, then ticks its open documents."""
     account = request.account
-    initial: dict = {"date": account.today()}
+    initial: dict[str, Any] = {"date": account.today()}
     source = request.GET.get("document")
     document = None
     client_id = _client_id(request.GET.get("client"))

@@ -8,6 +8,7 @@ from django.urls import reverse
 from facturier.conftest import logged_in
 from facturier.purchases import services
 from facturier.purchases.models import Attachment, Expense, ExpenseLine
+from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import AuditEvent
 
 from .conftest import PDF, actor, form_data, image_bytes, make_expense, upload
@@ -216,7 +217,7 @@ def test_a_member_cannot_delete_an_attachment(collaborator_client, owner, acme, 
 def test_the_service_checks_files_itself(acme, owner, supplier):
     expense = make_expense(acme, owner, supplier)
 
-    with pytest.raises(services.ServiceError, match="n'est pas un PDF"):
+    with pytest.raises(ServiceError, match="n'est pas un PDF"):
         services.add_attachments(actor(acme, owner), expense, [upload("x.png", b"GIF89a")])
 
     assert not expense.attachments.exists()

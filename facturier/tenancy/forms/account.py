@@ -17,7 +17,7 @@ MAX_LOGO_BYTES = 2 * 1024 * 1024
 LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 
 
-class AccountIdentityForm(forms.ModelForm):
+class AccountIdentityForm(forms.ModelForm[Account]):
     country = forms.ChoiceField(label=gettext_lazy("Pays"), choices=lazy_country_choices, initial="FR")
     # Typed with spaces ("732 829 320", "FR76 3000 …"): longer than the compact form the model stores,
     # which the clean_* methods below produce.
