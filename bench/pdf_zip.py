@@ -6,7 +6,7 @@
 
 Without --account it works on a scratch database (a temporary SQLite file, or a database of its own on
 the PostgreSQL server of DATABASE_URL, dropped at the end): one account of about --documents sales
-documents written by billing/dataset.py (what `generate_dataset` writes), and --expenses expenses
+documents written by devdata/dataset.py (what `generate_dataset` writes), and --expenses expenses
 created through the purchases service over the same period, each with a 600 x 800 photo-like JPEG
 attachment (about 120 KB, incompressible, like a phone scan). With --account, the last invoices of that dataset account (no
 expenses: the dataset has none).
@@ -91,7 +91,7 @@ def in_child(work: Callable[[Path], Any], path: Path) -> tuple[float, int, int, 
 def scratch_account(documents: int) -> Any:
     """One dataset account with about `documents` sales documents over a year (drafts, credit notes
     and a few quotes included, as generate_dataset makes them)."""
-    from facturier.billing import dataset
+    from facturier.devdata import dataset
     from facturier.tenancy.models import Account
 
     # 10 % more than asked: drafts, credit notes and cancelled invoices are not all invoices.

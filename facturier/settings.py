@@ -50,6 +50,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "facturier.api",
 ]
+# Demo accounts (`seed_demo`) and the benchmark dataset (`generate_dataset`): on in development and tests,
+# off in production unless asked for. No domain app imports it, so leaving it out removes only commands.
+FACTURIER_DEVDATA = env_bool("FACTURIER_DEVDATA", DEBUG)
+if FACTURIER_DEVDATA:
+    INSTALLED_APPS.append("facturier.devdata")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

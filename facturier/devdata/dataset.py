@@ -3,7 +3,7 @@
 `manage.py generate_dataset` drives `generate()`. The rows are those the services would store for the
 same documents (create_draft, issue, create_credit_note, pay_in_full): totals from billing/totals.py,
 numbers from billing/numbering.py, seller and buyer snapshots and due dates from the pure helpers of
-services/documents.py (reused, so the two cannot drift), one DocumentVatLine per VAT bucket, the
+billing/services/documents.py (reused, so the two cannot drift), one DocumentVatLine per VAT bucket, the
 tamper-evidence chain from billing/chain.py, and at the end the reports' VAT summary
 (reports.summaries.rebuild, what the services update as they issue). Only the writing differs:
 bulk_create in batches, one transaction per batch. tests/test_dataset.py compares generated documents

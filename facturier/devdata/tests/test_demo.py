@@ -1,4 +1,4 @@
-"""The demo data of `seed_demo` (billing/demo.py): a few months of one business, small volume, at a fixed
+"""The demo data of `seed_demo` (devdata/demo.py): a few months of one business, small volume, at a fixed
 date; what the demo must show is there, written by the services, and a second run adds nothing."""
 
 import datetime
@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db.models import Count
 
-from facturier.billing import chain, demo
+from facturier.billing import chain
 from facturier.billing.models import (
     Client,
     Document,
@@ -19,6 +19,7 @@ from facturier.billing.models import (
     Payment,
     Status,
 )
+from facturier.devdata import demo
 from facturier.lib import identifiers, vat
 from facturier.purchases.models import Attachment, Expense
 from facturier.tenancy.models import Account, AuditEvent

@@ -1,5 +1,5 @@
 """`manage.py generate_dataset --accounts 500 --invoices 1000000 --seed 1`: the large deterministic dataset
-the benchmarks run on (bench/README.md), written with bulk inserts (billing/dataset.py says what it holds).
+the benchmarks run on (bench/README.md), written with bulk inserts (devdata/dataset.py says what it holds).
 
 Accounts are bench-0001, bench-0002...; their owners are owner@bench-0001.invalid... and cannot log in
 until given a password (`manage.py changepassword owner@bench-0001.invalid`). The command refuses to run
@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from facturier.billing import dataset
+from facturier.devdata import dataset
 from facturier.lib.dates import today_in
 
 

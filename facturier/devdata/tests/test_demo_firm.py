@@ -10,11 +10,12 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from facturier.accounts.models import User
-from facturier.billing import chain, demo
+from facturier.billing import chain
 from facturier.billing.models import Document, Product
+from facturier.devdata import demo
+from facturier.devdata.management.commands.seed_demo import CLIENT_ACCOUNTS, DEMO_PASSWORD, EXPERT
 from facturier.purchases.models import Expense
 from facturier.tenancy import permissions, plans
-from facturier.tenancy.management.commands.seed_demo import CLIENT_ACCOUNTS, DEMO_PASSWORD, EXPERT
 from facturier.tenancy.models import Account, AuditEvent, Membership
 
 TODAY = datetime.datetime(2025, 6, 18, 9, tzinfo=datetime.UTC)
@@ -30,14 +31,14 @@ def run_seed_demo() -> str:
 
 @pytest.fixture(autouse=True)
 def _own_business_registry(monkeypatch):
-    # seed_demo adds the client accounts' businesses to billing.demo's registry: not beyond one test.
+    # seed_demo adds the client accounts' businesses to devdata.demo's registry: not beyond one test.
     monkeypatch.setattr(demo, "BUSINESSES", dict(demo.BUSINESSES))
 
 
 @pytest.fixture
 def small_documents(monkeypatch):
     """The client accounts' real businesses over one month at the smallest volume; nothing in the first
-    three demo accounts (billing/tests/test_demo.py covers their year of documents)."""
+    three demo accounts (test_demo.py covers their year of documents)."""
     seed_account = demo.seed_account
 
     def seed(account, business, **size):

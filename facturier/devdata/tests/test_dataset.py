@@ -18,7 +18,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import models
 
-from facturier.billing import chain, dataset, numbering, totals
+from facturier.billing import chain, numbering, totals
 from facturier.billing.models import (
     BillingSettings,
     Client,
@@ -37,6 +37,7 @@ from facturier.billing.services.clients import CLIENT_FIELDS, create_client
 from facturier.billing.services.payments import pay_in_full
 from facturier.billing.tests.factories import actor_for
 from facturier.conftest import make_account, make_user
+from facturier.devdata import dataset
 from facturier.reports import summaries
 from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account, Membership

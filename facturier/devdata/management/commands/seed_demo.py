@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from facturier.accounts.models import User
-from facturier.billing import demo
-from facturier.billing.demo import B2B, GOODS, OSS, PERSON, SERVICE, Business, Buy, Company, Offer, Purchase
+from facturier.devdata import demo
+from facturier.devdata.demo import B2B, GOODS, OSS, PERSON, SERVICE, Business, Buy, Company, Offer, Purchase
 from facturier.firm import services as firm_services
 from facturier.lib import vat
 from facturier.lib.dates import today_in
@@ -96,7 +96,7 @@ class ClientAccount:
 
     @property
     def profile(self) -> str:
-        """The key of its business among billing.demo's profiles."""
+        """The key of its business among devdata.demo's profiles."""
         return f"client:{self.slug}"
 
 
@@ -648,7 +648,7 @@ CLIENT_ACCOUNTS = [
 
 
 def _register_businesses() -> None:
-    """billing.demo plays a business back by its key: the client accounts' businesses join its own."""
+    """devdata.demo plays a business back by its key: the client accounts' businesses join its own."""
     for spec in CLIENT_ACCOUNTS:
         demo.BUSINESSES.setdefault(spec.profile, spec.business)
 
