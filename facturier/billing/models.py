@@ -240,7 +240,9 @@ class DocumentQuerySet(models.QuerySet["Document"]):
     def printable(self) -> "DocumentQuerySet":
         """With everything a document's page, PDF or e-invoice reads (its parties, lines, VAT rows and
         the advances it deducts), in a fixed number of queries whatever the number of lines."""
-        return self.select_related("account", "client", "corrected_document", "source_document").prefetch_related(
+        return self.select_related(
+            "account", "client", "corrected_document", "source_document"
+        ).prefetch_related(
             "lines",
             "vat_lines",
             "deducted_advances__vat_lines",

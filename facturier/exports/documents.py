@@ -110,9 +110,7 @@ def _rendered(request: ExportRequest) -> Iterator[tuple[Document, bytes]]:
     billing settings and logo) or a chunk at a time (the lines, VAT rows and deducted advances in one
     query each per chunk): queries do not grow with the number of documents."""
     letterhead = letterhead_of(request.account)
-    documents = (
-        _sales(request).printable()
-    )
+    documents = _sales(request).printable()
     for document in documents.iterator(chunk_size=RENDER_CHUNK_SIZE):
         document.account = request.account  # the same for all: one instance, no join
         yield document, render_document_pdf(document, letterhead=letterhead)
