@@ -45,7 +45,7 @@ from facturier.api.schema import (
     responses,
 )
 from facturier.api.views import AccountView, ordering, paginate, text_param
-from facturier.billing import pdf
+from facturier.billing import issued, pdf
 from facturier.billing.models import Document, Kind, PaymentAllocation, Status
 from facturier.billing.services import documents as service
 from facturier.billing.services import payments, sending
@@ -474,7 +474,7 @@ class InvoicePdf(AccountView):
             )
         else:
             duplicate = text_param(request.query_params, "print_option") == "duplicate"
-            content = pdf.render_document_pdf(document, duplicate=duplicate)
+            content = issued.document_pdf(document, duplicate=duplicate)
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{pdf.pdf_filename(document)}"'
         return response

@@ -74,6 +74,10 @@ def canonical_content(
             key=lambda row: json.dumps(row, sort_keys=True),
         ),
     }
+    if document.pdf_sha256:
+        # The PDF made at issue. Documents issued before PDFs were kept have none in their chained content,
+        # which therefore hashes as it did when they were issued.
+        content["pdf_sha256"] = document.pdf_sha256
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
 
 

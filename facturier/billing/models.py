@@ -349,6 +349,9 @@ class Document(models.Model):
 
     chain_index = models.PositiveIntegerField(null=True, blank=True)
     chain_hash = models.CharField(max_length=64, blank=True)
+    # sha256 of the PDF rendered at issue (IssuedFile), part of the chained content. Empty on documents
+    # issued before PDFs were kept: their PDF was stored later, outside the chain (docs/architecture.md).
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
     # Set by the accounting exports (FEC, invoice export): when and by whom it went to the books.
     exported_at = models.DateTimeField(_("exporté en comptabilité le"), null=True, blank=True)
     exported_by = models.ForeignKey(
@@ -438,13 +441,17 @@ class Document(models.Model):
         the same advance_deductions). The document's own rows are the stored rows less those deductions."""
         deductions = self.advance_deductions()
         own: dict[tuple[Decimal, str, str], VatBucket] = {}
+        # A stored row of nothing is a bucket of the lines that sums to zero: it keeps its row.
+        kept = set()
         for bucket in [
             *(VatBucket.of(row) for row in self.vat_lines.all()),
             *(bucket.negated() for deduction in deductions for bucket in deduction.buckets),
         ]:
             key = (bucket.vat_rate, bucket.vat_category, bucket.vat_country)
             own[key] = own[key].plus(bucket) if key in own else bucket
-        rows = [bucket for bucket in own.values() if bucket.base or bucket.vat_amount]
+            if not (bucket.base or bucket.vat_amount):
+                kept.add(key)
+        rows = [bucket for key, bucket in own.items() if bucket.base or bucket.vat_amount or key in kept]
         rows.sort(key=lambda b: (-b.vat_rate, b.vat_category, b.vat_country))
         return VatBreakdown(rows=tuple(rows), deductions=tuple(deductions))
 
@@ -669,6 +676,38 @@ class PaymentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount} of payment {self.payment_id} to document {self.document_id}"
+
+
+def _issued_file_path(instance: "IssuedFile", filename: str) -> str:
+    return f"issued/{instance.account_id}/{instance.document_id}/{filename}"
+
+
+class IssuedFile(models.Model):
+    """A file made when a document was issued (its PDF; its Factur-X), kept as it was made and served as
+    is: payments, a new logo or a new template never change what the buyer received."""
+
+    class Kind(models.TextChoices):
+        PDF = "pdf", "PDF"
+        FACTURX = "facturx", "Factur-X"
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="issued_files")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    file = models.FileField(upload_to=_issued_file_path, max_length=200)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    # False for a file made after the document was issued: documents issued before files were kept (their
+    # PDF made once by `manage.py keep_issued_pdfs`), a Factur-X made at its first download.
+    at_issue = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["document", "kind"], name="one_issued_file_per_kind"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of document {self.document_id}"
 
 
 class EmailDelivery(models.Model):

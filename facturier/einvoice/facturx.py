@@ -8,23 +8,25 @@ embedding; bench/einvoice.py).
 
 import facturx as facturx_lib
 
+from facturier.billing import issued
 from facturier.billing.models import Document
-from facturier.billing.pdf import Letterhead, render_document_pdf
 from facturier.einvoice.cii import PROFILES, cii_xml
 from facturier.einvoice.validation import xsd_errors
 
 FILENAME = "factur-x.xml"
 
 
-def facturx_pdf(
-    document: Document, profile: str = "en16931", *, letterhead: Letterhead | None = None
-) -> bytes:
-    """The Factur-X PDF of an issued invoice or credit note, for profile "basic", "en16931" or
-    "extended" (data.NotAnInvoice for a draft, a quote or a proforma). `letterhead`: the account's,
-    when the caller renders many documents of it."""
-    xml = cii_xml(document, profile)
-    pdf = render_document_pdf(document, letterhead=letterhead)
-    return embed(pdf, xml, profile, lang=document.language)
+def facturx_pdf(document: Document, profile: str = "en16931") -> bytes:
+    """The Factur-X of an issued invoice or credit note made of its kept PDF (policy.facturx_pdf serves
+    the account's, kept)."""
+    return embed_into(issued.issued_pdf(document), document, profile)
+
+
+def embed_into(pdf: bytes, document: Document, profile: str = "en16931") -> bytes:
+    """The Factur-X of an issued invoice or credit note: its PDF (the one kept at issue) with its CII XML
+    of profile "basic", "en16931" or "extended" embedded (data.NotAnInvoice for a draft, a quote or a
+    proforma)."""
+    return embed(pdf, cii_xml(document, profile), profile, lang=document.language)
 
 
 def embed(pdf: bytes, xml: bytes, profile: str, *, lang: str = "fr") -> bytes:

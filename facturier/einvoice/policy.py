@@ -5,10 +5,11 @@ billing calls in here from two places only (services/documents.issue and service
 content of the files and the list of problems are checks.py, cii.py, ubl.py and facturx.py.
 """
 
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from facturier.billing import pdf
-from facturier.billing.models import INVOICE_KINDS, Document
+from facturier.billing import issued
+from facturier.billing.models import INVOICE_KINDS, Document, IssuedFile
 from facturier.einvoice import checks, facturx
 from facturier.einvoice.models import EInvoiceSettings
 from facturier.tenancy.errors import ServiceError
@@ -73,14 +74,44 @@ def ensure_einvoice_ready(document: Document) -> None:
 
 
 def facturx_pdf(document: Document) -> bytes:
-    """The Factur-X PDF of the document, in the account's profile."""
-    return facturx.facturx_pdf(document, profile=EInvoiceSettings.read(document.account).profile)
+    """The Factur-X PDF of an issued document: the one kept at issue, else its kept PDF with the CII XML
+    of the account's profile embedded, kept from then on (the visible part is always the PDF as issued)."""
+    content = issued.stored(document, IssuedFile.Kind.FACTURX)
+    if content is not None:
+        return content
+    content = facturx.embed_into(
+        issued.issued_pdf(document), document, EInvoiceSettings.read(document.account).profile
+    )
+    try:
+        with transaction.atomic():
+            issued.keep(document, IssuedFile.Kind.FACTURX, content, at_issue=False)
+    except IntegrityError:
+        kept = issued.stored(Document.objects.get(pk=document.pk), IssuedFile.Kind.FACTURX)
+        assert kept is not None
+        return kept
+    return content
 
 
-def email_pdf(document: Document) -> bytes:
-    """The PDF attached when the document is sent by email: its Factur-X when the account attaches it
-    and the document is a complete invoice or credit note, else the plain PDF (same file name)."""
+def on_issuing(sender: object, document: Document, **kwargs: object) -> None:
+    """Receiver of billing.events.issuing: the refusal of ensure_einvoice_ready."""
+    ensure_einvoice_ready(document)
+
+
+def on_issued(sender: object, document: Document, pdf: bytes, **kwargs: object) -> None:
+    """Receiver of billing.events.issued: an account that issues e-invoices or attaches them to its
+    e-mails keeps the Factur-X of each complete invoice or credit note, made of the PDF just kept."""
+    settings = EInvoiceSettings.read(document.account)
+    if not (settings.issues_einvoices or settings.attach_to_emails):
+        return
+    if not can_download(document) or problems(document):
+        return
+    issued.keep(document, IssuedFile.Kind.FACTURX, facturx.embed_into(pdf, document, settings.profile))
+
+
+def on_email_attachment(sender: object, document: Document, **kwargs: object) -> bytes | None:
+    """Receiver of billing.events.email_attachment: the Factur-X when the account attaches it and the
+    document is a complete invoice or credit note; None leaves the kept PDF (same file name)."""
     settings = EInvoiceSettings.read(document.account)
     if settings.attach_to_emails and can_download(document) and not problems(document):
-        return facturx.facturx_pdf(document, profile=settings.profile)
-    return pdf.render_document_pdf(document)
+        return facturx_pdf(document)
+    return None

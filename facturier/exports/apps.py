@@ -5,3 +5,10 @@ class ExportsConfig(AppConfig):
     name = "facturier.exports"
     label = "exports"
     verbose_name = "Exports"
+
+    def ready(self) -> None:
+        # Documents and expenses that went to the books may be protected (Paramètres > Comptabilité).
+        from facturier.exports import marks
+        from facturier.tenancy.locking import exported_change_requested
+
+        exported_change_requested.connect(marks.on_exported_change, dispatch_uid="exports.exported_change")

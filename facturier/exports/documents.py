@@ -41,8 +41,8 @@ from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 from pypdf import PdfReader, PdfWriter
 
+from facturier.billing.issued import issued_pdf
 from facturier.billing.models import Document, DocumentQuerySet, Kind
-from facturier.billing.pdf import letterhead_of, render_document_pdf
 from facturier.exports import selection
 from facturier.exports.base import CHUNK_SIZE, ExportError, ExportRequest, Progress
 from facturier.lib.money import round_money
@@ -106,14 +106,13 @@ def _counts(request: ExportRequest) -> tuple[int, int]:
 
 
 def _rendered(request: ExportRequest) -> Iterator[tuple[Document, bytes]]:
-    """Each sales document with its PDF. What render_document_pdf reads is fetched once (the account's
-    billing settings and logo) or a chunk at a time (the lines, VAT rows and deducted advances in one
-    query each per chunk): queries do not grow with the number of documents."""
-    letterhead = letterhead_of(request.account)
-    documents = _sales(request).printable()
+    """Each sales document with its PDF as kept at issue (the kept files come a chunk at a time: queries
+    do not grow with the number of documents). A document issued before PDFs were kept is rendered and
+    kept now, as at its first download."""
+    documents = _sales(request).printable().prefetch_related("issued_files")
     for document in documents.iterator(chunk_size=RENDER_CHUNK_SIZE):
         document.account = request.account  # the same for all: one instance, no join
-        yield document, render_document_pdf(document, letterhead=letterhead)
+        yield document, issued_pdf(document)
 
 
 def _expenses_with_attachments(request: ExportRequest) -> Iterator[Expense]:

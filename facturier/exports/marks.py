@@ -41,6 +41,13 @@ def ensure_not_exported(account: Account, exported_at: datetime.datetime | None)
     )
 
 
+def on_exported_change(
+    sender: object, account: Account, exported_at: datetime.datetime, **kwargs: object
+) -> None:
+    """Receiver of tenancy.locking.exported_change_requested (exports/apps.py)."""
+    ensure_not_exported(account, exported_at)
+
+
 def mark_exported(
     rows: QuerySet[Document] | QuerySet[Expense],
     *,

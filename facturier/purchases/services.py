@@ -26,10 +26,10 @@ from django.utils.translation import gettext as _
 
 from facturier.billing.models import Client, PaymentMethod, SupplyKind
 from facturier.billing.totals import Bucket, LineAmounts, Totals, compute
-from facturier.exports.marks import ensure_not_exported
 from facturier.lib import vat
 from facturier.lib.chart_of_accounts import EXPENSE_RULE, account_problem, normalize_account
 from facturier.lib.money import CURRENCIES, ZERO, round_money
+from facturier.purchases import events
 from facturier.purchases.models import (
     DEFAULT_CATEGORIES,
     Attachment,
@@ -40,11 +40,10 @@ from facturier.purchases.models import (
     ExpenseStatus,
     ExpenseVatLine,
 )
-from facturier.reports import summaries
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
-from facturier.tenancy.locking import ensure_unlocked, ensure_writable
+from facturier.tenancy.locking import ensure_exported_changeable, ensure_unlocked, ensure_writable
 from facturier.tenancy.models import Account
 
 T = TypeVar("T")
@@ -420,7 +419,7 @@ def create_expense(
         _apply_totals(expense, computed)
         _save_unique(expense)
         _write_lines(expense, data, computed)
-        summaries.expense_changed(expense)
+        events.expense_changed.send(sender=Expense, expense=expense)
         audit.record(
             actor,
             account,
@@ -458,7 +457,7 @@ def update_expense(
         ensure_writable(account)
         current = Expense.objects.select_for_update().select_related("supplier").get(pk=expense.pk)
         ensure_unlocked(account, current.issue_date, data.issue_date)
-        ensure_not_exported(account, current.exported_at)
+        ensure_exported_changeable(account, current.exported_at)
         supplier, category, computed = _validate(account, data)
         if computed.totals.gross_total < current.paid_total:
             raise ServiceError(
@@ -474,7 +473,7 @@ def update_expense(
         _apply_totals(current, computed)
         _save_unique(current)
         _write_lines(current, data, computed)
-        summaries.expense_changed(current)
+        events.expense_changed.send(sender=Expense, expense=current)
         audit.record(
             actor,
             account,
@@ -498,7 +497,7 @@ def delete_expense(actor: Actor, expense: Expense) -> None:
     current = Expense.objects.select_for_update().select_related("supplier").get(pk=expense.pk)
     payment_dates = list(ExpensePayment.objects.filter(expense=current).values_list("date", flat=True))
     ensure_unlocked(account, current.issue_date, *payment_dates)
-    ensure_not_exported(account, current.exported_at)
+    ensure_exported_changeable(account, current.exported_at)
     names = list(Attachment.objects.filter(expense=current).values_list("file", flat=True))
     target = _describe(current)
     summary = _("Dépense de %(amount)s du %(date)s supprimée, avec %(files)d justificatif(s).") % {
@@ -508,7 +507,7 @@ def delete_expense(actor: Actor, expense: Expense) -> None:
     }
     current.delete()
     audit.record(actor, account, "expense.deleted", target=target, summary=summary)
-    summaries.expense_changed(expense)  # `current` lost its pk in delete()
+    events.expense_changed.send(sender=Expense, expense=expense)  # `current` lost its pk in delete()
     _delete_files_after_commit(names)
 
 
@@ -537,7 +536,7 @@ def delete_attachment(actor: Actor, attachment: Attachment) -> None:
     ensure_writable(account)
     expense = Expense.objects.select_for_update().select_related("supplier").get(pk=attachment.expense_id)
     ensure_unlocked(account, expense.issue_date)
-    ensure_not_exported(account, expense.exported_at)
+    ensure_exported_changeable(account, expense.exported_at)
     attachment.delete()
     audit.record(
         actor,
@@ -592,7 +591,7 @@ def record_expense_payment(
     current.paid_total += amount
     current.status = _status(current.gross_total, current.paid_total)
     current.save(update_fields=["paid_total", "status", "updated_at"])
-    summaries.expense_changed(current)
+    events.expense_changed.send(sender=Expense, expense=current)
     audit.record(
         actor,
         account,
@@ -619,7 +618,7 @@ def delete_expense_payment(actor: Actor, payment: ExpensePayment) -> None:
     current.paid_total -= payment.amount
     current.status = _status(current.gross_total, current.paid_total)
     current.save(update_fields=["paid_total", "status", "updated_at"])
-    summaries.expense_changed(current)
+    events.expense_changed.send(sender=Expense, expense=current)
     audit.record(
         actor,
         account,

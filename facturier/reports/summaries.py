@@ -455,6 +455,16 @@ def document_changed(document: Document) -> None:
     documents_changed([document])
 
 
+def on_sales_changed(sender: object, documents: Iterable[Document], **kwargs: object) -> None:
+    """Receiver of billing.events.sales_changed (reports/apps.py)."""
+    documents_changed(documents)
+
+
+def on_expense_changed(sender: object, expense: Expense, **kwargs: object) -> None:
+    """Receiver of purchases.events.expense_changed (reports/apps.py)."""
+    expense_changed(expense)
+
+
 def payment_changed(payment: Payment) -> None:
     """After a payment is recorded: the VAT of the services it pays falls due on its date."""
     documents_changed(

@@ -7,6 +7,7 @@ and the new one when a date moves), and `ensure_writable` for the subscription.
 
 import datetime
 
+from django.dispatch import Signal
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -34,6 +35,17 @@ def ensure_unlocked(account: Account, *days: datetime.date | None) -> None:
                     "day": formats.date_format(day, "SHORT_DATE_FORMAT"),
                 }
             )
+
+
+# A change to a document or expense that went to the books is asked for. Arguments: account, exported_at.
+# The exports app refuses it (ServiceError) when the account protects exported documents.
+exported_change_requested = Signal()
+
+
+def ensure_exported_changeable(account: Account, exported_at: datetime.datetime | None) -> None:
+    """Let the apps that protect exported rows refuse the change (services call it beside ensure_unlocked)."""
+    if exported_at is not None:
+        exported_change_requested.send(sender=Account, account=account, exported_at=exported_at)
 
 
 def ensure_writable(account: Account) -> None:

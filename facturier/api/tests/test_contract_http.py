@@ -233,9 +233,9 @@ def test_the_story_of_an_invoice(api: Outside, settings: Any) -> None:
 
     legal = api.put(f"/invoices/{pk}.json", {"invoice": {"buyer_name": "Quelqu'un d'autre"}})
     assert legal.status == 422
-    paid = api.put(f"/invoices/{pk}.json", {"invoice": {"description": "Merci !", "status": "paid"}})
+    paid = api.put(f"/invoices/{pk}.json", {"invoice": {"internal_note": "Merci !", "status": "paid"}})
     assert paid.status == 200
-    assert (paid.json["description"], paid.json["status"], paid.json["remaining"]) == (
+    assert (paid.json["internal_note"], paid.json["status"], paid.json["remaining"]) == (
         "Merci !",
         "paid",
         "0.00",

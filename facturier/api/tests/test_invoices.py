@@ -267,24 +267,19 @@ def test_patch_status_issued_issues_a_draft(owner_api, draft):
     assert draft.status == Status.ISSUED and response.json()["number"] == draft.number
 
 
-def test_an_issued_invoice_takes_notes_and_payment_details(owner_api, invoice):
-    response = owner_api.put(
-        f"/invoices/{invoice.pk}.json",
-        {
-            "invoice": {
-                "description": "Payable par virement",
-                "payment_type": "cheque",
-                "buyer_email": "x@y.test",
-            }
-        },
-    )
+def test_an_issued_invoice_takes_its_recipients_but_not_what_it_prints(owner_api, invoice):
+    response = owner_api.put(f"/invoices/{invoice.pk}.json", {"invoice": {"buyer_email": "x@y.test"}})
     assert response.status_code == 200, response.json()
-    invoice.refresh_from_db()
-    assert (invoice.notes, invoice.payment_method, invoice.email_to) == (
-        "Payable par virement",
-        "cheque",
-        "x@y.test",
+
+    refused = owner_api.put(
+        f"/invoices/{invoice.pk}.json",
+        {"invoice": {"description": "Payable par virement", "payment_type": "cheque"}},
     )
+
+    assert refused.status_code == 422
+    assert "imprimées sur le document émis" in str(refused.json())
+    invoice.refresh_from_db()
+    assert (invoice.notes, invoice.payment_method, invoice.email_to) == ("", "transfer", "x@y.test")
 
 
 def test_sending_back_an_issued_invoice_as_read_changes_nothing(owner_api, invoice):

@@ -29,7 +29,6 @@ from facturier.billing.models import (
     SupplyKind,
 )
 from facturier.billing.services.documents import DocumentInput, LineInput
-from facturier.lib import identifiers
 from facturier.lib import vat as vat_rules
 from facturier.lib.countries import COUNTRY_CODES, EU_MEMBERS, country_name, lazy_country_choices
 from facturier.lib.money import CURRENCIES, ZERO
@@ -601,33 +600,17 @@ class ConvertForm(forms.Form):
 
 
 class IssuedDocumentForm(forms.Form):
-    """What the law lets change once a document is issued: nothing of its legal content."""
+    """What may change once a document is issued: nothing it prints (its PDF is kept as issued)."""
 
-    notes = forms.CharField(
-        label=gettext_lazy("Notes imprimées sur le document"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
     internal_note = forms.CharField(
         label=gettext_lazy("Note interne (non imprimée)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     email_to = forms.CharField(label=gettext_lazy("Emails du destinataire"), max_length=500, required=False)
-    payment_method = forms.ChoiceField(label=gettext_lazy("Mode de paiement"), choices=PaymentMethod.choices)
-    bank_iban = forms.CharField(label=gettext_lazy("IBAN"), max_length=50, required=False)
-    bank_bic = forms.CharField(label=gettext_lazy("BIC"), max_length=20, required=False)
 
     def clean_email_to(self) -> str:
         return parse_email_list(self.cleaned_data.get("email_to") or "")
-
-    def clean_bank_iban(self) -> str:
-        value = (self.cleaned_data.get("bank_iban") or "").strip()
-        return identifiers.clean_iban(value) if value else ""
-
-    def clean_bank_bic(self) -> str:
-        value = (self.cleaned_data.get("bank_bic") or "").strip()
-        return identifiers.clean_bic(value) if value else ""
 
 
 def issued_initial(document: Document) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from django.db.models import F, Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from facturier.billing import chain, numbering, totals
+from facturier.billing import chain, events, issued, numbering, totals
 from facturier.billing.models import (
     INVOICE_KINDS,
     PAYABLE_KINDS,
@@ -33,20 +33,19 @@ from facturier.billing.models import (
     Document,
     DocumentLine,
     DocumentVatLine,
+    IssuedFile,
     Kind,
     PaymentMethod,
     Product,
     Status,
     SupplyKind,
 )
-from facturier.exports.marks import ensure_not_exported
 from facturier.lib import identifiers, vat
 from facturier.lib.money import CURRENCIES, ZERO, round_money
-from facturier.reports import summaries
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
-from facturier.tenancy.locking import ensure_unlocked, ensure_writable
+from facturier.tenancy.locking import ensure_exported_changeable, ensure_unlocked, ensure_writable
 from facturier.tenancy.models import Account
 
 # Kinds a credit note can correct (a receipt is corrected by a refund, a quote needs no correction).
@@ -535,6 +534,7 @@ def _write_vat_rows(document: Document, result: totals.Totals) -> None:
     Document.vat_breakdown() gives the document's own rows back for what it prints.
     """
     amounts: dict[tuple[Any, ...], list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])
+    line_keys = set()
     for bucket in result.buckets:
         key = (
             bucket.key.vat_rate,
@@ -543,6 +543,7 @@ def _write_vat_rows(document: Document, result: totals.Totals) -> None:
             bucket.key.supply_kind,
             bucket.key.exemption_reason,
         )
+        line_keys.add(key)
         for i, value in enumerate((bucket.base, bucket.vat_amount, bucket.base_eur, bucket.vat_amount_eur)):
             amounts[key][i] += value
     for deduction in document.advance_deductions():
@@ -577,7 +578,9 @@ def _write_vat_rows(document: Document, result: totals.Totals) -> None:
             vat_amount_eur=values[3],
         )
         for key, values in amounts.items()
-        if any(values)
+        # A bucket of the lines stays even when it sums to zero (EN 16931: each category of the lines has
+        # its breakdown, BR-E-01...); one left by a deducted advance alone goes when it nets to nothing.
+        if any(values) or key in line_keys
     )
 
 
@@ -629,23 +632,25 @@ def issue(actor: Actor, document: Document) -> Document:
     document.number, document.sequence = numbering.allocate(
         billing_settings, document.kind, document.issue_date
     )
-    # Numbered, so its number is checked too; a refusal rolls the number back. Imported here: einvoice
-    # reads billing, so billing cannot import it at load.
-    from facturier.einvoice.policy import ensure_einvoice_ready
-
-    ensure_einvoice_ready(document)
+    # Numbered, so its number is checked too (the e-invoice checks); a refusal rolls the number back.
+    events.issuing.send(sender=Document, document=document)
     document.status = Status.ISSUED
     document.issued_at = timezone.now()
     document.issued_by = actor.user
     document.chain_index = billing_settings.chain_length + 1
+    # The PDF the buyer receives, made now and kept: its hash is chained with the rest of the content.
+    content = issued.render_for_issue(document)
+    document.pdf_sha256 = issued.sha256(content)
     document.chain_hash = chain.document_hash(document, billing_settings.chain_last_hash)
     document.save()
+    issued.keep(document, IssuedFile.Kind.PDF, content)
     billing_settings.chain_length = document.chain_index
     billing_settings.chain_last_hash = document.chain_hash
     billing_settings.save(update_fields=["chain_length", "chain_last_hash"])
     if document.kind == Kind.CREDIT_NOTE:
         _apply_credit_note(document)
-    summaries.document_changed(document)  # the VAT summary, in this transaction
+    events.issued.send(sender=Document, document=document, pdf=content)
+    events.sales_changed.send(sender=Document, documents=[document])
     audit.record(
         actor,
         account,
@@ -773,10 +778,12 @@ def update_issued(
     bank_iban: str | None = None,
     bank_bic: str | None = None,
 ) -> Document:
-    """Change what the law lets change on an issued document: notes, emails and payment details.
+    """Change what may change on an issued document: its internal note and the addresses it is sent to.
 
-    Everything else (number, dates, parties, lines, amounts) is frozen and hashed in the chain; a
-    draft goes through update_draft. The audit event keeps the before and after values.
+    Everything it prints (number, dates, parties, lines, amounts, notes, payment details) is frozen in its
+    kept PDF; the legal content is also hashed in the chain. Printed fields are accepted unchanged (an API
+    client sending the whole document back) and refused otherwise. The audit event keeps the before and
+    after values.
     """
     require(actor, document.account, "sales.edit")
     ensure_writable(document.account)
@@ -784,7 +791,7 @@ def update_issued(
     if document.is_draft:
         raise ServiceError(_("Ce document est un brouillon : modifiez-le directement."))
     ensure_unlocked(document.account, document.issue_date)
-    ensure_not_exported(document.account, document.exported_at)
+    ensure_exported_changeable(document.account, document.exported_at)
     given = {
         "notes": notes,
         "internal_note": internal_note,
@@ -795,6 +802,18 @@ def update_issued(
     }
     values = {name: value.strip() for name, value in given.items() if value is not None}
     _check_issued_values(values)
+    printed = [
+        name for name in _PRINTED_AFTER_ISSUE if name in values and values[name] != getattr(document, name)
+    ]
+    if printed:
+        # The kept PDF shows them: changing them now would make the page and the buyer's copy disagree.
+        raise IssuedDocumentError(
+            _(
+                "Les notes et les coordonnées de paiement sont imprimées sur le document émis, qui ne change "
+                "plus : établissez un avoir puis une nouvelle facture pour les corriger."
+            ),
+            field=printed[0],
+        )
     before = {name: getattr(document, name) for name in values}
     for name, value in values.items():
         setattr(document, name, value)
@@ -810,6 +829,10 @@ def update_issued(
             subjects=[document],
         )
     return document
+
+
+# Fields update_issued accepts only unchanged: they are printed on the kept PDF.
+_PRINTED_AFTER_ISSUE = ("notes", "payment_method", "bank_iban", "bank_bic")
 
 
 def _check_issued_values(values: dict[str, str]) -> None:

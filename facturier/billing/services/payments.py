@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from facturier.billing import events
 from facturier.billing.models import (
     PAYABLE_KINDS,
     Document,
@@ -25,7 +26,6 @@ from facturier.billing.models import (
 )
 from facturier.billing.services.documents import require, settle
 from facturier.lib.money import CURRENCIES, ZERO, round_money
-from facturier.reports import summaries
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -74,7 +74,8 @@ def record_payment(
         created_by=actor.user,
     )
     allocations = _allocate(payment, locked)
-    summaries.payment_changed(payment)  # VAT on services falls due at payment
+    # VAT on services falls due at payment: the reports follow, in this transaction.
+    events.sales_changed.send(sender=Payment, documents=locked)
     audit.record(
         actor,
         account,
@@ -146,7 +147,7 @@ def delete_payment(actor: Actor, payment: Payment) -> None:
         subjects=list(documents.values()),
     )
     payment.delete()
-    summaries.documents_changed(documents.values())
+    events.sales_changed.send(sender=Payment, documents=list(documents.values()))
 
 
 def _check_amount(amount: Decimal, currency: str) -> Decimal:

@@ -24,7 +24,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from facturier.billing import pdf
+from facturier.billing import events, issued, pdf
 from facturier.billing.models import Document, EmailDelivery
 from facturier.billing.services import documents
 from facturier.billing.services.billing_settings import (
@@ -33,7 +33,6 @@ from facturier.billing.services.billing_settings import (
     settings_for,
 )
 from facturier.billing.services.clients import check_email
-from facturier.einvoice import policy
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -154,7 +153,13 @@ def send_document(
     if not body.strip():
         raise ServiceError(_("Écrivez le message."), field="body")
 
-    rendered = policy.email_pdf(document)  # its Factur-X when the account attaches it, else the plain PDF
+    # The kept PDF, or the file an app answers with instead (einvoice: the Factur-X, when attached).
+    answers = events.email_attachment.send(sender=Document, document=document)
+    attachment: bytes = issued.issued_pdf(document)
+    for _receiver, answer in answers:
+        if isinstance(answer, bytes):
+            attachment = answer
+            break
     delivery = EmailDelivery.objects.create(
         account=document.account,
         document=document,
@@ -180,6 +185,6 @@ def send_document(
         subject=subject,
         body=body,
         filename=pdf.pdf_filename(document),
-        pdf_base64=base64.b64encode(rendered).decode("ascii"),
+        pdf_base64=base64.b64encode(attachment).decode("ascii"),
     )
     return delivery

@@ -88,7 +88,7 @@ def test_verify_passes_on_an_untouched_chain(acme, issued):
 
 
 def test_verify_passes_after_the_allowed_changes(actor, acme, issued):
-    services.update_issued(actor, issued[0], notes="Payée par virement", bank_bic="AGRIFRPP")
+    services.update_issued(actor, issued[0], internal_note="Payée par virement", email_to="a@b.test")
     services.mark_sent(actor, issued[0])
 
     assert chain.verify(acme) is None
@@ -120,7 +120,7 @@ def test_it_detects_a_total_altered_in_sql_in_the_middle_of_the_chain(acme, issu
 def test_it_detects_a_document_removed_in_sql(acme, issued):
     middle = issued[1].pk
     with connection.cursor() as cursor:
-        for table in ("billing_documentline", "billing_documentvatline"):
+        for table in ("billing_documentline", "billing_documentvatline", "billing_issuedfile"):
             cursor.execute(f"DELETE FROM {table} WHERE document_id = %s", [middle])  # noqa: S608
         cursor.execute("DELETE FROM billing_document WHERE id = %s", [middle])
 

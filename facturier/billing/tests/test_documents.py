@@ -289,27 +289,29 @@ def test_create_document_issues_in_one_call(actor, acme, buyer):
 # --- After issue ----------------------------------------------------------------------------------
 
 
-def test_it_changes_notes_and_payment_details_of_an_issued_document_with_an_audit(actor, acme, buyer):
+def test_it_changes_the_internal_note_and_recipients_of_an_issued_document_with_an_audit(actor, acme, buyer):
     invoice = make_invoice(actor, buyer, issue_date=DAY)
     chain_hash = invoice.chain_hash
 
-    services.update_issued(
-        actor,
-        invoice,
-        notes="Merci !",
-        email_to="a@dupont.test",
-        bank_iban="FR76 3000 6000 0112 3456 7890 189",
-    )
+    services.update_issued(actor, invoice, internal_note="Relancer en mai", email_to="a@dupont.test")
 
     invoice.refresh_from_db()
-    assert (invoice.notes, invoice.email_to, invoice.bank_iban) == (
-        "Merci !",
-        "a@dupont.test",
-        "FR7630006000011234567890189",
-    )
-    assert invoice.chain_hash == chain_hash  # notes and payment details are outside the hashed content
+    assert (invoice.internal_note, invoice.email_to) == ("Relancer en mai", "a@dupont.test")
+    assert invoice.chain_hash == chain_hash
     event = AuditEvent.objects.get(account=acme, action="document.changed")
-    assert event.changes["notes"] == ["", "Merci !"]
+    assert event.changes["internal_note"] == ["", "Relancer en mai"]
+
+
+def test_it_refuses_to_change_what_an_issued_document_prints(actor, buyer):
+    invoice = make_invoice(actor, buyer, issue_date=DAY)
+
+    for change in ({"notes": "Merci !"}, {"bank_iban": "FR76 3000 6000 0112 3456 7890 189"}):
+        with pytest.raises(services.IssuedDocumentError, match="imprimées sur le document émis"):
+            services.update_issued(actor, invoice, **change)
+    services.update_issued(actor, invoice, notes="", payment_method="transfer")  # unchanged: accepted
+
+    invoice.refresh_from_db()
+    assert (invoice.notes, invoice.bank_iban) == ("", "")
 
 
 def test_it_refuses_invalid_payment_details_and_other_fields_after_issue(actor, buyer):

@@ -5,6 +5,7 @@ checked for what only they can show: a PDF/A-3b file, its pages, an embedded log
 """
 
 import datetime
+import hashlib
 import io
 import re
 from decimal import Decimal
@@ -17,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import translation
 from PIL import Image
+from pypdf import PdfReader
 
 from facturier.billing import pdf
 from facturier.billing.models import BillingSettings, Document
@@ -435,13 +437,19 @@ def test_the_pdf_downloads_under_the_document_number(owner_client, actor, client
 
 def test_the_pdf_opens_in_the_browser_and_as_a_duplicate_on_request(owner_client, actor, client):
     document = invoice(actor, client)
+    kept = document.issued_files.get(kind="pdf")
 
     with mock.patch("facturier.billing.pdf.build_payload", wraps=pdf.build_payload) as build:
-        response = owner_client.get(url("document_pdf", document, "?inline=1&duplicate=1"))
+        original = owner_client.get(url("document_pdf", document, "?inline=1"))
+        duplicate = owner_client.get(url("document_pdf", document, "?inline=1&duplicate=1"))
 
-    assert response.status_code == 200
-    assert response["Content-Disposition"] == 'inline; filename="F-2026-0001.pdf"'
-    assert build.call_args.kwargs["duplicate"] is True
+    assert original.status_code == 200 and duplicate.status_code == 200
+    assert original["Content-Disposition"] == 'inline; filename="F-2026-0001.pdf"'
+    # Both are the PDF kept at issue, not a new rendering; the duplicate has the word stamped under it.
+    assert hashlib.sha256(original.content).hexdigest() == kept.sha256 == document.pdf_sha256
+    assert not build.called
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(duplicate.content)).pages)
+    assert "DUPLICATA" in text and document.number in text
 
 
 def test_a_draft_pdf_downloads_as_brouillon(owner_client, actor, client):

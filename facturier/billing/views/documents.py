@@ -389,7 +389,7 @@ def document_edit(request: AccountRequest, pk: int) -> HttpResponse:
 
 
 def _edit_issued(request: AccountRequest, document: Document) -> HttpResponse:
-    """An issued document: only what the law lets change (notes, emails, payment details)."""
+    """An issued document: only what it does not print (internal note, recipients' emails)."""
     if request.method != "POST":
         return _to_detail(document)
     form = IssuedDocumentForm(request.POST)

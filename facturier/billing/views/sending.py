@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from facturier.billing import pdf
+from facturier.billing import issued, pdf
 from facturier.billing.forms.sending import SendDocumentForm
 from facturier.billing.models import Document
 from facturier.billing.services import sending
@@ -34,7 +34,7 @@ def _wants(request: AccountRequest, flag: str) -> bool:
 def document_pdf(request: AccountRequest, pk: int) -> HttpResponse:
     """The PDF as a download (?inline=1 shows it in the browser, ?duplicate=1 marks it DUPLICATA)."""
     document = get_in_account(_documents(), request.account, pk=pk)
-    content = pdf.render_document_pdf(document, duplicate=_wants(request, "duplicate"))
+    content = issued.document_pdf(document, duplicate=_wants(request, "duplicate"))
     response = HttpResponse(content, content_type="application/pdf")
     # Non-ASCII file names are encoded as RFC 6266 says.
     disposition = content_disposition_header(not _wants(request, "inline"), pdf.pdf_filename(document))

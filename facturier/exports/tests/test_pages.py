@@ -164,12 +164,12 @@ def test_exported_documents_can_be_protected(acme, owner, books):
     first.refresh_from_db()
     expense.refresh_from_db()
     # Without the option, exported documents stay editable as before.
-    update_issued(actor, first, notes="Merci")
+    update_issued(actor, first, internal_note="Merci")
     settings = AccountingSettings.for_account(acme)
     settings.lock_exported = True
     settings.save()
     with pytest.raises(ExportedDocumentError, match="exporté en comptabilité"):
-        update_issued(actor, first, notes="Encore merci")
+        update_issued(actor, first, internal_note="Encore merci")
     with pytest.raises(ExportedDocumentError):
         update_expense(actor, expense, expense_input(supplier, notes="changé"))
 

@@ -127,7 +127,7 @@ def test_invoice_updates_payments_and_draft_deletion(
     client = committed(django_capture_on_commit_callbacks, receiver, make_client, acme)
     invoice = committed(django_capture_on_commit_callbacks, receiver, make_invoice, actor, client)
     with django_capture_on_commit_callbacks(execute=True):
-        document_service.update_issued(actor, invoice, notes="Merci")
+        document_service.update_issued(actor, invoice, internal_note="Merci")
     with django_capture_on_commit_callbacks(execute=True):
         payment = record_payment(
             actor, acme, date=invoice.issue_date, amount=invoice.gross_total, documents=[invoice]
@@ -135,7 +135,7 @@ def test_invoice_updates_payments_and_draft_deletion(
     with django_capture_on_commit_callbacks(execute=True):
         delete_payment(actor, payment)
     assert kinds(receiver) == ["invoice:update"] * 3
-    assert receiver.requests[0].json["invoice"]["description"] == "Merci"
+    assert receiver.requests[0].json["invoice"]["internal_note"] == "Merci"
     assert receiver.requests[1].json["invoice"]["status"] == "paid"
     assert receiver.requests[2].json["invoice"]["status"] != "paid"
 

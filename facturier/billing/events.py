@@ -1,0 +1,29 @@
+"""What billing announces, so the apps that build on it (reports, exports, einvoice) never get imported by it.
+
+Django signals, sent by the services. Which kind of receiver goes where:
+- checks that may refuse a change are receivers of a `*_requested` / `issuing` signal: they raise a
+  ServiceError and the service's transaction rolls back (Signal.send lets exceptions through);
+- receivers that keep derived data exact (the reports' VAT summary) run inside the service's transaction,
+  so a crash can never leave them out of step with the documents;
+- anything with an effect outside the database (webhooks, e-mails) waits for the commit itself
+  (transaction.on_commit), as webhooks do from the audit trail.
+Receivers connect in their app's AppConfig.ready(); tests/test_layers.py checks the import graph.
+"""
+
+from django.dispatch import Signal
+
+# A draft is about to be issued, numbered already. Arguments: document. A receiver raises ServiceError to
+# refuse (the e-invoice checks of an account that issues e-invoices).
+issuing = Signal()
+
+# A document was issued, in the issuing transaction. Arguments: document, pdf (the bytes kept as its PDF).
+# Receivers keep what they derive from it (einvoice keeps its Factur-X).
+issued = Signal()
+
+# Issued sales documents whose amounts, payments or credit notes changed, in the changing transaction.
+# Arguments: documents (a list). The reports' VAT summary follows them.
+sales_changed = Signal()
+
+# The file to attach when a document is e-mailed. Arguments: document. A receiver returns the bytes of
+# a file to attach instead of the kept PDF (einvoice: the Factur-X, when the account attaches it), or None.
+email_attachment = Signal()
