@@ -78,7 +78,8 @@ KNOWN_DEFECT_PDF_CHANGES_AFTER_ISSUE = True
 
 # A VAT bucket of nothing (its lines' net amounts round to zero) gets no stored VAT row, so the CII and
 # UBL have lines of a category without the VAT breakdown of that category (BR-E-01, BR-S-01...: the
-# schematron rejects the file). While True: no bucket of a sale sums to zero.
+# schematron rejects the file); an invoice of nothing has no breakdown at all, its CII fails the XSD
+# and its Factur-X download is a server error. While True: no bucket of a sale sums to zero.
 KNOWN_DEFECT_EMPTY_BUCKET_MISSING_FROM_EINVOICE = True
 
 settings.register_profile(
@@ -162,6 +163,7 @@ class Scenario:
 
 
 FLOWS = ("invoice", "receipt", "converted", "advance_final")
+CREDITS = ("none", "total", "partial")
 
 
 def _quantities() -> st.SearchStrategy[Decimal]:
@@ -237,15 +239,14 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         assume(all(amounts.base for amounts in quote.buckets.values()))
     if KNOWN_DEFECT_PDF_CHANGES_AFTER_ISSUE:
         return scenario
-    credits = {"invoice": ("none", "total", "partial"), "converted": ("none", "total", "partial")}
-    credit = draw(
-        st.sampled_from(credits.get(flow, ("none", "total") if flow == "advance_final" else ("none",)))
-    )
+    # A receipt is not corrected by a credit note; a partial one on a final invoice could ask back more
+    # than the invoice asks once its advances are deducted.
+    credits = {"invoice": CREDITS, "converted": CREDITS, "advance_final": ("none", "total")}
+    credit = draw(st.sampled_from(credits.get(flow, ("none",))))
     credited: tuple[tuple[int, Decimal], ...] = ()
     if credit == "partial":
         indexes = draw(st.lists(st.integers(0, len(lines) - 1), min_size=1, max_size=len(lines), unique=True))
         credited = tuple((i, draw(st.sampled_from((D(1), D("0.5"))))) for i in sorted(indexes))
-    if credit == "partial":
         note = replace(quote, lines=_credited(quote.lines, credited))
         assume(note.gross < 0)  # a credit note of nothing cannot be issued: its total must be negative
         if KNOWN_DEFECT_EMPTY_BUCKET_MISSING_FROM_EINVOICE:
@@ -957,6 +958,7 @@ def _final_after_advance(books: Books, *, credited: bool) -> tuple[Oracle, Docum
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="KNOWN_DEFECT_FINAL_PDF_VAT_TABLE: the PDF prints the stored VAT rows, net of the advances "
     "(700.00 / 140.00 under Total HT 1,000.00, Total TVA 200.00)",
 )
@@ -992,6 +994,7 @@ def _invoice_of_two_lines(books: Books) -> Oracle:
 
 @pytest.mark.xfail(
     strict=True,
+    raises=AssertionError,
     reason="KNOWN_DEFECT_PDF_CHANGES_AFTER_ISSUE: the PDF is rendered on each download, with what is paid "
     "and credited (Déjà réglé, Avoirs, Reste à payer), and the Factur-X PDF with it",
 )
@@ -1017,27 +1020,43 @@ def test_the_pdf_of_an_issued_invoice_never_changes(books: Books, after: str) ->
     assert outputs.pdf_text(facturx) == invoice.pdf_at_issue
 
 
+NOTHING = LineSpec(D("0.001"), D("0.001"), ZERO, EXEMPT, "service")  # 0.00 once rounded
+
+
 @pytest.mark.xfail(
     strict=True,
+    raises=(AssertionError, ValueError),
     reason="KNOWN_DEFECT_EMPTY_BUCKET_MISSING_FROM_EINVOICE: a bucket of 0.00 has no stored VAT row, so "
-    "the e-invoices lack the breakdown of a category their lines have (BR-E-01)",
+    "the e-invoices lack the breakdown of a category their lines have (BR-E-01), and an invoice of "
+    "nothing has none at all: its CII fails the XSD, the Factur-X download raises (a server error)",
 )
-def test_every_vat_category_of_the_lines_has_its_einvoice_breakdown(books: Books) -> None:
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (
+            (LineSpec(D(1), D("100.00"), ZERO, S20, "service"), NOTHING),
+            {("S", D(20)): (D("100.00"), D("20.00")), ("E", D(0)): (ZERO, ZERO)},
+        ),
+        ((NOTHING,), {("E", D(0)): (ZERO, ZERO)}),
+    ],
+    ids=["a bucket of nothing", "an invoice of nothing"],
+)
+def test_every_vat_category_of_the_lines_has_its_einvoice_breakdown(
+    books: Books, lines: tuple[LineSpec, ...], expected: dict[tuple[str, Decimal], tuple[Decimal, Decimal]]
+) -> None:
     sale = build(
         books,
         Scenario(
             flow="invoice",
             buyer="fr_company",
-            lines=(
-                LineSpec(D(1), D("100.00"), ZERO, S20, "service"),
-                LineSpec(D("0.001"), D("0.001"), ZERO, EXEMPT, "service"),
-            ),
+            lines=lines,
             gross_prices=False,
             currency="EUR",
             exchange_rate=D(1),
         ),
     )
     base = f"/{books.account.slug}/documents/{sale.documents[0].pk}"
-    expected = {("S", D(20)): (D("100.00"), D("20.00")), ("E", D(0)): (ZERO, ZERO)}
+    facturx = outputs.download(books.web, f"{base}/facturx/")
+    assert outputs.read_cii(outputs.facturx_xml(facturx)).vat == expected
     assert outputs.read_cii(outputs.download(books.web, f"{base}/cii/")).vat == expected
     assert outputs.read_ubl(outputs.download(books.web, f"{base}/ubl/")).vat == expected
