@@ -6,7 +6,7 @@ export DEBUG ?= true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install setup lint typecheck pytest messages clean
+.PHONY: run test install setup lint typecheck pytest proptest messages clean
 
 $(BIN)/activate: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,11 @@ typecheck:
 PYTEST_WORKERS ?= auto
 pytest:
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4
+
+# The consistency property test with its long profile (500 random examples instead of the 25 fixed
+# ones `make test` runs): every output of generated sales against each other, to the cent.
+proptest: install
+	HYPOTHESIS_PROFILE=long $(BIN)/pytest facturier/tests/test_consistency.py
 
 messages:
 	$(BIN)/python manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'var/*'
