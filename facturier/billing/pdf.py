@@ -438,12 +438,12 @@ def _totals(document: Document, breakdown: VatBreakdown, fmt: Formatter) -> list
         row(_("Total TTC"), fmt.money(document.gross_total), strong=True),
     ]
     for deduction in breakdown.deductions:
-        label = _("Acompte %(number)s du %(date)s (dont TVA %(vat)s)") % {
+        label = _("Acompte %(number)s du %(date)s") % {
             "number": deduction.number,
             "date": fmt.date(deduction.issue_date),
-            "vat": fmt.money(deduction.vat_amount),
         }
         rows.append(row(label, fmt.money(deduction.gross)))
+        rows.append(row(_("dont TVA"), fmt.money(deduction.vat_amount)))
     if document.advances_deducted:
         rows.append(row(_("Net à payer"), fmt.money(document.amount_due), strong=True))
     if document.currency != "EUR":

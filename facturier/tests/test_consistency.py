@@ -19,9 +19,8 @@ they all agree with those figures, and so with each other:
 - the VAT register (by document date, and by the date VAT falls due: VAT on services at payment), the
   OSS return and the FEC (sales entries, and the VAT payments move from the waiting account).
 
-Known defects of today's code are each pinned by a small strict-xfail test at the end of this module,
-and kept out of the generator by the flags below (`KNOWN_DEFECT_...`): set a flag to False once its
-defect is fixed, and remove its xfail test, so the property test covers that ground again.
+Three defects this test found are pinned by small tests at the end of this module (a final invoice's
+PDF VAT table, a PDF that changed after issue, a VAT bucket of nothing missing from the e-invoices).
 
 Profiles: "ci" (25 examples, derandomized: the same examples every run, in `make test`) and "long"
 (500 random examples: `HYPOTHESIS_PROFILE=long`, `make proptest`).
@@ -65,22 +64,6 @@ D = Decimal
 ZERO = D("0.00")
 TODAY = datetime.date(2026, 3, 16)
 PERIOD = datetime.date(2026, 3, 1), datetime.date(2026, 3, 31)
-
-# --- Known defects: each keeps the generator off the ground where it shows (see the xfail tests) -----
-
-# The PDF of a final invoice prints the VAT rows stored for the reports (net of the advances) under
-# totals that are not: its VAT table disagrees with its totals, its page and its e-invoice. The same
-# goes for the total credit note of a final invoice. While True: no advance and final invoices.
-KNOWN_DEFECT_FINAL_PDF_VAT_TABLE = True
-# The PDF of an issued invoice changes when it is paid or credited ("Déjà réglé", "Avoirs", "Reste à
-# payer" appear). While True: no payment and no credit note.
-KNOWN_DEFECT_PDF_CHANGES_AFTER_ISSUE = True
-
-# A VAT bucket of nothing (its lines' net amounts round to zero) gets no stored VAT row, so the CII and
-# UBL have lines of a category without the VAT breakdown of that category (BR-E-01, BR-S-01...: the
-# schematron rejects the file); an invoice of nothing has no breakdown at all, its CII fails the XSD
-# and its Factur-X download is a server error. While True: no bucket of a sale sums to zero.
-KNOWN_DEFECT_EMPTY_BUCKET_MISSING_FROM_EINVOICE = True
 
 settings.register_profile(
     "ci",
@@ -202,8 +185,7 @@ def _shares() -> st.SearchStrategy[Decimal]:
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
-    flows = [f for f in FLOWS if not (f == "advance_final" and KNOWN_DEFECT_FINAL_PDF_VAT_TABLE)]
-    flow = draw(st.sampled_from(flows))
+    flow = draw(st.sampled_from(FLOWS))
     buyer = draw(st.sampled_from(sorted(BUYERS)))
     rates = draw(st.lists(st.sampled_from(BUYERS[buyer]), min_size=1, max_size=4, unique=True))
     lines = [draw(_line(rate)) for rate in rates]
@@ -235,10 +217,6 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         assume(
             all(rounded(b.base * smallest / 100, currency) > 0 for b in quote.buckets.values() if b.base > 0)
         )
-    if KNOWN_DEFECT_EMPTY_BUCKET_MISSING_FROM_EINVOICE:
-        assume(all(amounts.base for amounts in quote.buckets.values()))
-    if KNOWN_DEFECT_PDF_CHANGES_AFTER_ISSUE:
-        return scenario
     # A receipt is not corrected by a credit note; a partial one on a final invoice could ask back more
     # than the invoice asks once its advances are deducted.
     credits = {"invoice": CREDITS, "converted": CREDITS, "advance_final": ("none", "total")}
@@ -249,8 +227,6 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         credited = tuple((i, draw(st.sampled_from((D(1), D("0.5"))))) for i in sorted(indexes))
         note = replace(quote, lines=_credited(quote.lines, credited))
         assume(note.gross < 0)  # a credit note of nothing cannot be issued: its total must be negative
-        if KNOWN_DEFECT_EMPTY_BUCKET_MISSING_FROM_EINVOICE:
-            assume(all(amounts.base for amounts in note.buckets.values()))
     elif credit == "total":
         advances = sum((_advance_oracle(quote, quote, D(p)).gross for p in scenario.advances), ZERO)
         assume(quote.gross - advances > 0)
@@ -646,7 +622,9 @@ def check_document(books: Books, oracle: Oracle, report: Disagreements) -> None:
         report.same(f"{name} page {label}", page.totals.get(label), value)
     report.same(f"{name} page VAT table", nonzero(page.vat_by_rate()), expected_rates)
     if oracle.advances:
-        report.same(f"{name} page advances", page.totals.get("Acomptes déduits"), oracle.advances)
+        # One row per deducted advance, signed as the document carries it (its TTC, VAT included).
+        deducted = sum((v for label, v in page.totals.items() if outputs.is_deduction(label)), ZERO)
+        report.same(f"{name} page advances", deducted, -oracle.advances)
         report.same(f"{name} page net à payer", page.totals.get("Net à payer"), oracle.amount_due)
     if oracle.currency != "EUR":
         report.same(f"{name} page TTC in EUR", page.totals.get("Total TTC en euros"), oracle.gross_eur)
@@ -670,8 +648,8 @@ def check_document(books: Books, oracle: Oracle, report: Disagreements) -> None:
             f"{name} page rows deducting advances", nonzero(page.vat_by_rate(deductions=True)), deducted_rates
         )
     if oracle.advances:
-        advances = [abs(v) for label, v in pdf.totals.items() if "compte" in label.lower()]
-        report.same(f"{name} PDF advances", advances, [abs(oracle.advances)])
+        deducted = sum((v for label, v in pdf.totals.items() if outputs.is_deduction(label)), ZERO)
+        report.same(f"{name} PDF advances", deducted, -oracle.advances)
         report.same(f"{name} PDF net à payer", pdf.totals.get("Net à payer"), oracle.amount_due)
     if oracle.currency != "EUR":
         report.same(f"{name} PDF VAT in EUR", pdf.totals.get("Total TVA en euros"), oracle.vat_eur)
@@ -956,12 +934,6 @@ def _final_after_advance(books: Books, *, credited: bool) -> tuple[Oracle, Docum
     return checked, checked.document
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="KNOWN_DEFECT_FINAL_PDF_VAT_TABLE: the PDF prints the stored VAT rows, net of the advances "
-    "(700.00 / 140.00 under Total HT 1,000.00, Total TVA 200.00)",
-)
 @pytest.mark.parametrize("credited", [False, True], ids=["final invoice", "its total credit note"])
 def test_the_pdf_of_a_final_invoice_shows_its_own_vat_breakdown(books: Books, credited: bool) -> None:
     checked, document = _final_after_advance(books, credited=credited)
@@ -992,12 +964,6 @@ def _invoice_of_two_lines(books: Books) -> Oracle:
     return sale.documents[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="KNOWN_DEFECT_PDF_CHANGES_AFTER_ISSUE: the PDF is rendered on each download, with what is paid "
-    "and credited (Déjà réglé, Avoirs, Reste à payer), and the Factur-X PDF with it",
-)
 @pytest.mark.parametrize("after", ["payment", "credit note"])
 def test_the_pdf_of_an_issued_invoice_never_changes(books: Books, after: str) -> None:
     invoice = _invoice_of_two_lines(books)
@@ -1023,13 +989,6 @@ def test_the_pdf_of_an_issued_invoice_never_changes(books: Books, after: str) ->
 NOTHING = LineSpec(D("0.001"), D("0.001"), ZERO, EXEMPT, "service")  # 0.00 once rounded
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=(AssertionError, ValueError),
-    reason="KNOWN_DEFECT_EMPTY_BUCKET_MISSING_FROM_EINVOICE: a bucket of 0.00 has no stored VAT row, so "
-    "the e-invoices lack the breakdown of a category their lines have (BR-E-01), and an invoice of "
-    "nothing has none at all: its CII fails the XSD, the Factur-X download raises (a server error)",
-)
 @pytest.mark.parametrize(
     ("lines", "expected"),
     [

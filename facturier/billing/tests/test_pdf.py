@@ -289,7 +289,8 @@ def test_a_final_invoice_deducts_its_advances(actor, client):
     assert totals["Total TVA"] == "200,00\xa0€"
     assert totals["Total TTC"] == "1\u202f200,00\xa0€"
     on = format_date(advance.issue_date, "long", locale="fr_FR")
-    assert totals[f"Acompte {advance.number} du {on} (dont TVA -60,00\xa0€)"] == "-360,00\xa0€"
+    assert totals[f"Acompte {advance.number} du {on}"] == "-360,00\xa0€"
+    assert totals["dont TVA"] == "-60,00\xa0€"
     assert totals["Net à payer"] == "840,00\xa0€"
     # The VAT table is the document's own: it adds up to the totals printed beside it.
     assert data["vat_table"] == [{"rate": "20\xa0%", "base": "1\u202f000,00\xa0€", "vat": "200,00\xa0€"}]
