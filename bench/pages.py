@@ -58,6 +58,9 @@ PAGE_BUDGET_MS = {"postgresql": 60, "sqlite": 80}
 SUMMARY_BUDGET_MS = 25  # the VAT register and the OSS return, read from the report summary
 ISSUE_BUDGET_MS = {"postgresql": 40}
 ISSUE_BUDGET_QUERIES = 15
+# Statements that only open or close a transaction or a savepoint (counted among the queries: each is a
+# round trip to the database).
+CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 INVOICE_ROWS = ("invoice: create_draft (10 lines)", "invoice: issue (and commit)", "invoice: draft + issue")
 
 
@@ -235,7 +238,8 @@ class Bench:
 
         data = invoice_input(self.issue_client_id)
         rows: dict[str, Any] = {
-            label: {"samples": [], "queries": [], "small_queries": []} for label in INVOICE_ROWS
+            label: {"samples": [], "queries": [], "small_queries": [], "control": []}
+            for label in INVOICE_ROWS
         }
         for round_number in range(warmups + runs):
             membership = Membership.objects.select_related("account", "user").get(pk=self.issue_membership_id)
@@ -250,15 +254,19 @@ class Bench:
                 done = time.perf_counter()
             if round_number < warmups:
                 continue
-            measured = [
-                (drafted - started, drafted_queries),
-                (done - drafted, len(recorder.queries) - drafted_queries),
-                (done - started, len(recorder.queries)),
+            control = [
+                sql.lstrip().upper().startswith(CONTROL) for sql, _params, _seconds in recorder.queries
             ]
-            for label, (seconds, queries) in zip(INVOICE_ROWS, measured, strict=True):
+            measured = [
+                (drafted - started, drafted_queries, sum(control[:drafted_queries])),
+                (done - drafted, len(control) - drafted_queries, sum(control[drafted_queries:])),
+                (done - started, len(control), sum(control)),
+            ]
+            for label, (seconds, queries, statements) in zip(INVOICE_ROWS, measured, strict=True):
                 rows[label]["samples"].append(seconds)
-                if queries not in rows[label]["queries"]:
-                    rows[label]["queries"].append(queries)
+                for key, value in (("queries", queries), ("control", statements)):
+                    if value not in rows[label][key]:
+                        rows[label][key].append(value)
         return rows
 
     def close(self) -> None:
@@ -278,8 +286,9 @@ def merge(into: dict[str, Any], more: dict[str, Any]) -> None:
             into[label] = row
             continue
         into[label]["samples"] += row["samples"]
-        for key in ("queries", "small_queries"):
-            into[label][key] += [n for n in row[key] if n not in into[label][key]]
+        for key in ("queries", "small_queries", "control"):
+            if key in row:
+                into[label][key] += [n for n in row[key] if n not in into[label][key]]
 
 
 # --- The other revision -----------------------------------------------------------------------------
@@ -482,6 +491,12 @@ def main() -> None:
         f"{args.account} ({args.small_account} in brackets); invoice queries include savepoints.\n"
     )
     print(table(connection.vendor, bench, columns))
+    for name, results in columns:
+        control = ", ".join(
+            f"{label.split(' ')[1]} {'/'.join(map(str, sorted(results[label]['control'])))}"
+            for label in INVOICE_ROWS[:2]
+        )
+        print(f"\n{name}: of the invoice's queries, BEGIN and savepoint statements: {control}")
 
 
 if __name__ == "__main__":
