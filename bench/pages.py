@@ -317,6 +317,11 @@ def worktree(rev: str) -> Iterator[tuple[Path, str]]:
         folder.rmdir()
         raise SystemExit(f"git worktree add failed: {error.stderr}") from error
     try:
+        # Compiled translations are not in git: made as `make` makes them, so pages in English are
+        # translated in both revisions alike.
+        for catalog in folder.glob("locale/*/LC_MESSAGES/*.po"):
+            command = ["msgfmt", "--check-format", "-o", str(catalog.with_suffix(".mo")), str(catalog)]
+            subprocess.run(command, check=True)  # noqa: S603 (gettext's msgfmt from PATH)
         yield folder, sha
     finally:
         git("worktree", "remove", "--force", str(folder))
