@@ -9,6 +9,7 @@ evenly; medians are reported, and ratios are taken within the same run.
 import datetime
 import os
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -38,7 +39,13 @@ INVOICE_LINES = [
 ]
 
 
-def setup_django() -> None:
+def setup_django(code_root: Path | None = None) -> None:
+    """Set up Django with the project imported from `code_root`, by default the checkout that holds
+    this folder. Without it a script run as `python bench/x.py` would import the virtualenv's editable
+    install, i.e. whichever checkout installed it (another worktree's code, not the one measured)."""
+    root = str((code_root or Path(__file__).resolve().parent.parent).resolve())
+    if sys.path[:1] != [root]:
+        sys.path.insert(0, root)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "facturier.settings")
     os.environ.setdefault("DEBUG", "true")
     import django
