@@ -292,8 +292,8 @@ def test_the_number_of_queries_does_not_grow_with_the_accounts(
         Membership.objects.create(account=account, user=make_user(f"u{n}@client.test"))
     partner_client.get(list_url())  # the first visit notes the current account in the session
 
-    # session, membership with the user (gate), count, page rows.
-    with django_assert_num_queries(4):
+    # session, user, membership (gate), count, page rows.
+    with django_assert_num_queries(5):
         response = partner_client.get(list_url(sort="users", dir="desc"))
 
     assert len(row_names(response)) == min(count, 50)
