@@ -233,8 +233,14 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Django's database sessions, read in SQL (every request of a logged-in user reads its session).
-SESSION_ENGINE = "facturier.accounts.sessions"
+# Sessions: Django's cached_db, read from the cache above and written through to the database (which
+# answers when the cache lost them). A locmem:// cache belongs to one process: another process would
+# keep serving a session from its own copy after a logout, so sessions then live in the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    else "django.contrib.sessions.backends.cached_db"
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
