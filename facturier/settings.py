@@ -62,8 +62,6 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "facturier.urls"
-# Selects and inputs written in Python (web/form_renderer.py): the same markup, without a template per option.
-FORM_RENDERER = "facturier.web.form_renderer.FormRenderer"
 WSGI_APPLICATION = "facturier.wsgi.application"
 
 TEMPLATES = [
@@ -79,8 +77,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "facturier.web.context_processors.shell",
             ],
-            # {% url %} remembers what it reversed: web/templatetags/memo_url.py.
-            "builtins": ["facturier.web.templatetags.memo_url"],
         },
     },
 ]
