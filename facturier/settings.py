@@ -27,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -62,6 +63,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "facturier.urls"
+# Forms render through the templates below ("django.forms" above provides Django's widget templates),
+# so templates/django/forms/ can replace one of them.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "facturier.wsgi.application"
 
 TEMPLATES = [
