@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
@@ -72,8 +73,9 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "facturier.urls"
-# Selects and inputs written in Python (web/form_renderer.py): the same markup, without a template per option.
-FORM_RENDERER = "facturier.web.form_renderer.FormRenderer"
+# Forms render through the templates below ("django.forms" above provides Django's widget templates),
+# so templates/django/forms/ can replace one of them.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "facturier.wsgi.application"
 
 TEMPLATES = [
@@ -89,8 +91,6 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "facturier.web.context_processors.shell",
             ],
-            # {% url %} remembers what it reversed: web/templatetags/memo_url.py.
-            "builtins": ["facturier.web.templatetags.memo_url"],
         },
     },
 ]
@@ -243,8 +243,14 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
-# Django's database sessions, read in SQL (every request of a logged-in user reads its session).
-SESSION_ENGINE = "facturier.accounts.sessions"
+# Sessions: Django's cached_db, read from the cache above and written through to the database (which
+# answers when the cache lost them). A locmem:// cache belongs to one process: another process would
+# keep serving a session from its own copy after a logout, so sessions then live in the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    else "django.contrib.sessions.backends.cached_db"
+)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE

@@ -16,13 +16,10 @@ def use_user_language(request: HttpRequest, user: User | AnonymousUser) -> None:
 
 
 class UserLanguageMiddleware(MiddlewareMixin):
-    """Switches to the user's language before the view runs. An account page's gate reads the user
-    together with the membership in one query and switches the language itself (tenancy.access), so
-    the user is not read here for those pages."""
+    """Switches to the user's language before the view runs (an account page's 404 and 403 included).
+    A URL that names no view gets its 404 page in the user's language from web.views.page_not_found."""
 
     def process_view(self, request: HttpRequest, view: Any, args: Any, kwargs: Any) -> None:
-        if getattr(view, "is_account_view", False):
-            return
         user = getattr(request, "user", None)
         if user is not None:
             use_user_language(request, user)

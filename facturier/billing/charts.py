@@ -1,15 +1,18 @@
 """Charts drawn on the server as SVG: no JavaScript, no library, readable by screen readers.
 
 The SVG carries role="img" with a <title> and a <desc>; pages also give the same numbers in a table
-for assistive technologies (templates/web/dashboard.html).
+for assistive technologies (templates/web/dashboard.html). The geometry is worked out here, the
+markup is templates/web/_bar_chart.html (the template engine escapes every text).
 """
 
 import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.template.loader import render_to_string
 from django.utils import dateformat, formats
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 WIDTH = 720
 HEIGHT = 260
@@ -32,37 +35,82 @@ def compact_amount(value: Decimal) -> str:
     return formats.number_format(value.quantize(Decimal(1)), decimal_pos=0, force_grouping=True)
 
 
-def revenue_chart(points: list[tuple[datetime.date, Decimal]], *, title: str, description: str) -> SafeString:
-    """A bar chart of one amount per month; bars below the axis for negative months."""
-    values = [value for _month, value in points]
+@dataclass(frozen=True)
+class Bar:
+    """One bar as drawn: its box, its colour, the amount written beyond its end and its label."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    color: str
+    centre: float
+    value_y: float
+    value: str  # empty for a zero amount
+    label: str
+
+
+def bar_chart_svg(
+    bars: Sequence[tuple[str, Decimal]],
+    *,
+    title: str,
+    description: str,
+    id_prefix: str,
+    max_bar_width: float | None = None,
+    label_size: int = 12,
+) -> SafeString:
+    """A bar chart of labelled amounts; bars below the axis for negative amounts. `id_prefix` keeps
+    the ids of its title and description unique on the page."""
+    values = [value for _label, value in bars]
     highest = max([*values, Decimal(0)])
     lowest = min([*values, Decimal(0)])
     span = (highest - lowest) or Decimal(1)
     plot_height = Decimal(HEIGHT - TOP - BOTTOM)
     baseline = TOP + float(plot_height * highest / span)
-    slot = (WIDTH - 2 * SIDE) / max(len(points), 1)
-    bar_width = slot * 0.62
-
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" role="img" '
-        'aria-labelledby="chart-title chart-desc" xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="chart-title">{escape(title)}</title>',
-        f'<desc id="chart-desc">{escape(description)}</desc>',
-        f'<line x1="{SIDE}" y1="{baseline:.1f}" x2="{WIDTH - SIDE}" y2="{baseline:.1f}" stroke="#d9dee4"/>',
-    ]
-    for index, (month, value) in enumerate(points):
+    slot = (WIDTH - 2 * SIDE) / max(len(bars), 1)
+    bar_width = slot * 0.62 if max_bar_width is None else min(slot * 0.62, max_bar_width)
+    drawn = []
+    for index, (label, value) in enumerate(bars):
         x = SIDE + index * slot + (slot - bar_width) / 2
         height = float(plot_height * abs(value) / span)
         top = baseline - height if value >= 0 else baseline
-        color = BAR_COLOR if value >= 0 else NEGATIVE_COLOR
-        centre = x + bar_width / 2
-        value_y = top - 6 if value >= 0 else top + height + 14
-        parts += [
-            f'<rect x="{x:.1f}" y="{top:.1f}" width="{bar_width:.1f}" height="{height:.1f}" fill="{color}"/>',
-            f'<text x="{centre:.1f}" y="{value_y:.1f}" font-size="11" text-anchor="middle" fill="{TEXT_COLOR}">'
-            f"{escape(compact_amount(value)) if value else ''}</text>",
-            f'<text x="{centre:.1f}" y="{HEIGHT - 8}" font-size="12" text-anchor="middle" fill="{TEXT_COLOR}">'
-            f"{escape(month_label(month))}</text>",
-        ]
-    parts.append("</svg>")
-    return mark_safe("".join(parts))  # every dynamic text above went through escape()
+        drawn.append(
+            Bar(
+                x=x,
+                y=top,
+                width=bar_width,
+                height=height,
+                color=BAR_COLOR if value >= 0 else NEGATIVE_COLOR,
+                centre=x + bar_width / 2,
+                value_y=top - 6 if value >= 0 else top + height + 14,
+                value=compact_amount(value) if value else "",
+                label=label,
+            )
+        )
+    return render_to_string(
+        "web/_bar_chart.html",
+        {
+            "id_prefix": id_prefix,
+            "title": title,
+            "description": description,
+            "width": WIDTH,
+            "height": HEIGHT,
+            "side": SIDE,
+            "right": WIDTH - SIDE,
+            "label_y": HEIGHT - 8,
+            "baseline": baseline,
+            "bars": drawn,
+            "label_size": label_size,
+            "text_color": TEXT_COLOR,
+        },
+    )
+
+
+def revenue_chart(points: list[tuple[datetime.date, Decimal]], *, title: str, description: str) -> SafeString:
+    """A bar chart of one amount per month, labelled with the months."""
+    return bar_chart_svg(
+        [(month_label(month), value) for month, value in points],
+        title=title,
+        description=description,
+        id_prefix="chart",
+    )

@@ -6,35 +6,13 @@ totals are one aggregate query over the same filters.
 """
 
 import datetime
-import functools
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple
 
-from django.db import connection
-from django.db.models import (
-    Count,
-    DecimalField,
-    Prefetch,
-    Q,
-    QuerySet,
-    Sum,
-    Value,
-)
-from django.db.models.expressions import Col
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
-from facturier.billing.models import (
-    OPEN_STATUSES,
-    PAYABLE_KINDS,
-    Client,
-    Document,
-    Payment,
-    PaymentAllocation,
-    Status,
-    remaining_amount,
-)
-from facturier.lib import sql
+from facturier.billing.models import Client, Document, DocumentQuerySet, Payment, PaymentAllocation
 from facturier.lib.money import ZERO, round_money
 from facturier.tenancy.models import Account
 
@@ -55,18 +33,16 @@ PERIODS = [
 UNPAID = "unpaid"
 OVERDUE = "overdue"
 
-# Whitelisted sort keys of the document list: key -> the SQL columns of its documents `d` and their
-# client `c` (a leading "-" on the key reverses them).
+# Whitelisted sort keys of the document list: key -> the fields it orders by (a leading "-" on the key
+# reverses them).
 DOCUMENT_SORTS: dict[str, tuple[str, ...]] = {
-    "date": ("d.issue_date", "d.id"),
-    "number": ("d.number", "d.id"),
-    "client": ("c.name", "d.id"),
-    "total": ("d.gross_total_eur", "d.id"),
-    "due": ("d.due_date", "d.id"),
+    "date": ("issue_date", "id"),
+    "number": ("number", "id"),
+    "client": ("client__name", "id"),
+    "total": ("gross_total_eur", "id"),
+    "due": ("due_date", "id"),
 }
 DEFAULT_DOCUMENT_SORT = "-date"
-
-_MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=2)
 
 
 def month_start(day: datetime.date, months_back: int = 0) -> datetime.date:
@@ -154,161 +130,97 @@ class DocumentTotals:
     remaining_eur: Decimal
 
 
-# The list's two queries are written in SQL rather than built by the ORM: building and compiling them
-# (the filters, the CASE of the amount owed, the aggregate) cost the page about 3 ms of Python per
-# request, more than issue 3's budget allows (the page at most 1.5x its raw SQL). They keep the ORM's
-# semantics: its case-insensitive LIKE on each database, its conversion of the values read (lib.sql).
-# Only this module's table and column names are formatted into the SQL; every value is a parameter.
-_DOCUMENTS = Document._meta.db_table
-_CLIENTS = Client._meta.db_table
-# What the buyer still owes on a document, in EUR: Document.remaining (billing.models.remaining_amount)
-# times the exchange rate, for the payable kinds once issued; nothing for the others.
-_REMAINING_EUR_SQL = (
-    f"CASE WHEN d.kind IN ({', '.join(['%s'] * len(PAYABLE_KINDS))}) AND d.status <> %s "
-    "THEN (d.gross_total - d.advances_deducted - d.paid_total - d.credited_total) * d.exchange_rate "
-    "ELSE 0 END"
+# The columns a row of the list shows (with its client's name and what remains to pay): a page reads
+# these only, not the documents' snapshots and notes.
+ROW_FIELDS = (
+    "id",
+    "kind",
+    "status",
+    "number",
+    "issue_date",
+    "due_date",
+    "buyer_name",
+    "currency",
+    "net_total",
+    "gross_total",
+    "client__name",
 )
-_REMAINING_EUR_PARAMS = [*sorted(PAYABLE_KINDS), Status.DRAFT]
 
 
-def _document_conditions(account: Account, filters: DocumentFilters) -> tuple[str, list[Any], bool]:
-    """The WHERE clause of the list's queries (documents `d`, their client `c`), its parameters, and
-    whether it needs the client joined."""
-    ops = connection.ops
-    where: list[str] = ["d.account_id = %s"]
-    params: list[Any] = [account.pk]
+def filtered_documents(account: Account, filters: DocumentFilters) -> DocumentQuerySet:
+    """The account's documents matching the list's filters; "unpaid" and "overdue" are the rules of
+    DocumentQuerySet (owed, overdue)."""
+    documents = Document.objects.filter(account=account)
     if filters.date_from:
-        where.append("d.issue_date >= %s")
-        params.append(ops.adapt_datefield_value(filters.date_from))
+        documents = documents.filter(issue_date__gte=filters.date_from)
     if filters.date_to:
-        where.append("d.issue_date <= %s")
-        params.append(ops.adapt_datefield_value(filters.date_to))
+        documents = documents.filter(issue_date__lte=filters.date_to)
     if filters.kind:
-        where.append("d.kind = %s")
-        params.append(filters.kind)
-    if filters.status in (UNPAID, OVERDUE):
-        where += [
-            "d.gross_total > d.advances_deducted + d.paid_total + d.credited_total",
-            f"d.kind IN ({', '.join(['%s'] * len(PAYABLE_KINDS))})",
-            f"d.status IN ({', '.join(['%s'] * len(OPEN_STATUSES))})",
-        ]
-        params += [*sorted(PAYABLE_KINDS), *OPEN_STATUSES]
-        if filters.status == OVERDUE:
-            where.append("d.due_date < %s")
-            params.append(ops.adapt_datefield_value(account.today()))
+        documents = documents.filter(kind=filters.kind)
+    if filters.status == UNPAID:
+        documents = documents.owed()
+    elif filters.status == OVERDUE:
+        documents = documents.overdue(account.today())
     elif filters.status:
-        where.append("d.status = %s")
-        params.append(filters.status)
+        documents = documents.filter(status=filters.status)
     if filters.client_id:
-        where.append("d.client_id = %s")
-        params.append(filters.client_id)
+        documents = documents.filter(client_id=filters.client_id)
     search = filters.search.strip()
     if search:
-        # Drafts have no buyer snapshot yet: search the client's current name too. The ORM's icontains:
-        # UPPER(...) LIKE UPPER(...) on PostgreSQL, LIKE (which ignores ASCII case) on SQLite.
-        match = f"{ops.lookup_cast('icontains', 'CharField')} {connection.operators['icontains']}"
-        columns = ("d.number", "d.buyer_name", "c.name")
-        where.append("(" + " OR ".join(match % (column, "%s") for column in columns) + ")")
-        params += [f"%{ops.prep_for_like_query(search)}%"] * len(columns)
-    return " AND ".join(where), params, bool(search)
-
-
-class DocumentRow(NamedTuple):
-    """A document as the list shows it: read as a plain row, without building model instances (fifty
-    documents with their clients cost the list page more as instances than their SQL costs)."""
-
-    id: int
-    kind: str
-    status: str
-    number: str
-    issue_date: datetime.date
-    due_date: datetime.date | None
-    buyer_name: str
-    client_name: str
-    currency: str
-    net_total: Decimal
-    gross_total: Decimal
-    advances_deducted: Decimal
-    paid_total: Decimal
-    credited_total: Decimal
-
-    @property
-    def remaining(self) -> Decimal:
-        return remaining_amount(
-            self.kind,
-            self.status,
-            self.gross_total - self.advances_deducted,
-            self.paid_total,
-            self.credited_total,
+        # Drafts have no buyer snapshot yet: search the client's current name too.
+        documents = documents.filter(
+            Q(number__icontains=search) | Q(buyer_name__icontains=search) | Q(client__name__icontains=search)
         )
+    return documents
 
 
-@functools.cache
-def _row_columns() -> tuple[list[Col], list[sql.Converter]]:
-    """DocumentRow's fields as columns of the documents `d` and their client `c`, and their converters."""
-    columns = [
-        sql.column(Client, "name", "c") if name == "client_name" else sql.column(Document, name, "d")
-        for name in DocumentRow._fields
-    ]
-    return columns, sql.converters(columns)
-
-
-def document_rows(account: Account, filters: DocumentFilters, offset: int, limit: int) -> list[DocumentRow]:
-    """One page of the list's documents, sorted, with their client's name; one query."""
-    condition, params, _ = _document_conditions(account, filters)
-    columns, conversions = _row_columns()
+def document_page(account: Account, filters: DocumentFilters, offset: int, limit: int) -> list[Document]:
+    """One page of the list's documents, sorted, with their client's name and what remains to pay
+    (`amount_due_now`); one query."""
     descending = filters.sort.startswith("-")
-    order = ", ".join(
-        f"{column} DESC" if descending else column
-        for column in DOCUMENT_SORTS.get(filters.sort.lstrip("-"), DOCUMENT_SORTS["date"])
+    columns = DOCUMENT_SORTS.get(filters.sort.lstrip("-"), DOCUMENT_SORTS["date"])
+    order = [f"-{column}" if descending else column for column in columns]
+    documents = (
+        filtered_documents(account, filters)
+        .select_related("client")
+        .only(*ROW_FIELDS)
+        .with_remaining()
+        .order_by(*order)
     )
-    query = (
-        f"SELECT {sql.select_list(columns)} FROM {_DOCUMENTS} d "  # noqa: S608
-        f"INNER JOIN {_CLIENTS} c ON c.id = d.client_id WHERE {condition} ORDER BY {order} LIMIT %s OFFSET %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(query, [*params, limit, offset])
-        rows = cursor.fetchall()
-    return [DocumentRow(*row) for row in sql.converted(rows, conversions)]
+    return list(documents[offset : offset + limit])
 
 
 def document_totals(account: Account, filters: DocumentFilters) -> DocumentTotals:
     """Count and EUR totals of every document matching the filters (all pages), in one query."""
-    condition, params, needs_client = _document_conditions(account, filters)
-    join = f" INNER JOIN {_CLIENTS} c ON c.id = d.client_id" if needs_client else ""
-    query = (
-        "SELECT COUNT(*), SUM(d.net_total_eur), SUM(d.gross_total_eur), "  # noqa: S608
-        f"SUM({_REMAINING_EUR_SQL}) FROM {_DOCUMENTS} d{join} WHERE {condition}"
+    sums = (
+        filtered_documents(account, filters)
+        .with_remaining()
+        .aggregate(
+            count=Count("id"),
+            net=Sum("net_total_eur"),
+            gross=Sum("gross_total_eur"),
+            remaining=Sum("remaining_eur"),
+        )
     )
-    with connection.cursor() as cursor:
-        cursor.execute(query, [*_REMAINING_EUR_PARAMS, *params])
-        rows = cursor.fetchall()
-    ((count, *sums),) = rows
-    # Converted as the ORM converts an aggregate of decimals (SQLite sums floats), rounded below.
-    ((net, gross, remaining),) = sql.converted([sums], sql.converters([Value(None, output_field=_MONEY)] * 3))
     return DocumentTotals(
-        count=count,
-        net_eur=round_money(net or ZERO),
-        gross_eur=round_money(gross or ZERO),
-        remaining_eur=round_money(remaining or ZERO),
+        count=sums["count"],
+        net_eur=round_money(sums["net"] or ZERO),
+        gross_eur=round_money(sums["gross"] or ZERO),
+        remaining_eur=round_money(sums["remaining"] or ZERO),
     )
 
 
 def filter_buyers(account: Account, limit: int, selected: str = "") -> list[tuple[int, str]]:
     """The buyers the list's client filter offers, by name: every one up to `limit`; past it only the
     `selected` one (an id from the URL), as thousands of <option>s would cost more than the list. One
-    query, a second past the limit when a client is selected. SQL for the same reason as the list's."""
-    query = f"SELECT c.id, c.name FROM {_CLIENTS} c WHERE c.account_id = %s AND c.kind <> %s"  # noqa: S608
-    params: list[Any] = [account.pk, Client.Kind.SUPPLIER]
-    with connection.cursor() as cursor:
-        cursor.execute(f"{query} ORDER BY c.name, c.id LIMIT %s", [*params, limit + 1])
-        buyers = [(pk, name) for pk, name in cursor.fetchall()]
-        if len(buyers) <= limit:
-            return buyers
-        if not selected.isdigit():
-            return []
-        cursor.execute(f"{query} AND c.id = %s", [*params, int(selected)])
-        return [(pk, name) for pk, name in cursor.fetchall()]
+    query, a second past the limit when a client is selected."""
+    buyers = Client.objects.filter(account=account).exclude(kind=Client.Kind.SUPPLIER)
+    first = list(buyers.order_by("name", "id").values_list("id", "name")[: limit + 1])
+    if len(first) <= limit:
+        return first
+    if not selected.isdigit():
+        return []
+    return list(buyers.filter(pk=int(selected)).values_list("id", "name"))
 
 
 def open_documents(account: Account, client_id: int) -> QuerySet[Document]:

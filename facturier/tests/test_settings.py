@@ -48,3 +48,35 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "engine"),
+    [
+        ("", "django.contrib.sessions.backends.cached_db"),  # the database's cache table: shared
+        ("redis://127.0.0.1:6379/0", "django.contrib.sessions.backends.cached_db"),
+        # One process's memory: another process would keep a session that was logged out.
+        ("locmem://", "django.contrib.sessions.backends.db"),
+    ],
+)
+def test_sessions_are_cached_only_in_a_cache_every_process_shares(tmp_path, cache_url, engine):
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "FACTURIER_VAR_DIR": str(tmp_path),
+        "FACTURIER_CACHE_URL": cache_url,
+    }
+    env["DJANGO_SETTINGS_MODULE"] = "facturier.settings"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.SESSION_ENGINE)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert result.stdout.strip() == engine

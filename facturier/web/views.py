@@ -61,8 +61,8 @@ def switcher(request: HttpRequest) -> HttpResponse:
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's 404 page, in the language of the user's profile: an unknown address, or an account the
-    user is not a member of, is refused before anything switched to it (accounts.middleware)."""
+    """Django's 404 page, in the language of the user's profile: an unknown address names no view, so
+    accounts.middleware.UserLanguageMiddleware did not switch to it."""
     user = getattr(request, "user", None)
     if user is not None:
         use_user_language(request, user)

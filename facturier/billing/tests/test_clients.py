@@ -419,8 +419,8 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_clients(
         make_client(acme, name=f"Client {n}")
     owner_client.get(url("client_list"))
 
-    # session, the gate's membership with the user, count, the page's rows
-    with django_assert_num_queries(4):
+    # session, user, the gate's membership, count, the page's rows
+    with django_assert_num_queries(5):
         response = owner_client.get(url("client_list"), {"q": "client", "sort": "-city", "page": 1})
     assert len(response.context["clients"]) == min(count, 25)
 
@@ -477,8 +477,8 @@ def test_the_client_page_runs_the_same_queries_whatever_its_documents(
         make_invoice(acme, client)
     owner_client.get(url("client_detail", client.pk))
 
-    # session, membership with the user, the client, its documents, the unpaid sums
-    with django_assert_num_queries(5):
+    # session, user, membership, the client, its documents, the unpaid sums
+    with django_assert_num_queries(6):
         owner_client.get(url("client_detail", client.pk))
 
 

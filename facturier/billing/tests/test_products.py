@@ -298,7 +298,7 @@ def test_the_list_runs_the_same_queries_whatever_the_number_of_products(
         make_product(acme, name=f"Produit {n}")
     owner_client.get(url("product_list"))
 
-    # session, the gate's membership with the user, count, the page's rows
-    with django_assert_num_queries(4):
+    # session, user, the gate's membership, count, the page's rows
+    with django_assert_num_queries(5):
         response = owner_client.get(url("product_list"), {"q": "produit", "sort": "-price"})
     assert len(response.context["products"]) == min(count, 25)

@@ -153,6 +153,17 @@ def test_each_row_shows_creation_and_lock_dates_users_plan_and_end_date(partner_
     assert "—" in alpha_row  # no lock date
 
 
+def test_the_rows_are_in_the_users_language(partner_client, partner, portfolio):
+    User.objects.filter(pk=partner.pk).update(language="en")
+    Membership.objects.filter(account=portfolio["alpha"]).delete()
+
+    page = partner_client.get(list_url()).content.decode().split('<main id="main"')[1]
+
+    assert "3 people have access to the account, including 1 firm staff member(s)" in page
+    assert "1 person has access to the account, including 1 firm staff member(s)" in page
+    assert ">no access<" in page and "Add a user" in page and ">Reports<" in page
+
+
 def test_the_name_opens_the_client_accounts_documents(partner_client, portfolio):
     response = partner_client.get(list_url())
 
@@ -292,8 +303,8 @@ def test_the_number_of_queries_does_not_grow_with_the_accounts(
         Membership.objects.create(account=account, user=make_user(f"u{n}@client.test"))
     partner_client.get(list_url())  # the first visit notes the current account in the session
 
-    # session, membership with the user (gate), count, page rows.
-    with django_assert_num_queries(4):
+    # session, user, membership (gate), count, page rows.
+    with django_assert_num_queries(5):
         response = partner_client.get(list_url(sort="users", dir="desc"))
 
     assert len(row_names(response)) == min(count, 50)

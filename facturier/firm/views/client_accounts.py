@@ -11,7 +11,6 @@ import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,8 +18,6 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -33,7 +30,6 @@ from facturier.exports.models import ExportFormat
 from facturier.firm import exports, queries, services
 from facturier.firm.forms_list import AddClientUserForm, LockDatesForm, StaffForm
 from facturier.firm.queries import ListParams
-from facturier.lib.dates import date_formatter
 from facturier.tenancy.access import AccountRequest, account_view, actor_for
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account, Membership
@@ -48,10 +44,6 @@ LIST_COLUMNS = [
     ("plan", gettext_lazy("Formule")),
     ("ends", gettext_lazy("Fin de l'abonnement")),
 ]
-NO_ACCESS_HELP = gettext_lazy(
-    "Vous n’êtes pas utilisateur de ce compte : cochez-le et choisissez « Donner accès à un "
-    "collaborateur » pour vous y donner accès."
-)
 # Names shown in a success message; the confirmation pages list them all.
 NAMES_IN_MESSAGE = 5
 
@@ -72,84 +64,6 @@ def firm_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-class _RowLinks:
-    """The links of each row, reversed once per page and filled in per row: fifty rows of four
-    {% url %} tags cost more than the list's queries."""
-
-    PLACEHOLDER_SLUG = "row-slug"
-    PLACEHOLDER_PK = 999999999
-
-    def __init__(self, firm: Account) -> None:
-        slug = self.PLACEHOLDER_SLUG
-        self.open = reverse("billing:document_list", args=[slug])
-        self.reports = reverse("reports:index", args=[slug])
-        self.exports = reverse("exports:index", args=[slug])
-        self.add_user = reverse("firm:account_add_user", args=[firm.slug, self.PLACEHOLDER_PK])
-
-    def of(self, client: Account) -> dict[str, str]:
-        slug = f"/{client.slug}/"
-        placeholder = f"/{self.PLACEHOLDER_SLUG}/"
-        return {
-            "open": self.open.replace(placeholder, slug, 1),
-            "reports": self.reports.replace(placeholder, slug, 1),
-            "exports": self.exports.replace(placeholder, slug, 1),
-            "add_user": self.add_user.replace(f"/{self.PLACEHOLDER_PK}/", f"/{client.pk}/", 1),
-        }
-
-
-def _account_rows(firm: Account, accounts: list[Account]) -> SafeString:
-    """The list's table rows, written here rather than in the template: fifty rows of eight cells,
-    their dates, links and labels, cost the template engine several times what the list's queries
-    cost the database (bench/client_accounts_list.py). Every value from the database goes through
-    escape(); the words shared by every row are translated once."""
-    links = _RowLinks(firm)
-    add_user, open_word = escape(_("Ajouter un utilisateur")), escape(_("Ouvrir"))
-    reports, exports_word = escape(_("Rapports")), escape(_("Exports"))
-    no_access = f' <span class="badge" title="{escape(str(NO_ACCESS_HELP))}">{escape(_("sans accès"))}</span>'
-    date_text = date_formatter()
-    rows = []
-    for client in accounts:
-        pk = client.pk
-        row_links = links.of(client)
-        name = escape(client.name)
-        users = client.user_count  # type: ignore[attr-defined]
-        # Said once per row here: a {% blocktranslate %} per row costs more than the rest of the row.
-        users_title = ngettext(
-            "%(count)d personne a accès au compte, dont %(staff)d collaborateur(s) du cabinet "
-            "(non compté(s) dans la limite de la formule)",
-            "%(count)d personnes ont accès au compte, dont %(staff)d collaborateur(s) du cabinet "
-            "(non compté(s) dans la limite de la formule)",
-            users,
-        ) % {"count": users, "staff": client.staff_count}  # type: ignore[attr-defined]
-        if client.has_access:  # type: ignore[attr-defined]
-            title = f'<a href="{row_links["open"]}" id="name-{pk}">{name}</a>'
-            actions = (
-                f' · <a href="{row_links["open"]}" id="open-{pk}" aria-labelledby="open-{pk} name-{pk}">'
-                f"{open_word}</a>"
-                f' · <a href="{row_links["reports"]}" id="reports-{pk}" '
-                f'aria-labelledby="reports-{pk} name-{pk}">{reports}</a>'
-                f' · <a href="{row_links["exports"]}" id="exports-{pk}" '
-                f'aria-labelledby="exports-{pk} name-{pk}">{exports_word}</a>'
-            )
-        else:
-            title = f'<span id="name-{pk}">{name}</span>{no_access}'
-            actions = ""
-        rows.append(
-            "<tr>"
-            f'<td><input type="checkbox" name="ids" value="{pk}" aria-labelledby="select-word name-{pk}"></td>'
-            f'<td class="account-name">{title}<br><span class="muted">{escape(client.slug)}</span></td>'
-            f"<td>{date_text(timezone.localtime(client.created_at).date())}</td>"
-            f"<td>{date_text(client.locked_until) or '—'}</td>"
-            f'<td class="amount"><span title="{escape(users_title)}">{users}</span></td>'
-            f"<td>{escape(str(client.plan_info.label))}</td>"
-            f"<td>{date_text(client.subscription_ends_on) or '—'}</td>"
-            f'<td class="row-actions"><a href="{row_links["add_user"]}" id="add-user-{pk}" '
-            f'aria-labelledby="add-user-{pk} name-{pk}">{add_user}</a>{actions}</td>'
-            "</tr>"
-        )
-    return mark_safe("\n".join(rows))  # every value above is escaped
 
 
 def _list_url(firm: Account, params: ListParams) -> str:
@@ -193,7 +107,6 @@ def account_list(request: AccountRequest) -> HttpResponse:
         "account": firm,
         "params": params,
         "accounts": accounts,
-        "rows": _account_rows(firm, accounts),
         "window": window,
         "columns": columns,
         "export_formats": exports.FORMATS,

@@ -243,13 +243,13 @@ def test_the_list_runs_the_same_number_of_queries_whatever_the_number_of_expense
     owner_client, owner, acme, supplier, expenses, django_assert_num_queries
 ):
     owner_client.get(url("expense_list"))  # the first visit also records the current account
-    # Session, membership with the user, filter choices (2), totals, count, one page of rows.
-    with django_assert_num_queries(7):
+    # Session, user, membership, filter choices (2), totals, count, one page of rows.
+    with django_assert_num_queries(8):
         owner_client.get(url("expense_list"))
     for number in range(30):
         make_expense(acme, owner, supplier, supplier_number=f"N{number}", files=[upload("a.pdf", PDF)])
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         response = owner_client.get(url("expense_list"), {"q": "bureau"})
 
     assert len(response.context["page"].object_list) == 25

@@ -9,7 +9,9 @@ A new page is covered by adding it to urls.py: nothing to list here, except the 
 from collections.abc import Iterator
 
 import pytest
+from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection
+from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -17,7 +19,7 @@ from facturier.accounts.models import User
 from facturier.conftest import logged_in
 from facturier.exports.models import ExportJob
 from facturier.tenancy import permissions
-from facturier.tenancy.access import GATE_RELATIONS, _read_membership
+from facturier.tenancy.access import account_view, request_membership
 from facturier.tenancy.models import Membership, Role
 from facturier.webhooks.models import Webhook, WebhookDelivery
 
@@ -151,46 +153,43 @@ def test_a_member_lacking_the_permission_gets_a_403(collaborator_client, acme_ob
     assert checked >= 8
 
 
-# --- The gate reads the user with the membership ---------------------------------------------------
+# --- The gate reads Django's user, then the membership with what a page uses of it ---------------
 
 
-def test_an_account_page_reads_the_user_and_the_membership_in_one_query(owner_client, acme):
+def test_an_account_page_reads_the_user_and_the_membership_once(firm_client, acme, firm):
     url = reverse("web:dashboard", args=["acme"])
-    owner_client.get(url)  # notes the current account in the session
+    firm_client.get(url)  # notes the current account in the session
     with CaptureQueriesContext(connection) as queries:
-        assert owner_client.get(url).status_code == 200
-    user_table = User._meta.db_table
-    reads_of_the_user = [q["sql"] for q in queries.captured_queries if f'FROM "{user_table}"' in q["sql"]]
-    assert reads_of_the_user == []  # the user came with the membership (its join is not a FROM)
-    assert any(f'JOIN "{user_table}"' in q["sql"] for q in queries.captured_queries)
+        response = firm_client.get(url)
+        gated = response.wsgi_request
+        relations = (gated.membership.account, gated.membership.custom_role, gated.membership.firm)
+    assert response.status_code == 200 and relations == (acme, None, firm)
+    user_reads = [q["sql"] for q in queries.captured_queries if f'FROM "{User._meta.db_table}"' in q["sql"]]
+    membership_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if f'FROM "{Membership._meta.db_table}" INNER JOIN' in q["sql"]
+    ]
+    assert len(user_reads) == 1  # Django's AuthenticationMiddleware, once
+    assert len(membership_reads) == 1  # the gate, with the account and the role: using them reads nothing
 
 
-def test_the_gates_sql_reads_what_select_related_reads(acme, firm, firm_accountant, outsider):
-    role = Role.objects.create(account=acme, name="Révision", permissions=["sales.view", "reports.view"])
-    Membership.objects.filter(account=acme, user=firm_accountant).update(
-        role=permissions.ROLE_CUSTOM, custom_role=role
-    )
-    expected = Membership.objects.select_related(*GATE_RELATIONS, "user").get(
-        account=acme, user=firm_accountant
-    )
+def test_a_view_asking_the_gate_again_reuses_the_requests_membership(firm_accountant, acme, rf):
+    asked = []
 
+    @account_view("sales.view")
+    def page(request):
+        asked.append(request_membership(request, "acme"))
+        return HttpResponse("ok")
+
+    request = rf.get("/acme/")
+    request.session = SessionStore()
+    request.user = firm_accountant
     with CaptureQueriesContext(connection) as queries:
-        read = _read_membership("acme", firm_accountant.pk)
-        assert read is not None
-        objects = [read, read.account, read.custom_role, read.firm, read.user]
-        can = (read.has_perm("sales.view"), read.has_perm("sales.create"))
-
-    assert len(queries) == 1 and can == (True, False)
-    for got, want in zip(objects, [expected, expected.account, role, firm, firm_accountant], strict=True):
-        fields = type(want)._meta.concrete_fields
-        assert [getattr(got, f.attname) for f in fields] == [getattr(want, f.attname) for f in fields]
-        assert got is not None and not got._state.adding and got._state.db == "default"
-    owner_read = _read_membership("acme", acme.memberships.get(is_owner=True).user_id)
-    assert owner_read is not None and owner_read.custom_role is None and owner_read.firm is None
-    assert (
-        _read_membership("acme", outsider.pk) is None
-        and _read_membership("nowhere", firm_accountant.pk) is None
-    )
+        assert page(request, slug="acme").status_code == 200
+    assert asked == [request.membership] and asked[0] is request.membership
+    reads = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    assert len(reads) == 1  # the membership, read once
 
 
 def test_a_password_changed_elsewhere_logs_the_session_out_of_account_pages(owner_client, owner, acme):

@@ -156,8 +156,8 @@ def test_the_number_of_queries_does_not_grow_with_the_events(
         )
     owner_client.get(AUDIT_URL)  # the first visit of the account writes to the session
 
-    # session, membership with the user, count, page of events
-    with django_assert_num_queries(4):
+    # session, user, membership, count, page of events
+    with django_assert_num_queries(5):
         response = owner_client.get(AUDIT_URL, {"actor": "claire"})
 
     assert len(response.context["events"]) == min(count, 50)

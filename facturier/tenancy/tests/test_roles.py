@@ -115,8 +115,8 @@ def test_the_roles_page_runs_the_same_number_of_queries_whatever_the_roles(
         )
     owner_client.get(url("roles"))
 
-    # session, the gate's membership with the user, custom roles with their member counts
-    with django_assert_num_queries(3):
+    # session, user, the gate's membership, custom roles with their member counts
+    with django_assert_num_queries(4):
         response = owner_client.get(url("roles"))
 
     assert page_text(response).count("1 utilisateur</span>") == custom_roles

@@ -159,8 +159,8 @@ def test_the_list_runs_the_same_number_of_queries_whatever_the_members(
         add_member(acme, f"member{n}@acme.test")
     owner_client.get(url("users"))  # the first visit also remembers the current account
 
-    # session, the gate's membership with the user, members, custom roles, counted members
-    with django_assert_num_queries(5):
+    # session, user, the gate's membership, members, custom roles, counted members
+    with django_assert_num_queries(6):
         response = owner_client.get(url("users"))
 
     assert response.status_code == 200
