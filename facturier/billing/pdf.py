@@ -45,7 +45,7 @@ from facturier.tenancy.services import IDENTITY_FIELDS
 logger = logging.getLogger(__name__)
 
 TEMPLATE = Path(__file__).parent / "typst" / "document.typ"
-# What issuing freezes of the billing settings (services/documents.py, _seller_snapshot), read live on drafts.
+# What issuing freezes of the billing settings (billing/snapshots.py, seller_snapshot), read live on drafts.
 SELLER_SETTINGS = (
     "legal_form", "share_capital", "rcs_city", "vat_on_debits", "vat_franchise", "late_penalty_text",
     "early_payment_discount_text",

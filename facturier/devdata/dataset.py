@@ -47,7 +47,7 @@ from django.db import connection, models, reset_queries, transaction
 from stdnum import iban, luhn
 
 from facturier.accounts.models import User
-from facturier.billing import chain, numbering, totals
+from facturier.billing import chain, numbering, snapshots, totals
 from facturier.billing.models import (
     BillingSettings,
     Client,
@@ -68,9 +68,7 @@ from facturier.billing.services.documents import (
     DocumentInput,
     LineInput,
     _amounts,
-    _copy_buyer,
     _default_due_date,
-    _seller_snapshot,
     settle,
 )
 from facturier.lib import vat
@@ -417,7 +415,7 @@ class AccountBuilder:
         if data.kind != Kind.CREDIT_NOTE:
             document.correction_reason = ""
         document.due_date = data.due_date or _default_due_date(data.kind, data.issue_date, client)
-        _copy_buyer(document, client)
+        snapshots.copy_buyer(document, client)
         lines = [
             DocumentLine(
                 account_id=self.account.pk,
@@ -479,7 +477,7 @@ class AccountBuilder:
         """What services.documents.issue stores: snapshots, number, status, chain link."""
         document = built.document
         account = self.account
-        document.seller = _seller_snapshot(account, self.billing_settings)
+        document.seller = snapshots.seller_snapshot(account, self.billing_settings)
         document.bank_iban = document.bank_iban or account.iban
         document.bank_bic = document.bank_bic or account.bic
         key = (document.kind, document.issue_date.year)

@@ -28,7 +28,7 @@ from facturier.billing.models import (
 )
 from facturier.billing.pdf import seller_identity
 from facturier.billing.services.billing_settings import settings_for
-from facturier.billing.services.documents import _copy_buyer
+from facturier.billing.snapshots import copy_buyer
 from facturier.lib import vat
 from facturier.lib.money import ZERO
 
@@ -170,7 +170,7 @@ def as_issued(document: Document) -> tuple[Document, dict[str, Any]]:
     seller = seller_identity(document, settings)
     if document.is_draft:
         document = copy.copy(document)
-        _copy_buyer(document, document.client)
+        copy_buyer(document, document.client)
     return document, seller
 
 

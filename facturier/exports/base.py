@@ -68,4 +68,5 @@ class ExportRequest:
         return cls(account=account, **values)
 
 
-Writer = Callable[[ExportRequest, IO[bytes], Progress], None]
+# A writer writes the export into the file; the firm batch also returns its findings (one line per problem).
+Writer = Callable[[ExportRequest, IO[bytes], Progress], "list[str] | None"]

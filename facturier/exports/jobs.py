@@ -180,13 +180,11 @@ def write_to(format_code: str, request: ExportRequest, out: IO[bytes], progress:
     """Write the export into `out`; returns the findings to show with it (the client accounts a firm
     batch could not export). A FEC is checked by the built-in checker once written: a violation fails
     the export (FecCheckFailed listing them)."""
-    if format_code == ExportFormat.FIRM_BATCH:
-        from facturier.exports.batch import write_firm_batch
-
-        return write_firm_batch(request, out, progress)
-    FORMATS[format_code].writer(request, out, progress)
+    # The firm batch's writer returns its findings; the others return nothing. The batch is reached through
+    # FORMATS' dotted path only: it writes its parts with write_to, so importing it here would be a cycle.
+    findings = FORMATS[format_code].writer(request, out, progress)
     if format_code != ExportFormat.FEC:
-        return []
+        return list(findings or [])
     from facturier.exports.fec_check import check_fec
 
     out.flush()

@@ -25,7 +25,7 @@ from django.db.models import F, Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from facturier.billing import chain, events, issued, numbering, totals
+from facturier.billing import chain, events, issued, numbering, snapshots, totals
 from facturier.billing.models import (
     INVOICE_KINDS,
     PAYABLE_KINDS,
@@ -288,7 +288,7 @@ def _write(document: Document, data: DocumentInput) -> None:
     if data.kind != Kind.CREDIT_NOTE:
         document.correction_reason = ""
     document.due_date = data.due_date or _default_due_date(data.kind, data.issue_date, client)
-    _copy_buyer(document, client)
+    snapshots.copy_buyer(document, client)
     if document.kind != Kind.FINAL and document.kind != Kind.CREDIT_NOTE:
         document.advances_deducted = ZERO
     document.save()
@@ -481,19 +481,6 @@ def _default_due_date(kind: str, issue_date: datetime.date, client: Client) -> d
     return None
 
 
-def _copy_buyer(document: Document, client: Client) -> None:
-    """The buyer block: kept current on drafts, frozen at issue."""
-    full_name = " ".join(part for part in (client.first_name, client.last_name) if part)
-    document.buyer_name = client.name or full_name
-    document.buyer_is_company = client.is_company
-    document.buyer_siren = client.siren
-    document.buyer_vat_number = client.vat_number
-    document.buyer_street = client.street
-    document.buyer_post_code = client.post_code
-    document.buyer_city = client.city
-    document.buyer_country = client.country
-
-
 def _store_totals(document: Document) -> None:
     """Compute the totals from the stored lines and store them on lines, document and VAT rows."""
     lines = list(document.lines.order_by("position", "id"))
@@ -623,8 +610,8 @@ def issue(actor: Actor, document: Document) -> Document:
     ensure_unlocked(account, document.issue_date)
     _check_issuable(document)
 
-    _copy_buyer(document, document.client)
-    document.seller = _seller_snapshot(account, billing_settings)
+    snapshots.copy_buyer(document, document.client)
+    document.seller = snapshots.seller_snapshot(account, billing_settings)
     document.bank_iban = document.bank_iban or account.iban
     document.bank_bic = document.bank_bic or account.bic
     _store_totals(document)  # again, from the stored lines, with the frozen buyer on the VAT rows
@@ -737,30 +724,6 @@ def _check_amounts(document: Document) -> None:
             _("Le total est négatif : pour rembourser ou annuler une facture, émettez un avoir."),
             field="lines",
         )
-
-
-def _seller_snapshot(account: Account, billing_settings: Any) -> dict[str, Any]:
-    """The seller block as printed at issue: identity, legal mentions and payment terms of that day."""
-    return {
-        "name": account.name,
-        "legal_name": account.legal_name or account.name,
-        "street": account.street,
-        "post_code": account.post_code,
-        "city": account.city,
-        "country": account.country,
-        "siren": account.siren,
-        "siret": account.siret,
-        "vat_number": account.vat_number,
-        "iban": account.iban,
-        "bic": account.bic,
-        "legal_form": billing_settings.legal_form,
-        "share_capital": billing_settings.share_capital,
-        "rcs_city": billing_settings.rcs_city,
-        "vat_on_debits": billing_settings.vat_on_debits,
-        "vat_franchise": billing_settings.vat_franchise,
-        "late_penalty_text": billing_settings.late_penalty_text,
-        "early_payment_discount_text": billing_settings.early_payment_discount_text,
-    }
 
 
 # --- After issue ----------------------------------------------------------------------------------

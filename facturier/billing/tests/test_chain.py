@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+import io
 import json
 from io import StringIO
 
@@ -153,3 +154,26 @@ def test_verify_reads_a_constant_number_of_queries(acme, issued, django_assert_n
     # Documents with their corrected document, lines, VAT rows, then the chain head.
     with django_assert_num_queries(4):
         chain.verify(acme)
+
+
+def test_documents_issued_before_pdfs_were_kept_get_theirs_once_and_the_chain_still_holds(acme, issued):
+    # As documents issued before this version: no PDF kept, no PDF hash in their chained content.
+    from facturier.billing.models import BillingSettings, IssuedFile
+
+    IssuedFile.objects.filter(document__in=issued).delete()
+    previous = ""
+    for document in sorted(issued, key=lambda d: d.chain_index):
+        document.refresh_from_db()
+        document.pdf_sha256 = ""
+        document.chain_hash = chain.document_hash(document, previous)
+        document.save(update_fields=["pdf_sha256", "chain_hash"])
+        previous = document.chain_hash
+    BillingSettings.objects.filter(account=acme).update(chain_last_hash=previous)
+    assert chain.verify(acme) is None
+
+    call_command("keep_issued_pdfs", "--account", "acme", stdout=io.StringIO())
+    call_command("keep_issued_pdfs", stdout=io.StringIO())
+
+    kept = IssuedFile.objects.filter(document__in=issued, kind="pdf")
+    assert kept.count() == len(issued) and not kept.filter(at_issue=True).exists()
+    assert chain.verify(acme) is None
