@@ -811,6 +811,7 @@ def _keyed(
 def _analyze() -> None:
     """Refresh the planner's statistics, as PostgreSQL's autovacuum would after such a load (on SQLite
     it is what `PRAGMA optimize` does; without statistics both may pick other plans)."""
+    # The ORM has no statement for planner statistics.
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
 
@@ -860,6 +861,8 @@ def _delete_referencing(target: type[models.Model], ids: list[int]) -> None:
 
 
 def _delete_rows(model: type[models.Model], column: models.Field[Any, Any], ids: list[int]) -> None:
+    # SQL rather than QuerySet.delete(): the ORM's delete collects every row and its cascades in Python
+    # first, which for millions of generated rows costs more memory and time than the delete itself.
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for start in range(0, len(ids), 500):

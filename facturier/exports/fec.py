@@ -1301,7 +1301,7 @@ def _reading() -> Iterator[None]:
     large year) than they saved (reference/perf-baselines.md)."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
+            with connection.cursor() as cursor:  # a session setting: nothing the ORM expresses
                 cursor.execute("SET LOCAL jit = off")
         yield
 

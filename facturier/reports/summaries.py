@@ -403,6 +403,8 @@ def _resum(account_id: int, date_kind: str, direction: str, days: list[datetime.
         rows.filter(span=Span.DAY, day__in=days).delete()
         day_condition = f" AND day IN ({', '.join(['%s'] * len(days))})"
     group = _columns(_GROUP)
+    # INSERT ... SELECT: the ORM cannot insert the result of an aggregate without reading every row into
+    # Python first; this set-based rebuild leaves the sums to the database.
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {summary} ({group}, span, day, base_eur, vat_eur, documents) "  # noqa: S608
