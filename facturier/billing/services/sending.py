@@ -155,11 +155,8 @@ def send_document(
 
     # The kept PDF, or the file an app answers with instead (einvoice: the Factur-X, when attached).
     answers = events.email_attachment.send(sender=Document, document=document)
-    attachment: bytes = issued.issued_pdf(document)
-    for _receiver, answer in answers:
-        if isinstance(answer, bytes):
-            attachment = answer
-            break
+    answered = [answer for _receiver, answer in answers if isinstance(answer, bytes)]
+    attachment = answered[0] if answered else issued.issued_pdf(document)
     delivery = EmailDelivery.objects.create(
         account=document.account,
         document=document,
