@@ -155,8 +155,13 @@ def send_document(
 
     # The kept PDF, or the file an app answers with instead (einvoice: the Factur-X, when attached).
     answers = events.email_attachment.send(sender=Document, document=document)
-    answered = [answer for _receiver, answer in answers if isinstance(answer, bytes)]
-    attachment = answered[0] if answered else issued.issued_pdf(document)
+    email_file: bytes | None = None
+    for _receiver, answer in answers:
+        if isinstance(answer, bytes):
+            email_file = answer
+            break
+    if email_file is None:
+        email_file = issued.issued_pdf(document)
     delivery = EmailDelivery.objects.create(
         account=document.account,
         document=document,
@@ -182,6 +187,6 @@ def send_document(
         subject=subject,
         body=body,
         filename=pdf.pdf_filename(document),
-        pdf_base64=base64.b64encode(attachment).decode("ascii"),
+        pdf_base64=base64.b64encode(email_file).decode("ascii"),
     )
     return delivery
