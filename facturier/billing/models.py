@@ -410,6 +410,12 @@ class Document(models.Model):
         """What the buyer still owes now: due amount less payments and credit notes."""
         return remaining_amount(self.kind, self.status, self.amount_due, self.paid_total, self.credited_total)
 
+    def vat_due_at_payment(self, supply_kind: str) -> bool:
+        """Whether the VAT of this document's buckets of `supply_kind` falls due as it is paid."""
+        return vat_due_at_payment(
+            self.kind, self.amount_due > 0, bool(self.seller.get("vat_on_debits")), supply_kind
+        )
+
     def advance_deductions(self) -> list["AdvanceDeduction"]:
         """The advance invoices this document deducts, each with its VAT buckets signed as this document
         carries them: negative on a final invoice, positive on the total credit note that cancels one.
@@ -463,6 +469,19 @@ def remaining_amount(
     if kind not in PAYABLE_KINDS or status == Status.DRAFT:
         return ZERO
     return amount_due - paid_total - credited_total
+
+
+def vat_due_at_payment(kind: str, owes: bool, on_debits: bool, supply_kind: str) -> bool:
+    """Whether the French VAT of one bucket of a sales document falls due as the document is paid (VAT on
+    receipts, regulatory.md §5.1) rather than with the document: services, unless the seller opted for VAT
+    on debits when it issued it; deposits on goods; never on a document that asks for no money (`owes`:
+    an amount due above zero). The VAT register, the CA3 summary and the FEC's 4457x all read this rule;
+    each payment then makes due its share of the bucket (money.settled_share)."""
+    if not owes:
+        return False
+    if supply_kind == SupplyKind.GOODS:
+        return kind == Kind.ADVANCE
+    return not on_debits
 
 
 class DocumentLine(models.Model):
@@ -556,16 +575,17 @@ class VatBucket:
             row.vat_country,
             row.supply_kind,
             (row.exemption_reason,) if row.exemption_reason else (),
-            sign * row.base,
-            sign * row.vat_amount,
-            sign * row.base_eur,
-            sign * row.vat_amount_eur,
+            # + ZERO: a signed zero would print as "-0.00".
+            sign * row.base + ZERO,
+            sign * row.vat_amount + ZERO,
+            sign * row.base_eur + ZERO,
+            sign * row.vat_amount_eur + ZERO,
         )
 
     def negated(self) -> "VatBucket":
         return VatBucket(
             self.vat_rate, self.vat_category, self.vat_country, self.supply_kind, self.exemption_reasons,
-            -self.base, -self.vat_amount, -self.base_eur, -self.vat_amount_eur,
+            ZERO - self.base, ZERO - self.vat_amount, ZERO - self.base_eur, ZERO - self.vat_amount_eur,
         )  # fmt: skip
 
     def plus(self, other: "VatBucket") -> "VatBucket":

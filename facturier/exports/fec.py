@@ -68,6 +68,7 @@ from facturier.billing.models import (
     Kind,
     PaymentAllocation,
     SupplyKind,
+    vat_due_at_payment,
 )
 from facturier.exports import selection
 from facturier.exports.base import CHUNK_SIZE, ExportError, ExportRequest, Progress, no_progress
@@ -86,7 +87,7 @@ from facturier.lib.chart_of_accounts import (
     account_problem,
     normalize_account,
 )
-from facturier.lib.money import minor_unit
+from facturier.lib.money import settled_share
 from facturier.purchases.models import Expense, ExpenseCategory, ExpensePayment, ExpenseVatLine
 from facturier.tenancy.models import Account
 
@@ -438,19 +439,10 @@ def _cents(field: str) -> _Cents:
     return _Cents(F(field))
 
 
-def _share(total: int, paid: int, due: int, currency: str = "EUR") -> int:
-    """The part of `total` that `paid` out of `due` settles, in cents, rounded half up (away from zero)
-    to the currency's minor unit: money.round_money's rule, on integers (a large export computes a
-    hundred thousand shares). Payments take cumulative shares (share after − share before), so those
-    settling `due` give `total` exactly; the reports compute the VAT due at payment the same way
-    (reports.summaries.payment_shares)."""
-    if due == 0:
-        return 0
-    unit = int(minor_unit(currency).scaleb(2))  # cents per minor unit: 1, or 100 for the yen
-    numerator, denominator = total * paid, due * unit
-    if (numerator < 0) != (denominator < 0):
-        return -((2 * abs(numerator) + abs(denominator)) // (2 * abs(denominator))) * unit
-    return (2 * abs(numerator) + abs(denominator)) // (2 * abs(denominator)) * unit
+def _share(total: int, settled: int, due: int, currency: str = "EUR") -> int:
+    """money.settled_share (the one rule for the part of an amount a payment settles, which the VAT
+    reports use too) on the export's integer cents."""
+    return int(settled_share(Decimal(total).scaleb(-2), Decimal(settled), Decimal(due), currency).scaleb(2))
 
 
 def _amount_text(cents: int) -> str:
@@ -551,18 +543,6 @@ def _among(model: type[Model], column: str, ids: Iterable[int]) -> RawSQL:
         f"{connection.ops.quote_name(model._meta.db_table)}.{connection.ops.quote_name(column)} IN ({values})"
     )
     return RawSQL(sql, (), output_field=BooleanField())  # noqa: S611
-
-
-def _due_at_payment(kind: str, owes: bool, on_debits: bool, supply_kind: str) -> bool:
-    """Whether French VAT of this bucket falls due as the invoice is paid: services, unless the seller
-    opted for VAT on debits when it issued it; deposits on goods (regulatory.md §5.1); never on a
-    document that asks for no money (`owes`: an amount due above zero). The rule of the VAT reports
-    (reports.summaries._due_at_payment), so the FEC's 44571x agree with the VAT return to the cent."""
-    if not owes:
-        return False
-    if supply_kind == SupplyKind.GOODS:
-        return kind == Kind.ADVANCE
-    return not on_debits
 
 
 class _Progress:
@@ -913,7 +893,7 @@ class _Sales(_Source):
                 continue
             if vat_row.country != "FR":
                 taxes.add(chart.oss, vat_row.vat_eur, vat_row.vat)
-            elif rule is not None and _due_at_payment(*rule, vat_row.supply_kind):
+            elif rule is not None and vat_due_at_payment(*rule, vat_row.supply_kind):
                 if refunded is not None and refunded[0] > 0:
                     eur = _share(vat_row.vat_eur, *refunded)
                     amount = _share(vat_row.vat, *refunded, currency)
@@ -1167,7 +1147,7 @@ class _Receipts(_Source):
                     )
                 )
             for rate, supply_kind, vat_eur in pending.get(document_id, ()):
-                if _due_at_payment(kind, due > 0, on_debits, supply_kind):
+                if vat_due_at_payment(kind, due > 0, on_debits, supply_kind):
                     share = _share(vat_eur, after, due) - _share(vat_eur, before, due)
                     moved.add(chart.collected(rate), share, 0)
         if not customers:

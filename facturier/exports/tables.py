@@ -55,6 +55,7 @@ from django.utils.translation import ngettext
 
 from facturier.billing.models import (
     PAYABLE_KINDS,
+    Document,
     DocumentLine,
     DocumentVatLine,
     Kind,
@@ -62,6 +63,7 @@ from facturier.billing.models import (
     PaymentMethod,
     Status,
     SupplyKind,
+    VatBucket,
 )
 from facturier.exports import selection
 from facturier.exports.base import CHUNK_SIZE, ExportError, ExportRequest, Progress
@@ -543,7 +545,7 @@ def _line_rows(context: _Context, chunks: Iterator[list[Any]]) -> Iterator[tuple
             )
         ):  # fmt: skip
             lines[line.document_id].append(line)
-        deductions = _deductions(context, chunk)
+        deductions = _deductions(chunk)
         rows = []
         for document in chunk:
             head = context.head(document)
@@ -611,51 +613,38 @@ def _line_rows(context: _Context, chunks: Iterator[list[Any]]) -> Iterator[tuple
         yield rows, len(chunk)
 
 
-@dataclass(frozen=True)
-class _Bucket:
-    vat_rate: Decimal
-    vat_category: str
-    vat_country: str
-    supply_kind: str
-    base: Decimal
-    vat_amount: Decimal
-    base_eur: Decimal
-    vat_amount_eur: Decimal
-
-
-def _deductions(context: _Context, chunk: list[Any]) -> dict[int, list[tuple[str, _Bucket]]]:
-    """The advance amounts the chunk's final invoices deduct (negative), and that total credit notes of
-    final invoices take back (positive), per VAT rate of each advance: the rows that make a final
-    invoice's lines add up to its VAT rows (billing.services.documents._deducted_rows). One query,
-    only for chunks that hold such documents."""
-    # Final invoice -> the chunk's documents that carry its advances, with their sign.
-    holders: dict[int | None, list[tuple[int, int]]] = defaultdict(list)
-    for document in chunk:
-        if not document.advances_deducted:
-            continue
-        if document.kind == Kind.FINAL:
-            holders[document.id].append((document.id, -1))
-        elif document.kind == Kind.CREDIT_NOTE and document.corrected_document_id:
-            holders[document.corrected_document_id].append((document.id, 1))
+def _deductions(chunk: list[Any]) -> dict[int, list[tuple[str, VatBucket]]]:
+    """The advances the chunk's final invoices deduct, and those that total credit notes of final
+    invoices take back (Document.advance_deductions), labelled as the rows that follow the document's
+    lines: with them, a final invoice's lines add up to its VAT rows. Queries only for chunks that hold
+    such documents."""
+    holders = [
+        document.id
+        for document in chunk
+        if document.advances_deducted
+        and (
+            document.kind == Kind.FINAL
+            or (document.kind == Kind.CREDIT_NOTE and document.corrected_document_id)
+        )
+    ]
     if not holders:
         return {}
-    found: dict[int, list[tuple[str, _Bucket]]] = defaultdict(list)
-    rows = (
-        DocumentVatLine.objects.filter(document__deducted_in_id__in=list(holders))
-        .order_by("document__issue_date", "document_id", "-vat_rate", "id")
-        .values_list(
-            "document__deducted_in_id", "document__number", "vat_rate", "vat_category", "vat_country",
-            "supply_kind", "base", "vat_amount", "base_eur", "vat_amount_eur",
+    found: dict[int, list[tuple[str, VatBucket]]] = {}
+    for document in (
+        Document.objects.filter(pk__in=holders)
+        .only("id", "kind", "advances_deducted", "corrected_document_id")
+        .prefetch_related("deducted_advances__vat_lines", "corrected_document__deducted_advances__vat_lines")
+    ):
+        label = (
+            _("Acompte %(number)s déduit")
+            if document.kind == Kind.FINAL
+            else _("Déduction de l'acompte %(number)s annulée")
         )
-    )  # fmt: skip
-    for holder, number, rate, category, country, supply_kind, *values in rows:
-        for document_id, sign in holders[holder]:
-            label = (
-                _("Acompte %(number)s déduit") if sign < 0 else _("Déduction de l'acompte %(number)s annulée")
-            ) % {"number": number}
-            base, vat_amount, base_eur, vat_eur = (sign * value + ZERO for value in values)  # never "-0.00"
-            bucket = _Bucket(rate, category, country, supply_kind, base, vat_amount, base_eur, vat_eur)
-            found[document_id].append((label, bucket))
+        found[document.id] = [
+            (label % {"number": deduction.number}, bucket)
+            for deduction in document.advance_deductions()
+            for bucket in deduction.buckets
+        ]
     return found
 
 

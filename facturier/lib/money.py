@@ -1,11 +1,14 @@
 """Money: Decimal only, rounded half-up to the currency's minor unit in this one helper."""
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.utils import formats, translation
+
+T = TypeVar("T")
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -39,6 +42,30 @@ def minor_unit(currency: str) -> Decimal:
 def round_money(value: Decimal, currency: str = "EUR") -> Decimal:
     """Round half-up to the currency's minor unit (cents for EUR). Every stored amount goes through here."""
     return Decimal(value).quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+
+
+def settled_share(amount: Decimal, settled: Decimal, due: Decimal, currency: str = "EUR") -> Decimal:
+    """The part of `amount` that `settled` out of `due` settles, rounded (round_money): the VAT a payment
+    makes due, the part of a total a foreign-currency payment books in EUR, a bucket spread over accounts.
+
+    Callers take cumulative shares (the share after a payment less the share before it), so the parts
+    of payments that settle `due` add up to `amount` exactly."""
+    if not due:
+        return ZERO
+    return round_money(amount * settled / due, currency)
+
+
+def cumulative_shares(
+    amount: Decimal, parts: Iterable[tuple[T, Decimal]], due: Decimal, currency: str = "EUR"
+) -> Iterator[tuple[T, Decimal]]:
+    """For each (key, part) in order, the share of `amount` that part settles (settled_share, taken
+    cumulatively): payments covering `due` give back `amount` exactly."""
+    settled = done = ZERO
+    for key, part in parts:
+        settled += part
+        share = settled_share(amount, settled, due, currency)
+        yield key, share - done
+        done = share
 
 
 def to_eur(amount: Decimal, exchange_rate: Decimal) -> Decimal:

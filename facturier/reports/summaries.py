@@ -45,8 +45,9 @@ from facturier.billing.models import (
     PaymentAllocation,
     Status,
     SupplyKind,
+    vat_due_at_payment,
 )
-from facturier.lib.money import ZERO, round_money
+from facturier.lib.money import ZERO, cumulative_shares, round_money, settled_share
 from facturier.purchases.models import Expense, ExpensePayment, ExpenseVatLine
 from facturier.reports.models import (
     DIMENSIONS,
@@ -208,29 +209,7 @@ def _load_sales(
 
 
 def _due_at_payment(invoice: _Sale, supply_kind: str) -> bool:
-    """Whether the VAT of this bucket of the invoice falls due as it is paid (regulatory.md §5.1)."""
-    if invoice.amount_due <= 0:
-        return False  # nothing will ever be paid: due with the document
-    if supply_kind == SupplyKind.GOODS:
-        return invoice.kind == Kind.ADVANCE  # a deposit on goods: at receipt of the deposit
-    return not invoice.on_debits
-
-
-def payment_shares(
-    amount: Decimal, payments: list[tuple[datetime.date, Decimal]], amount_due: Decimal
-) -> Iterator[tuple[datetime.date, Decimal]]:
-    """The part of `amount` each payment settles, in proportion to what it pays of `amount_due`.
-
-    Rounded cumulatively (the share of the first k payments is rounded, each payment taking the
-    difference), so payments covering the amount due give back `amount` exactly.
-    """
-    paid = ZERO
-    done = ZERO
-    for day, part in payments:
-        paid += part
-        share = round_money(amount * paid / amount_due)
-        yield day, share - done
-        done = share
+    return vat_due_at_payment(invoice.kind, invoice.amount_due > 0, invoice.on_debits, supply_kind)
 
 
 def _sales_contributions(
@@ -262,8 +241,8 @@ def _sales_contributions(
                 row.vat_eur,
             )
             if _due_at_payment(invoice, row.supply_kind):
-                bases = payment_shares(row.base_eur, paid, invoice.amount_due)
-                vats = payment_shares(row.vat_eur, paid, invoice.amount_due)
+                bases = cumulative_shares(row.base_eur, paid, invoice.amount_due)
+                vats = cumulative_shares(row.vat_eur, paid, invoice.amount_due)
                 for (day, base), (_day, vat_amount) in zip(bases, vats, strict=True):
                     result.add(invoice.id, key(DateKind.DUE, day, invoice, row), base, vat_amount)
             else:
@@ -282,8 +261,8 @@ def _sales_contributions(
                 )
                 if _due_at_payment(invoice, row.supply_kind):
                     if invoice.credited > 0:
-                        base = round_money(row.base_eur * refunded / invoice.credited)
-                        vat_amount = round_money(row.vat_eur * refunded / invoice.credited)
+                        base = settled_share(row.base_eur, refunded, invoice.credited)
+                        vat_amount = settled_share(row.vat_eur, refunded, invoice.credited)
                         result.add(note.id, key(DateKind.DUE, note.issue_date, note, row), base, vat_amount)
                 else:
                     result.add(
@@ -332,8 +311,8 @@ def _expenses_of(account_id: int, expense_ids: Iterable[int]) -> _Contributions:
             continue
         # Services: deductible once the supplier is paid, in proportion to what is paid.
         paid = payments.get(expense_id, [])
-        bases = payment_shares(base, paid, gross)
-        vats = payment_shares(vat_amount, paid, gross)
+        bases = cumulative_shares(base, paid, gross)
+        vats = cumulative_shares(vat_amount, paid, gross)
         for (day, base_part), (_day, vat_part) in zip(bases, vats, strict=True):
             result.add(expense_id, Key(DateKind.DUE, Direction.PURCHASE, day, *bucket), base_part, vat_part)
     return result
