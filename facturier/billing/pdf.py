@@ -58,20 +58,21 @@ _REVERSE_CHARGE = vat.DEFAULT_MENTIONS[vat.REVERSE_CHARGE]
 
 
 @functools.cache
-def _compiler() -> typst.Compiler:
-    # Built once per process: fonts are loaded and the template parsed once, later renders reuse them
-    # (measured: about 28 ms for the first one-page invoice, 12 to 15 ms for the next ones). System
-    # fonts are ignored so every machine produces the same file with the fonts Typst embeds.
-    return typst.Compiler(TEMPLATE, root=TEMPLATE.parent, ignore_system_fonts=True)
+def _compiler(template: Path) -> typst.Compiler:
+    # Built once per process and template: fonts are loaded and the template parsed once, later renders
+    # reuse them (measured: about 28 ms for the first one-page invoice, 12 to 15 ms for the next ones).
+    # System fonts are ignored so every machine produces the same file with the fonts Typst embeds.
+    return typst.Compiler(template, root=template.parent, ignore_system_fonts=True)
 
 
 # A compiler keeps the inputs of its last compilation: one render at a time per process.
 _compile_lock = threading.Lock()
 
 
-def _compile(inputs: dict[str, str]) -> bytes:
+def compile_pdf(inputs: dict[str, str], template: Path = TEMPLATE) -> bytes:
+    """A PDF/A-3b of one of billing/typst's templates, `inputs` given as its sys.inputs."""
     with _compile_lock:
-        pdf = _compiler().compile(format="pdf", sys_inputs=inputs, pdf_standards=["a-3b"])
+        pdf = _compiler(template).compile(format="pdf", sys_inputs=inputs, pdf_standards=["a-3b"])
     assert isinstance(pdf, bytes)
     return pdf
 
@@ -96,20 +97,24 @@ def render_document_pdf(
     `letterhead`: the account's, when the caller renders many documents of it."""
     letterhead = letterhead or letterhead_of(document.account)
     payload = build_payload(document, duplicate=duplicate, settings=letterhead.settings)
+    return render_payload(payload, letterhead.logo)
+
+
+def render_payload(payload: dict[str, Any], logo: bytes | None, template: Path = TEMPLATE) -> bytes:
+    """A payload laid out by one of billing/typst's templates, with the account's logo when it has one."""
     inputs = {"data": json.dumps(payload)}
-    logo = letterhead.logo
     if logo is None:
-        return _compile(inputs)
+        return compile_pdf(inputs, template)
     try:
-        return _compile({**inputs, "logo": _logo_input(logo)})
+        return compile_pdf({**inputs, "logo": logo_input(logo)}, template)
     except typst.TypstError:
         # A logo Typst cannot decode (damaged file) must not cost the user their document.
-        logger.warning("Logo of account %s could not be rendered; PDF made without it.", document.account_id)
-        return _compile(inputs)
+        logger.warning("A logo could not be rendered (%s); PDF made without it.", template.name)
+        return compile_pdf(inputs, template)
 
 
 @functools.lru_cache(maxsize=4)
-def _logo_input(logo: bytes) -> str:
+def logo_input(logo: bytes) -> str:
     # Typst reads bytes from an array of integers (the binding passes strings only). Encoding a large
     # logo costs ~100 ms per MB: remembered by content, so documents of one account reuse it.
     return json.dumps(list(logo))
@@ -222,7 +227,7 @@ def build_payload(
 def _payload(document: Document, settings: BillingSettings, duplicate: bool) -> dict[str, Any]:
     fmt = Formatter(document.language, document.currency)
     seller = seller_identity(document, settings)
-    buyer = _buyer(document, seller)
+    buyer = buyer_block(document, seller)
     title = _titles()[document.kind]
     lines = list(document.lines.all())
     breakdown = document.vat_breakdown()
@@ -233,7 +238,7 @@ def _payload(document: Document, settings: BillingSettings, duplicate: bool) -> 
         "doc_title": f"{title} {document.number}".strip(),
         "watermark": _("BROUILLON") if document.is_draft else "",
         "duplicate": _("DUPLICATA") if duplicate else "",
-        "seller": _seller_block(seller, buyer["country"]),
+        "seller": seller_block(seller, buyer["country"]),
         "buyer": buyer,
         "delivery": _delivery(document, buyer),
         "dates": _dates(document, fmt),
@@ -257,22 +262,27 @@ def _payload(document: Document, settings: BillingSettings, duplicate: bool) -> 
         "payment_title": _("Règlement"),
         "payment": _payment(document, seller, fmt),
         "notes": document.notes,
-        "footer": _legal_footer(seller, fmt),
+        "footer": legal_footer(seller, fmt),
     }
 
 
 def seller_identity(document: Document, settings: BillingSettings) -> dict[str, Any]:
     """The seller as printed, with the legal wording of its settings: the snapshot taken at issue,
     else (drafts) the account and its billing settings as they are now."""
-    account = document.account
-    values: dict[str, Any] = {field: str(getattr(account, field)) for field in IDENTITY_FIELDS}
-    values.update({field: getattr(settings, field) for field in SELLER_SETTINGS})
+    values = current_seller(document.account, settings)
     if not document.is_draft:
         values.update({key: value for key, value in document.seller.items() if key in values})
     return values
 
 
-def _address(street: str, post_code: str, city: str, country: str, show_country: bool) -> list[str]:
+def current_seller(account: Account, settings: BillingSettings) -> dict[str, Any]:
+    """The seller as the account and its billing settings describe it now."""
+    values: dict[str, Any] = {field: str(getattr(account, field)) for field in IDENTITY_FIELDS}
+    values.update({field: getattr(settings, field) for field in SELLER_SETTINGS})
+    return values
+
+
+def address_lines(street: str, post_code: str, city: str, country: str, show_country: bool) -> list[str]:
     lines = [part.strip() for part in street.splitlines() if part.strip()]
     town = f"{post_code} {city}".strip()
     if town:
@@ -282,7 +292,7 @@ def _address(street: str, post_code: str, city: str, country: str, show_country:
     return lines
 
 
-def _seller_block(seller: dict[str, Any], buyer_country: str) -> dict[str, Any]:
+def seller_block(seller: dict[str, Any], buyer_country: str) -> dict[str, Any]:
     ids = []
     if seller["siret"]:
         ids.append(_("SIRET : %(number)s") % {"number": _formatted(siret, seller["siret"])})
@@ -292,7 +302,7 @@ def _seller_block(seller: dict[str, Any], buyer_country: str) -> dict[str, Any]:
         ids.append(_("N° TVA : %(number)s") % {"number": seller["vat_number"]})
     return {
         "name": seller["name"] or seller["legal_name"],
-        "lines": _address(
+        "lines": address_lines(
             seller["street"],
             seller["post_code"],
             seller["city"],
@@ -303,7 +313,7 @@ def _seller_block(seller: dict[str, Any], buyer_country: str) -> dict[str, Any]:
     }
 
 
-def _buyer(document: Document, seller: dict[str, Any]) -> dict[str, Any]:
+def buyer_block(document: Document, seller: dict[str, Any]) -> dict[str, Any]:
     """The buyer block: the columns snapshotted at issue, else (drafts) the client as it is now."""
     if document.buyer_name:
         name, siren_number, vat_number = document.buyer_name, document.buyer_siren, document.buyer_vat_number
@@ -321,7 +331,7 @@ def _buyer(document: Document, seller: dict[str, Any]) -> dict[str, Any]:
     return {
         "label": _("Client"),
         "name": name,
-        "lines": _address(street, post_code, city, country, country != seller["country"]),
+        "lines": address_lines(street, post_code, city, country, country != seller["country"]),
         "ids": ids,
         "country": country,
         "address": (street.strip(), post_code.strip(), city.strip(), country),
@@ -344,7 +354,7 @@ def _delivery(document: Document, buyer: dict[str, Any]) -> dict[str, Any] | Non
     return {
         "label": _("Adresse de livraison"),
         "name": buyer["name"],
-        "lines": _address(*address[:3], country, country != buyer["country"]),
+        "lines": address_lines(*address[:3], country, country != buyer["country"]),
         "ids": [],
     }
 
@@ -524,7 +534,7 @@ def _payment(document: Document, seller: dict[str, Any], fmt: Formatter) -> list
     return rows
 
 
-def _legal_footer(seller: dict[str, Any], fmt: Formatter) -> str:
+def legal_footer(seller: dict[str, Any], fmt: Formatter) -> str:
     """Legal name, form and capital, RCS, SIRET, VAT number: what the Code de commerce asks."""
     parts = [seller["legal_name"] or seller["name"]]
     if seller["legal_form"] and seller["share_capital"]:

@@ -31,9 +31,11 @@ urlpatterns = [
     path("documents/<int:pk>/duplicate/", documents.document_duplicate, name="document_duplicate"),
     path("documents/<int:pk>/pdf/", sending.document_pdf, name="document_pdf"),
     path("documents/<int:pk>/print/", sending.document_print, name="document_print"),
+    path("documents/<int:pk>/statement/", sending.document_statement, name="document_statement"),
     path("documents/<int:pk>/send/", sending.document_send, name="document_send"),
     path("payments/", payments.payment_list, name="payment_list"),
     path("payments/new/", payments.payment_new, name="payment_new"),
     path("payments/<int:pk>/", payments.payment_detail, name="payment_detail"),
     path("payments/<int:pk>/delete/", payments.payment_delete, name="payment_delete"),
+    path("payments/<int:pk>/receipt/", payments.payment_receipt, name="payment_receipt"),
 ]

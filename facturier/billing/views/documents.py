@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from facturier.billing import queries
+from facturier.billing import queries, statements
 from facturier.billing.forms.documents import (
     ConvertForm,
     CreditNoteForm,
@@ -400,6 +400,7 @@ def _render_detail(
         and "sales.edit" in perms,
         "duplicate": "sales.create" in perms,
         "update_issued": not draft and "sales.edit" in perms,
+        "statement": statements.has_statement(document),
     }
     if issued_form is None and actions["update_issued"]:
         issued_form = IssuedDocumentForm(initial=issued_initial(document))

@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from facturier.billing import queries
+from facturier.billing import queries, statements
 from facturier.billing.forms.payments import PaymentFilterForm, PaymentForm
 from facturier.billing.models import Client, Document, Payment
 from facturier.billing.services import payments as services
+from facturier.billing.views import pdf_response
 from facturier.tenancy.access import AccountRequest, account_view, actor_for, get_in_account
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account
@@ -101,6 +102,16 @@ def payment_detail(request: AccountRequest, pk: int) -> HttpResponse:
         request,
         "billing/payment_detail.html",
         {"account": request.account, "payment": payment, "allocations": allocations},
+    )
+
+
+@account_view("payments.view")
+def payment_receipt(request: AccountRequest, pk: int) -> HttpResponse:
+    """The receipt of a payment as a PDF (made on demand, never kept)."""
+    payment = get_in_account(Payment.objects.select_related("client", "account"), request.account, pk=pk)
+    content = statements.payment_receipt_pdf(payment, request.account.today())
+    return pdf_response(
+        content, statements.receipt_filename(payment), inline=request.GET.get("inline") == "1"
     )
 
 

@@ -7,16 +7,16 @@ sending needs sales.edit and goes through services/sending.py.
 
 from django.contrib import messages
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 
-from facturier.billing import issued, pdf
+from facturier.billing import issued, pdf, statements
 from facturier.billing.forms.sending import SendDocumentForm
 from facturier.billing.models import Document
 from facturier.billing.services import sending
+from facturier.billing.views import pdf_response
 from facturier.tenancy.access import AccountRequest, account_view, actor_for, get_in_account
 from facturier.tenancy.errors import ServiceError
 
@@ -35,12 +35,17 @@ def document_pdf(request: AccountRequest, pk: int) -> HttpResponse:
     """The PDF as a download (?inline=1 shows it in the browser, ?duplicate=1 marks it DUPLICATA)."""
     document = get_in_account(_documents(), request.account, pk=pk)
     content = issued.document_pdf(document, duplicate=_wants(request, "duplicate"))
-    response = HttpResponse(content, content_type="application/pdf")
-    # Non-ASCII file names are encoded as RFC 6266 says.
-    disposition = content_disposition_header(not _wants(request, "inline"), pdf.pdf_filename(document))
-    if disposition:
-        response["Content-Disposition"] = disposition
-    return response
+    return pdf_response(content, pdf.pdf_filename(document), inline=_wants(request, "inline"))
+
+
+@account_view("sales.view")
+def document_statement(request: AccountRequest, pk: int) -> HttpResponse:
+    """The payment statement of an issued payable document, as of today (made on demand, never kept)."""
+    document = get_in_account(_documents(), request.account, pk=pk)
+    if not statements.has_statement(document):
+        raise Http404
+    content = statements.document_statement_pdf(document, request.account.today())
+    return pdf_response(content, statements.statement_filename(document), inline=_wants(request, "inline"))
 
 
 @account_view("sales.view")
