@@ -54,7 +54,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from facturier.billing.models import (
-    PAYABLE_KINDS,
     Document,
     DocumentLine,
     DocumentVatLine,
@@ -220,6 +219,7 @@ _DOCUMENT_FIELDS = (
     "credited_total",
     "corrected_document_id",
     "exported_at",
+    "amount_due_now",  # DocumentQuerySet.with_remaining(): what remains to pay
 )
 
 
@@ -359,7 +359,8 @@ def invoice_table(request: ExportRequest, progress: Progress) -> Table:
         ),
     ]
     chunks = _chunks(
-        documents.values_list(*_DOCUMENT_FIELDS, named=True).iterator(chunk_size=CHUNK_SIZE), CHUNK_SIZE
+        documents.with_remaining().values_list(*_DOCUMENT_FIELDS, named=True).iterator(chunk_size=CHUNK_SIZE),
+        CHUNK_SIZE,
     )
     if request.layout == "line":
         notes.append(
@@ -464,10 +465,6 @@ def _document_rows(context: _Context, chunks: Iterator[list[Any]]) -> Iterator[t
         rows: list[Row] = []
         for document in chunk:
             found = amounts[document.id]
-            remaining = ZERO
-            if document.kind in PAYABLE_KINDS:
-                due = document.gross_total - document.advances_deducted
-                remaining = due - document.paid_total - document.credited_total
             accounts: set[str] = set()
             coded = own.get(document.id)
             for key in buckets[document.id]:
@@ -490,7 +487,7 @@ def _document_rows(context: _Context, chunks: Iterator[list[Any]]) -> Iterator[t
                     document.advances_deducted,
                     context.statuses.get(document.status, document.status),
                     document.paid_total,
-                    remaining,
+                    document.amount_due_now,
                     " ; ".join(sorted(accounts)),
                     _local(context.zone, document.exported_at),
                 )
