@@ -16,7 +16,7 @@ from rest_framework import serializers
 
 from facturier.api.products import SYMBOL_OF_CATEGORY
 from facturier.billing.models import Document, DocumentLine, PaymentAllocation
-from facturier.lib import vat
+from facturier.billing.totals import unit_prices
 from facturier.lib.money import round_money
 
 CENT = Decimal("0.01")
@@ -118,12 +118,9 @@ SHAPE_ORDERS = {
 }
 
 
-def unit_prices(line: DocumentLine, prices_are_gross: bool) -> tuple[Decimal, Decimal]:
-    """(net, gross) of one unit of the line, before discount."""
-    factor = 1 + (line.vat_rate if line.vat_category == vat.STANDARD else Decimal(0)) / 100
-    if prices_are_gross:
-        return (line.unit_price / factor).quantize(Decimal("0.0001")), line.unit_price
-    return line.unit_price, (line.unit_price * factor).quantize(Decimal("0.0001"))
+def line_unit_prices(line: DocumentLine, prices_are_gross: bool) -> tuple[Decimal, Decimal]:
+    """(net, gross) of one unit of the line, before discount (billing.totals.unit_prices)."""
+    return unit_prices(line.unit_price, line.vat_rate, line.vat_category, prices_are_gross=prices_are_gross)
 
 
 def with_output_data(rows: "QuerySet[Document]", *, positions: bool) -> "QuerySet[Document]":
@@ -156,11 +153,11 @@ class PositionSerializer(serializers.Serializer[DocumentLine]):
 
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_price_net(self, line: DocumentLine) -> str:
-        return price_text(unit_prices(line, self._gross())[0])
+        return price_text(line_unit_prices(line, self._gross())[0])
 
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_price_gross(self, line: DocumentLine) -> str:
-        return price_text(unit_prices(line, self._gross())[1])
+        return price_text(line_unit_prices(line, self._gross())[1])
 
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_total_price_net(self, line: DocumentLine) -> str:

@@ -37,6 +37,7 @@ from facturier.billing.models import (
     VatBreakdown,
 )
 from facturier.billing.services.billing_settings import settings_for
+from facturier.billing.totals import unit_prices
 from facturier.lib import vat
 from facturier.lib.countries import country_name
 from facturier.tenancy.models import Account
@@ -403,20 +404,18 @@ def _rate_label(rate: Decimal, category: str, country: str, fmt: Formatter) -> s
     return f"{label} ({country})" if country != "FR" else label
 
 
-def _unit_price_net(line: DocumentLine, document: Document) -> Decimal:
-    # Prices entered TTC are printed HT, as the law asks of the unit price.
-    if document.prices_are_gross and line.vat_category == vat.STANDARD:
-        return (line.unit_price * 100 / (100 + line.vat_rate)).quantize(Decimal("0.0001"))
-    return line.unit_price
-
-
 def _line(line: DocumentLine, document: Document, fmt: Formatter) -> dict[str, str]:
     return {
         "name": line.name,
         "description": line.description,
         "quantity": fmt.number(line.quantity),
         "unit": line.unit,
-        "unit_price": fmt.price(_unit_price_net(line, document)),
+        # Prices entered TTC are printed HT, as the law asks of the unit price.
+        "unit_price": fmt.price(
+            unit_prices(
+                line.unit_price, line.vat_rate, line.vat_category, prices_are_gross=document.prices_are_gross
+            )[0]
+        ),
         "discount": fmt.percent(line.discount_percent) if line.discount_percent else "",
         "vat_rate": _rate_label(line.vat_rate, line.vat_category, line.vat_country, fmt),
         "total": fmt.money(line.net_amount),

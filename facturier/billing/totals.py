@@ -10,12 +10,13 @@ purchases. Rules:
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from facturier.lib import vat
 from facturier.lib.money import ZERO, round_money, to_eur
 
 HUNDRED = Decimal(100)
+UNIT_PRICE_PLACES = Decimal("0.0001")
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,18 @@ class Totals:
 def effective_rate(line: LineAmounts) -> Decimal:
     """The rate actually applied: categories without VAT (exempt, reverse charge...) apply none."""
     return line.vat_rate if line.vat_category == vat.STANDARD else ZERO
+
+
+def unit_prices(
+    unit_price: Decimal, vat_rate: Decimal, vat_category: str, *, prices_are_gross: bool
+) -> tuple[Decimal, Decimal]:
+    """(net, gross) of one unit before discount: the price as entered, the other derived at the rate the
+    line applies, rounded half-up to four decimals. What the PDF, the e-invoices (BT-146) and the API
+    print of a line's unit price."""
+    factor = 1 + (vat_rate if vat_category == vat.STANDARD else ZERO) / HUNDRED
+    if prices_are_gross:
+        return (unit_price / factor).quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP), unit_price
+    return unit_price, (unit_price * factor).quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
 
 
 def line_net(line: LineAmounts, *, prices_are_gross: bool, currency: str = "EUR") -> Decimal:

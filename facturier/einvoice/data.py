@@ -29,6 +29,7 @@ from facturier.billing.models import (
 from facturier.billing.pdf import seller_identity
 from facturier.billing.services.billing_settings import settings_for
 from facturier.billing.snapshots import copy_buyer
+from facturier.billing.totals import unit_prices
 from facturier.lib import vat
 from facturier.lib.money import ZERO
 
@@ -347,10 +348,10 @@ def _unit_code(unit: str) -> str:
 
 
 def _line(line: Any, document: Document, sign: Decimal, position: int) -> Line:
-    price = line.unit_price
-    if document.prices_are_gross and line.vat_category == vat.STANDARD:
-        # Prices entered TTC: the net price, as the PDF prints it (billing/pdf.py).
-        price = (price * 100 / (100 + line.vat_rate)).quantize(Decimal("0.0001"))
+    # Prices entered TTC: the net price, as the PDF prints it.
+    price = unit_prices(
+        line.unit_price, line.vat_rate, line.vat_category, prices_are_gross=document.prices_are_gross
+    )[0]
     quantity = sign * line.quantity
     net_amount = sign * line.net_amount
     result = Line(
