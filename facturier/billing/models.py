@@ -131,6 +131,8 @@ class Status(models.TextChoices):
 
 # Issued documents that may still be owed something; paid and cancelled ones are settled.
 OPEN_STATUSES = (Status.ISSUED, Status.SENT, Status.PARTIAL)
+# An advance invoice a final invoice may deduct: issued and not cancelled, paid or not.
+DEDUCTIBLE_ADVANCE_STATUSES = (*OPEN_STATUSES, Status.PAID)
 
 
 class PaymentMethod(models.TextChoices):

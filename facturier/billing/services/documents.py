@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from facturier.billing import chain, events, issued, numbering, snapshots, totals
 from facturier.billing.models import (
+    DEDUCTIBLE_ADVANCE_STATUSES,
     INVOICE_KINDS,
     PAYABLE_KINDS,
     Client,
@@ -675,7 +676,7 @@ def _check_issuable(document: Document) -> None:
         _check_chronology(document)
     if document.kind == Kind.FINAL:
         cancelled = Document.objects.filter(deducted_in=document).exclude(
-            status__in=[Status.ISSUED, Status.SENT, Status.PARTIAL, Status.PAID]
+            status__in=DEDUCTIBLE_ADVANCE_STATUSES
         )
         if cancelled.exists():
             raise ServiceError(

@@ -35,6 +35,7 @@ from facturier.billing.forms.documents import (
     vat_label,
 )
 from facturier.billing.models import (
+    DEDUCTIBLE_ADVANCE_STATUSES,
     PAYABLE_KINDS,
     Client,
     Document,
@@ -525,7 +526,7 @@ def document_convert(request: AccountRequest, pk: int) -> HttpResponse:
                 account=request.account,
                 source_document=source,
                 kind=Kind.ADVANCE,
-                status__in=[Status.ISSUED, Status.SENT, Status.PARTIAL, Status.PAID],
+                status__in=DEDUCTIBLE_ADVANCE_STATUSES,
                 deducted_in__isnull=True,
             ).order_by("issue_date", "id")
             created = services.create_final(actor, source, list(advances))
