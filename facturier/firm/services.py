@@ -63,18 +63,6 @@ def _require_firm_manager(actor: Actor, firm: Account) -> None:
     actor.require("firm.manage")
 
 
-def _acting_for_firm(actor: Actor, firm: Account) -> Actor:
-    """The actor as a client account's audit trail shows them: acting for the firm ("via <firm>").
-
-    `Actor.via_firm` reads the firm of the actor's membership, and the user may hold no membership in
-    that client account: an unsaved membership naming the firm stands for "acting for the firm"
-    (audit.record reads only the user, via_firm and the IP address of an actor).
-    """
-    if actor.user is None:
-        return actor
-    return Actor(user=actor.user, membership=Membership(user=actor.user, firm=firm), ip=actor.ip)
-
-
 @transaction.atomic
 def set_firm_module(actor: Actor, account: Account, enabled: bool) -> Account:
     """Turn the "Module dédié aux cabinets comptables" on or off (Paramètres > Votre compte).
@@ -159,7 +147,7 @@ def create_client_account(actor: Actor, firm: Account, *, name: str, slug: str) 
         raise ServiceError(_("Indiquez le nom de l'entreprise."), field="name")
     try:
         account = tenancy_services.create_account(
-            _acting_for_firm(actor, firm),
+            actor.acting_for_firm(firm),
             slug=slug.strip(),
             name=name,
             owner=owner,
@@ -250,7 +238,7 @@ def disconnect_client_accounts(actor: Actor, firm: Account, accounts: list[Accou
         m.account_id: m
         for m in Membership.objects.filter(account__in=clients, is_owner=True).select_related("user")
     }
-    via_firm = _acting_for_firm(actor, firm)
+    via_firm = actor.acting_for_firm(firm)
     for client in clients:
         client.managed_by = None
         summary = _("Compte « %(name)s » déconnecté du cabinet « %(firm)s ».") % {
@@ -380,7 +368,7 @@ def grant_staff(
     if not touched:
         return []
 
-    via_firm = _acting_for_firm(actor, firm)
+    via_firm = actor.acting_for_firm(firm)
     role_label = touched[0][1].role_label
     for client, _membership, role_before in touched:
         audit.record(
@@ -433,7 +421,7 @@ def revoke_staff(actor: Actor, firm: Account, accounts: list[Account], user: Use
     if not memberships:
         return 0
     Membership.objects.filter(pk__in=[m.pk for m in memberships]).delete()
-    via_firm = _acting_for_firm(actor, firm)
+    via_firm = actor.acting_for_firm(firm)
     for membership in memberships:
         audit.record(
             via_firm,
