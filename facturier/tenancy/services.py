@@ -7,6 +7,7 @@ an audit event, and raises ServiceError (a message for the user) when the rules 
 import datetime
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from facturier.accounts.links import set_password_link
 from facturier.accounts.models import User, normalize_email
 from facturier.lib.mail import send_templated_mail
-from facturier.tenancy import audit, permissions, plans
+from facturier.tenancy import audit, events, permissions, plans
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import PlanLimitError, ServiceError
 from facturier.tenancy.locking import ensure_writable
@@ -257,19 +258,124 @@ def change_role(
     return membership
 
 
+def end_memberships(memberships: Sequence[Membership]) -> None:
+    """Take memberships away, with all the access they gave, in the caller's transaction.
+
+    Their API tokens go with them (a token belongs to a membership). Sessions need nothing: the gate
+    reads the membership on every request, so the holder's next page of that account is a 404 and
+    their next API call a 401. The apps that queued work for them there hear of it
+    (events.access_removed: exports cancels their pending export jobs). The caller checks the rules
+    and writes the audit events.
+    """
+    if not memberships:
+        return
+    Membership.objects.filter(pk__in=[m.pk for m in memberships]).delete()
+    access: dict[int, list[int]] = {}
+    for membership in memberships:
+        access.setdefault(membership.user_id, []).append(membership.account_id)
+    events.access_removed.send(sender=Membership, access=access)
+
+
 @transaction.atomic
-def remove_member(actor: Actor, membership: Membership) -> None:
+def remove_member(actor: Actor, membership: Membership) -> int:
+    """Take a member out of the account ("Retirer", or "Quitter le compte" for oneself), with all the
+    access the membership gave (end_memberships).
+
+    The owner is never removed. Taking access away stays possible on a read-only (expired) account: an
+    expired firm must still be able to cut off a departing collaborator.
+
+    A collaborator leaving an accounting firm also leaves its client accounts, in this transaction:
+    every membership they hold acting for the firm goes, audited in each account ("firm.staff_revoked",
+    via the firm). A client account of the firm they own passes to the firm's owner
+    ("member.owner_transferred"): the firm keeps the accounts it runs. An account the firm no longer
+    manages ("Déconnecter") stays theirs, as its owner. Returns how many client accounts they left.
+    """
     actor.require("users.manage")
     account = membership.account
-    ensure_writable(account)
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "custom_role")
+        .get(pk=membership.pk)
+    )
     if membership.is_owner:
         raise ServiceError(
             _("Le propriétaire du compte ne peut pas être retiré. Désignez d'abord un autre propriétaire.")
         )
-    email = membership.user.email
-    membership.delete()
-    audit.record(actor, account, "member.removed", target=email)
+    user = membership.user
+    staff = [
+        m
+        for m in Membership.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .filter(user=user, firm=account)
+        .exclude(account=account)
+        .order_by("account__name", "pk")
+        if not m.is_owner or m.account.managed_by_id == account.pk
+    ]
+    end_memberships([membership, *staff])
+    summary = ""
+    if staff:
+        summary = _("%(email)s quitte le cabinet et ses accès à %(count)d compte(s) client(s).") % {
+            "email": user.email,
+            "count": len(staff),
+        }
+    audit.record(
+        actor,
+        account,
+        "member.removed",
+        target=user.email,
+        summary=summary,
+        changes={"client_accounts": [[m.account.slug for m in staff], None]} if staff else None,
+    )
+    if staff:
+        _hand_over_owned(actor, account, [m for m in staff if m.is_owner], user)
+        via_firm = actor.acting_for_firm(account)
+        for former in staff:
+            audit.record(
+                via_firm,
+                former.account,
+                "firm.staff_revoked",
+                target=user.email,
+                summary=_(
+                    "%(email)s ne fait plus partie du cabinet « %(firm)s » : ses accès, jetons d'API et "
+                    "exports en attente dans ce compte sont retirés."
+                )
+                % {"email": user.email, "firm": account.name},
+            )
+    return len(staff)
+
+
+def _hand_over_owned(actor: Actor, firm: Account, owned: list[Membership], former: User) -> None:
+    """The client accounts a departing collaborator owned pass to the firm's owner, administrator and
+    owner there, acting for the firm (the former owner's membership is already gone)."""
+    if not owned:
+        return
+    heir = Membership.objects.select_related("user").get(account=firm, is_owner=True).user
+    existing = {
+        m.account_id: m
+        for m in Membership.objects.select_for_update(of=("self",)).filter(
+            user=heir, account__in=[m.account_id for m in owned]
+        )
+    }
+    via_firm = actor.acting_for_firm(firm)
+    for gone in owned:
+        membership = existing.get(gone.account_id)
+        if membership is None:
+            membership = Membership(account=gone.account, user=heir, firm=firm)
+        membership.is_owner, membership.role, membership.custom_role = True, permissions.ROLE_ADMIN, None
+        membership.firm = membership.firm or firm
+        membership.save()
+        audit.record(
+            via_firm,
+            gone.account,
+            "member.owner_transferred",
+            target=heir.email,
+            summary=_(
+                "%(former)s ne fait plus partie du cabinet « %(firm)s » : la propriété du compte passe à "
+                "%(heir)s, propriétaire du cabinet."
+            )
+            % {"former": former.email, "firm": firm.name, "heir": heir.email},
+            changes={"owner": [former.email, heir.email]},
+        )
 
 
 @transaction.atomic
