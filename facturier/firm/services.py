@@ -353,7 +353,9 @@ def grant_staff(
     account the user owns is left as it is (its owner stays administrator). Staff access is not account
     data, so read-only (expired) client accounts can be opened too, to read and export them. Audited in
     each changed account ("firm.staff_granted", via the firm) and once on the firm. Returns the
-    memberships created or changed.
+    memberships created or changed. The actor gives no role beyond their own role in the firm, and
+    changes no one holding more there (tenancy ensure_may_grant): only a firm administrator makes
+    administrators of client accounts.
     """
     _require_firm_manager(actor, firm)
     if not Membership.objects.filter(account=firm, user=user).exists():
@@ -369,9 +371,21 @@ def grant_staff(
     existing = {
         m.account_id: m
         for m in Membership.objects.select_for_update(of=("self",))
-        .select_related("custom_role")
+        .select_related("custom_role", "user")
         .filter(account__in=clients, user=user)
     }
+    if not actor.is_system:
+        # What a firm user hands out in client accounts, themselves included, is bounded by their role
+        # in the firm, where their authority over those accounts comes from.
+        tenancy_services.ensure_may_grant(actor.membership, role, custom_role)
+        for client in clients:
+            membership = existing.get(client.pk)
+            if membership is None or membership.is_owner:
+                continue
+            try:
+                tenancy_services.ensure_may_act_on(actor.membership, membership)
+            except ServiceError as error:
+                raise ServiceError(f"{client.name} : {error.message}", field=error.field) from None
     created: list[Membership] = []
     changed: list[Membership] = []
     # (client account, its membership, the role label before) for every access granted or changed.

@@ -7,7 +7,7 @@ an audit event, and raises ServiceError (a message for the user) when the rules 
 import datetime
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,7 +23,7 @@ from facturier.tenancy import audit, events, permissions, plans
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import PlanLimitError, ServiceError
 from facturier.tenancy.locking import ensure_writable
-from facturier.tenancy.models import Account, ApiToken, Membership, Role
+from facturier.tenancy.models import Account, ApiToken, Membership, Role, role_permission_set
 from facturier.tenancy.slugs import validate_slug_format
 
 # Fields of the company identity that "Paramètres du compte" edits and the audit trail compares.
@@ -142,6 +142,78 @@ def set_lock_date(
     return account
 
 
+# --- Who may grant what -------------------------------------------------------------------------
+
+
+def permission_labels(codes: Iterable[str]) -> str:
+    """Permissions named as the role form shows them ("Dépenses : Supprimer"), in catalogue order."""
+    wanted = set(codes)
+    return ", ".join(f"{p.group} : {p.label}" for p in permissions.CATALOGUE if p.code in wanted)
+
+
+def ensure_may_grant(
+    granter: Membership | None, role: str, custom_role: Role | None, *, over: Membership | None = None
+) -> None:
+    """Refuse (ServiceError on "role") to give a role beyond what the granter holds.
+
+    - Every permission of the role must be one the granter holds, and only an administrator gives the
+      role Administrateur. So nobody raises their own role, and a custom role holding only "Gérer les
+      utilisateurs et les rôles" makes nobody, itself included, more than it is.
+    - `over`, the membership whose role changes, must hold nothing the granter lacks: see
+      ensure_may_act_on.
+    `granter` is the membership the actor acts with where its rights come from (in the account itself;
+    for a firm giving its staff access to client accounts, the membership in the firm); None holds
+    nothing. Commands acting as the system are not checked: their callers do not call this.
+    """
+    if over is not None:
+        ensure_may_act_on(granter, over)
+    if role == permissions.ROLE_ADMIN and not _is_admin(granter):
+        raise ServiceError(_("Seul un administrateur peut donner le rôle Administrateur."), field="role")
+    missing = role_permission_set(role, custom_role) - _held(granter)
+    if missing:
+        raise ServiceError(
+            _("Ce rôle donne des permissions que vous n'avez pas vous-même : %(permissions)s.")
+            % {"permissions": permission_labels(missing)},
+            field="role",
+        )
+
+
+def ensure_may_act_on(granter: Membership | None, member: Membership) -> None:
+    """Refuse to change the role of, or remove, a member who holds what the granter lacks: an
+    administrator is changed only by an administrator, and a custom role cannot demote (or remove)
+    someone above it. The owner's own role never changes (change_role), whoever asks."""
+    if member.role == permissions.ROLE_ADMIN and not _is_admin(granter):
+        raise ServiceError(
+            _("Seul un administrateur peut changer le rôle d'un administrateur ou le retirer du compte."),
+            field="role",
+        )
+    missing = member.permission_set - _held(granter)
+    if missing:
+        raise ServiceError(
+            _(
+                "%(email)s a des permissions que vous n'avez pas (%(permissions)s) : vous ne pouvez ni "
+                "changer son rôle ni le retirer du compte."
+            )
+            % {"email": member.user.email, "permissions": permission_labels(missing)},
+            field="role",
+        )
+
+
+def _held(granter: Membership | None) -> frozenset[str]:
+    return granter.permission_set if granter is not None else frozenset()
+
+
+def _is_admin(granter: Membership | None) -> bool:
+    return granter is not None and granter.role == permissions.ROLE_ADMIN
+
+
+def _granter(actor: Actor, account: Account) -> Membership | None:
+    """The actor's membership in `account`, where the rights to grant come from; a membership in
+    another account gives none there."""
+    membership = actor.membership
+    return membership if membership is not None and membership.account_id == account.pk else None
+
+
 # --- Members ------------------------------------------------------------------------------------
 
 
@@ -180,6 +252,8 @@ def add_member(
     ensure_writable(account)
     account = Account.objects.select_for_update().get(pk=account.pk)
     _check_role(account, role, custom_role)
+    if not actor.is_system:
+        ensure_may_grant(_granter(actor, account), role, custom_role)
     email = normalize_email(email)
     limit = account.plan_info.max_users
     if firm is None and limit is not None and counted_members(account) >= limit:
@@ -244,6 +318,8 @@ def change_role(
             _("Le propriétaire du compte reste administrateur. Désignez d'abord un autre propriétaire."),
             field="role",
         )
+    if not actor.is_system:
+        ensure_may_grant(_granter(actor, account), role, custom_role, over=membership)
     before = membership.role_label
     membership.role = role
     membership.custom_role = custom_role
@@ -281,7 +357,8 @@ def remove_member(actor: Actor, membership: Membership) -> int:
     """Take a member out of the account ("Retirer", or "Quitter le compte" for oneself), with all the
     access the membership gave (end_memberships).
 
-    The owner is never removed. Taking access away stays possible on a read-only (expired) account: an
+    The owner is never removed, and nor is a member holding permissions the actor lacks
+    (ensure_may_act_on). Taking access away stays possible on a read-only (expired) account: an
     expired firm must still be able to cut off a departing collaborator.
 
     A collaborator leaving an accounting firm also leaves its client accounts, in this transaction:
@@ -301,6 +378,8 @@ def remove_member(actor: Actor, membership: Membership) -> int:
         raise ServiceError(
             _("Le propriétaire du compte ne peut pas être retiré. Désignez d'abord un autre propriétaire.")
         )
+    if not actor.is_system:
+        ensure_may_act_on(_granter(actor, account), membership)
     user = membership.user
     staff = [
         m
@@ -440,13 +519,34 @@ def save_role(
         same_name = same_name.exclude(pk=role.pk)
     if same_name.exists():
         raise ServiceError(_("Un rôle porte déjà ce nom."), field="name")
+    if role is not None and role.account_id != account.pk:
+        raise ServiceError(_("Rôle introuvable."))
     cleaned = _clean_permissions(codes)
+    if not actor.is_system:
+        held = _held(_granter(actor, account))
+        above = role.permission_set - held if role is not None else frozenset()
+        if above:
+            raise ServiceError(
+                _(
+                    "Ce rôle donne des permissions que vous n'avez pas (%(permissions)s) : seul un "
+                    "utilisateur qui les a toutes peut le modifier."
+                )
+                % {"permissions": permission_labels(above)},
+                field="permissions",
+            )
+        missing = set(cleaned) - held
+        if missing:
+            raise ServiceError(
+                _(
+                    "Vous ne pouvez pas donner des permissions que vous n'avez pas vous-même : %(permissions)s."
+                )
+                % {"permissions": permission_labels(missing)},
+                field="permissions",
+            )
     if role is None:
         role = Role.objects.create(account=account, name=name, permissions=cleaned)
         audit.record(actor, account, "role.created", target=name, changes={"permissions": [None, cleaned]})
         return role
-    if role.account_id != account.pk:
-        raise ServiceError(_("Rôle introuvable."))
     before = {"name": role.name, "permissions": role.permissions}
     role.name, role.permissions = name, cleaned
     role.save(update_fields=["name", "permissions"])
