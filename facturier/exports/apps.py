@@ -12,3 +12,9 @@ class ExportsConfig(AppConfig):
         from facturier.tenancy.locking import exported_change_requested
 
         exported_change_requested.connect(marks.on_exported_change, dispatch_uid="exports.exported_change")
+
+        # Someone who loses access to an account gets no export of it that they asked for before.
+        from facturier.exports import jobs
+        from facturier.tenancy.events import access_removed
+
+        access_removed.connect(jobs.cancel_for_removed_access, dispatch_uid="exports.access_removed")

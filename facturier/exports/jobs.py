@@ -17,6 +17,7 @@ from typing import IO
 
 from django.core.files import File
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -209,7 +210,11 @@ def run_job(job: ExportJob) -> ExportJob:
     can fix (ExportError) end the job with their message; anything else is logged and reported as an
     internal error, and nothing is marked."""
     started_at = timezone.now()
-    ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.RUNNING, started_at=started_at)
+    if not ExportJob.objects.filter(pk=job.pk, status=ExportStatus.QUEUED).update(
+        status=ExportStatus.RUNNING, started_at=started_at
+    ):
+        job.status = ExportStatus.CANCELLED  # cancelled (or deleted) since it was queued
+        return job
     job.status, job.started_at = ExportStatus.RUNNING, started_at
     request = ExportRequest.from_params(job.account, job.params)
     try:
@@ -239,11 +244,21 @@ def run_job(job: ExportJob) -> ExportJob:
 def _fail(job: ExportJob, message: str, details: list[str] | None = None) -> None:
     job.status, job.error, job.finished_at = ExportStatus.FAILED, message, timezone.now()
     job.messages = details or []
-    job.save(update_fields=["status", "error", "messages", "finished_at"])
+    if not ExportJob.objects.filter(pk=job.pk, status=ExportStatus.RUNNING).update(
+        status=job.status, error=job.error, messages=job.messages, finished_at=job.finished_at
+    ):
+        job.status = ExportStatus.CANCELLED  # cancelled while it ran: it stays so
 
 
 @transaction.atomic
 def _finish(job: ExportJob, request: ExportRequest, started_at: datetime.datetime) -> None:
+    status = ExportJob.objects.select_for_update().filter(pk=job.pk).values_list("status", flat=True).first()
+    if status != ExportStatus.RUNNING:
+        # Its requester lost their access to the account while the file was written
+        # (cancel_for_removed_access): nothing of it is kept, marked or announced.
+        job.file.delete(save=False)
+        job.status = ExportStatus.CANCELLED
+        return
     now = timezone.now()
     job.status, job.finished_at, job.expires_at = ExportStatus.DONE, now, now + KEEP_FILES_FOR
     job.progress_done = max(job.progress_done, job.progress_total)
@@ -305,7 +320,7 @@ def enqueue(job: ExportJob) -> None:
 
 
 def notify(job: ExportJob) -> None:
-    if job.created_by is None or not job.created_by.email:
+    if job.created_by is None or not job.created_by.email or job.status == ExportStatus.CANCELLED:
         return
     url = reverse("exports:job", args=[job.account.slug, job.pk])
     send_templated_mail(
@@ -313,6 +328,24 @@ def notify(job: ExportJob) -> None:
         job.created_by.email,
         {"job": job, "account": job.account, "path": url, "expires_at": job.expires_at},
         job.created_by.language,
+    )
+
+
+def cancel_for_removed_access(sender: object, access: dict[int, list[int]], **kwargs: object) -> int:
+    """Receiver of tenancy's access_removed ({user id: [account ids]}): the export jobs those users
+    asked for in those accounts and that have not finished are cancelled, in the transaction that
+    removes the access. A queued job never runs; one the worker is writing keeps nothing at its end
+    (_finish). So no file of an account is made for, or announced to, someone who lost access to it.
+    Returns how many jobs were cancelled."""
+    pending = Q()
+    for user_id, account_ids in access.items():
+        pending |= Q(created_by_id=user_id, account_id__in=account_ids)
+    if not pending:
+        return 0
+    return ExportJob.objects.filter(pending, status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING]).update(
+        status=ExportStatus.CANCELLED,
+        error=_("Export annulé : la personne qui l'a demandé n'a plus accès au compte."),
+        finished_at=timezone.now(),
     )
 
 

@@ -116,6 +116,8 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", _("En cours")
     DONE = "done", _("Terminé")
     FAILED = "failed", _("Échec")
+    # Its requester lost their access to the account before it finished: nothing is kept or sent.
+    CANCELLED = "cancelled", _("Annulé")
 
 
 class ExportJob(models.Model):
@@ -177,7 +179,7 @@ class ExportJob(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED, ExportStatus.CANCELLED)
 
     @property
     def is_downloadable(self) -> bool:

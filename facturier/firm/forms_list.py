@@ -7,13 +7,13 @@ accounts through firm/queries.py; these forms only hold what the user types on t
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from facturier.accounts.models import User
 from facturier.tenancy import permissions
 from facturier.tenancy.forms.users import AddMemberForm
-from facturier.tenancy.models import Account
+from facturier.tenancy.models import Account, Membership
 
 
 class LockDatesForm(forms.Form):
@@ -57,7 +57,7 @@ class StaffForm(forms.Form):
     def __init__(self, *args: Any, firm: Account, with_role: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["user"]
-        field.queryset = firm_members(firm)
+        field.queryset = firm_members(firm) if with_role else revocable_staff(firm)
         field.label_from_instance = _member_label
         if not with_role:
             del self.fields["role"]
@@ -65,6 +65,15 @@ class StaffForm(forms.Form):
 
 def firm_members(firm: Account) -> QuerySet[User]:
     return User.objects.filter(memberships__account=firm).order_by("last_name", "first_name", "email")
+
+
+def revocable_staff(firm: Account) -> QuerySet[User]:
+    """Whose access "Retirer l'accès" can take away: the firm's members, and anyone still acting for the
+    firm in one of its client accounts though no longer a member of it (an access that outlived them)."""
+    return User.objects.filter(
+        Exists(Membership.objects.filter(user=OuterRef("pk"), account=firm))
+        | Exists(Membership.objects.filter(user=OuterRef("pk"), firm=firm, account__managed_by=firm))
+    ).order_by("last_name", "first_name", "email")
 
 
 def _member_label(user: User) -> str:

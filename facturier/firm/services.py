@@ -17,7 +17,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from facturier.accounts.models import User
+from facturier.accounts.models import User, normalize_email
 from facturier.lib.mail import send_templated_mail
 from facturier.tenancy import audit, permissions, plans
 from facturier.tenancy import services as tenancy_services
@@ -61,18 +61,6 @@ def _require_firm_manager(actor: Actor, firm: Account) -> None:
     if not actor.is_system and (actor.membership is None or actor.membership.account_id != firm.pk):
         raise PermissionDenied(_("Votre rôle ne vous permet pas de faire cela."))
     actor.require("firm.manage")
-
-
-def _acting_for_firm(actor: Actor, firm: Account) -> Actor:
-    """The actor as a client account's audit trail shows them: acting for the firm ("via <firm>").
-
-    `Actor.via_firm` reads the firm of the actor's membership, and the user may hold no membership in
-    that client account: an unsaved membership naming the firm stands for "acting for the firm"
-    (audit.record reads only the user, via_firm and the IP address of an actor).
-    """
-    if actor.user is None:
-        return actor
-    return Actor(user=actor.user, membership=Membership(user=actor.user, firm=firm), ip=actor.ip)
 
 
 @transaction.atomic
@@ -159,7 +147,7 @@ def create_client_account(actor: Actor, firm: Account, *, name: str, slug: str) 
         raise ServiceError(_("Indiquez le nom de l'entreprise."), field="name")
     try:
         account = tenancy_services.create_account(
-            _acting_for_firm(actor, firm),
+            actor.acting_for_firm(firm),
             slug=slug.strip(),
             name=name,
             owner=owner,
@@ -237,20 +225,32 @@ def _actors_in(actor: Actor, clients: list[Account], permission: str) -> dict[in
 def disconnect_client_accounts(actor: Actor, firm: Account, accounts: list[Account]) -> list[Account]:
     """ "Déconnecter": the accounts stop being client accounts of the firm and leave its list.
 
-    Nothing else changes: the plan and its end date stay (renewal becomes the owner's business), the
-    owner stays the owner (often a firm user, until they hand the account over with "Désigner comme
-    propriétaire du compte"), and the firm's staff keep their memberships until the account's
-    administrators remove them. Every account must be managed by this firm, or nothing changes.
-    Audited on the firm and on each account; each account's owner is told by email.
+    The firm's staff lose their access at once: every membership acting for the firm in those
+    accounts goes with its API tokens and pending exports (tenancy end_memberships), audited in the
+    account ("firm.staff_revoked"). The owner stays the owner, and keeps their access, even a firm user:
+    the seed's "vous restez propriétaire du compte client" until they hand it over with "Désigner comme
+    propriétaire du compte". The plan and its end date stay (renewal becomes the owner's business).
+    Every account must be managed by this firm, or nothing changes. Audited on the firm and on each
+    account; each account's owner is told by email.
     """
     _require_firm_manager(actor, firm)
     clients = _managed(firm, accounts)
     Account.objects.filter(pk__in=[client.pk for client in clients]).update(managed_by=None)
+    staff = list(
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(account__in=clients, firm=firm, is_owner=False)
+        .order_by("account_id", "user__email")
+    )
+    tenancy_services.end_memberships(staff)
+    staff_by_account: dict[int, list[Membership]] = {}
+    for membership in staff:
+        staff_by_account.setdefault(membership.account_id, []).append(membership)
     owners = {
         m.account_id: m
         for m in Membership.objects.filter(account__in=clients, is_owner=True).select_related("user")
     }
-    via_firm = _acting_for_firm(actor, firm)
+    via_firm = actor.acting_for_firm(firm)
     for client in clients:
         client.managed_by = None
         summary = _("Compte « %(name)s » déconnecté du cabinet « %(firm)s ».") % {
@@ -259,6 +259,18 @@ def disconnect_client_accounts(actor: Actor, firm: Account, accounts: list[Accou
         }
         audit.record(actor, firm, "firm.client_account_disconnected", target=client.slug, summary=summary)
         audit.record(via_firm, client, "firm.client_account_disconnected", target=firm.slug, summary=summary)
+        for membership in staff_by_account.get(client.pk, []):
+            audit.record(
+                via_firm,
+                client,
+                "firm.staff_revoked",
+                target=membership.user.email,
+                summary=_(
+                    "Compte déconnecté du cabinet « %(firm)s » : les accès, jetons d'API et exports en "
+                    "attente de %(email)s dans ce compte sont retirés."
+                )
+                % {"firm": firm.name, "email": membership.user.email},
+            )
         owner = owners.get(client.pk)
         if owner is not None:
             send_templated_mail(
@@ -341,7 +353,9 @@ def grant_staff(
     account the user owns is left as it is (its owner stays administrator). Staff access is not account
     data, so read-only (expired) client accounts can be opened too, to read and export them. Audited in
     each changed account ("firm.staff_granted", via the firm) and once on the firm. Returns the
-    memberships created or changed.
+    memberships created or changed. The actor gives no role beyond their own role in the firm, and
+    changes no one holding more there (tenancy ensure_may_grant): only a firm administrator makes
+    administrators of client accounts.
     """
     _require_firm_manager(actor, firm)
     if not Membership.objects.filter(account=firm, user=user).exists():
@@ -357,9 +371,21 @@ def grant_staff(
     existing = {
         m.account_id: m
         for m in Membership.objects.select_for_update(of=("self",))
-        .select_related("custom_role")
+        .select_related("custom_role", "user")
         .filter(account__in=clients, user=user)
     }
+    if not actor.is_system:
+        # What a firm user hands out in client accounts, themselves included, is bounded by their role
+        # in the firm, where their authority over those accounts comes from.
+        tenancy_services.ensure_may_grant(actor.membership, role, custom_role)
+        for client in clients:
+            membership = existing.get(client.pk)
+            if membership is None or membership.is_owner:
+                continue
+            try:
+                tenancy_services.ensure_may_act_on(actor.membership, membership)
+            except ServiceError as error:
+                raise ServiceError(f"{client.name} : {error.message}", field=error.field) from None
     created: list[Membership] = []
     changed: list[Membership] = []
     # (client account, its membership, the role label before) for every access granted or changed.
@@ -380,7 +406,7 @@ def grant_staff(
     if not touched:
         return []
 
-    via_firm = _acting_for_firm(actor, firm)
+    via_firm = actor.acting_for_firm(firm)
     role_label = touched[0][1].role_label
     for client, _membership, role_before in touched:
         audit.record(
@@ -409,10 +435,10 @@ def revoke_staff(actor: Actor, firm: Account, accounts: list[Account], user: Use
     """Take a firm collaborator's access away from many client accounts at once.
 
     Removes the user's memberships that act for this firm in those accounts (a membership the client
-    gave the user on its own is the client's business and stays). Refused, with nothing changed, when
-    the user owns one of the accounts: ownership must be handed over first. The user need not be a
-    member of the firm any more. Audited in each account and once on the firm. Returns how many
-    accesses were removed.
+    gave the user on its own is the client's business and stays), with their API tokens and pending
+    exports there (tenancy end_memberships). Refused, with nothing changed, when the user owns one of
+    the accounts: ownership must be handed over first. The user need not be a member of the firm any
+    more. Audited in each account and once on the firm. Returns how many accesses were removed.
     """
     _require_firm_manager(actor, firm)
     clients = _managed(firm, accounts)
@@ -432,8 +458,8 @@ def revoke_staff(actor: Actor, firm: Account, accounts: list[Account], user: Use
         )
     if not memberships:
         return 0
-    Membership.objects.filter(pk__in=[m.pk for m in memberships]).delete()
-    via_firm = _acting_for_firm(actor, firm)
+    tenancy_services.end_memberships(memberships)
+    via_firm = actor.acting_for_firm(firm)
     for membership in memberships:
         audit.record(
             via_firm,
@@ -475,6 +501,14 @@ def add_client_user(
     _require_firm_manager(actor, firm)
     (client,) = _managed(firm, [account])
     client_actor = _actors_in(actor, [client], "users.manage")[client.pk]
+    # A collaborator of the firm added this way works there for the firm, like staff given access in
+    # bulk: not counted against the client's plan, and gone when they leave the firm or it disconnects.
+    colleague = Membership.objects.filter(account=firm, user__email=normalize_email(email)).exists()
     return tenancy_services.add_member(
-        client_actor, client, email=email, role=role, password=password or None
+        client_actor,
+        client,
+        email=email,
+        role=role,
+        password=password or None,
+        firm=firm if colleague else None,
     )

@@ -58,6 +58,16 @@ class Actor:
     def via_firm(self) -> Account | None:
         return self.membership.firm if self.membership else None
 
+    def acting_for_firm(self, firm: Account) -> "Actor":
+        """The actor as a client account's audit trail shows them: acting for the firm ("via <firm>").
+
+        `via_firm` reads the firm of the actor's membership, and the user may hold no membership in that
+        client account: an unsaved membership naming the firm stands for "acting for the firm"
+        (audit.record reads only the user, via_firm and the IP address of an actor)."""
+        if self.user is None:
+            return self
+        return Actor(user=self.user, membership=Membership(user=self.user, firm=firm), ip=self.ip)
+
     def can(self, code: str) -> bool:
         if self.is_system:
             return True

@@ -102,6 +102,13 @@ class Role(models.Model):
         return frozenset(self.permissions) & permissions.CODES
 
 
+def role_permission_set(role: str, custom_role: Role | None) -> frozenset[str]:
+    """What a role grants: a built-in role's permissions, or those of the custom role it names."""
+    if role == permissions.ROLE_CUSTOM:
+        return custom_role.permission_set if custom_role else frozenset()
+    return permissions.BUILTIN_ROLE_PERMISSIONS.get(role, frozenset())
+
+
 class Membership(models.Model):
     """A user's place in an account: their role there, and whether they own it.
 
@@ -151,9 +158,7 @@ class Membership(models.Model):
 
     @property
     def permission_set(self) -> frozenset[str]:
-        if self.role == permissions.ROLE_CUSTOM:
-            return self.custom_role.permission_set if self.custom_role else frozenset()
-        return permissions.BUILTIN_ROLE_PERMISSIONS.get(self.role, frozenset())
+        return role_permission_set(self.role, self.custom_role)
 
     def has_perm(self, code: str) -> bool:
         if code not in permissions.CODES:

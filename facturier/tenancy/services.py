@@ -7,6 +7,7 @@ an audit event, and raises ServiceError (a message for the user) when the rules 
 import datetime
 import hashlib
 import secrets
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -18,11 +19,11 @@ from django.utils.translation import gettext as _
 from facturier.accounts.links import set_password_link
 from facturier.accounts.models import User, normalize_email
 from facturier.lib.mail import send_templated_mail
-from facturier.tenancy import audit, permissions, plans
+from facturier.tenancy import audit, events, permissions, plans
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import PlanLimitError, ServiceError
 from facturier.tenancy.locking import ensure_writable
-from facturier.tenancy.models import Account, ApiToken, Membership, Role
+from facturier.tenancy.models import Account, ApiToken, Membership, Role, role_permission_set
 from facturier.tenancy.slugs import validate_slug_format
 
 # Fields of the company identity that "Paramètres du compte" edits and the audit trail compares.
@@ -141,6 +142,78 @@ def set_lock_date(
     return account
 
 
+# --- Who may grant what -------------------------------------------------------------------------
+
+
+def permission_labels(codes: Iterable[str]) -> str:
+    """Permissions named as the role form shows them ("Dépenses : Supprimer"), in catalogue order."""
+    wanted = set(codes)
+    return ", ".join(f"{p.group} : {p.label}" for p in permissions.CATALOGUE if p.code in wanted)
+
+
+def ensure_may_grant(
+    granter: Membership | None, role: str, custom_role: Role | None, *, over: Membership | None = None
+) -> None:
+    """Refuse (ServiceError on "role") to give a role beyond what the granter holds.
+
+    - Every permission of the role must be one the granter holds, and only an administrator gives the
+      role Administrateur. So nobody raises their own role, and a custom role holding only "Gérer les
+      utilisateurs et les rôles" makes nobody, itself included, more than it is.
+    - `over`, the membership whose role changes, must hold nothing the granter lacks: see
+      ensure_may_act_on.
+    `granter` is the membership the actor acts with where its rights come from (in the account itself;
+    for a firm giving its staff access to client accounts, the membership in the firm); None holds
+    nothing. Commands acting as the system are not checked: their callers do not call this.
+    """
+    if over is not None:
+        ensure_may_act_on(granter, over)
+    if role == permissions.ROLE_ADMIN and not _is_admin(granter):
+        raise ServiceError(_("Seul un administrateur peut donner le rôle Administrateur."), field="role")
+    missing = role_permission_set(role, custom_role) - _held(granter)
+    if missing:
+        raise ServiceError(
+            _("Ce rôle donne des permissions que vous n'avez pas vous-même : %(permissions)s.")
+            % {"permissions": permission_labels(missing)},
+            field="role",
+        )
+
+
+def ensure_may_act_on(granter: Membership | None, member: Membership) -> None:
+    """Refuse to change the role of, or remove, a member who holds what the granter lacks: an
+    administrator is changed only by an administrator, and a custom role cannot demote (or remove)
+    someone above it. The owner's own role never changes (change_role), whoever asks."""
+    if member.role == permissions.ROLE_ADMIN and not _is_admin(granter):
+        raise ServiceError(
+            _("Seul un administrateur peut changer le rôle d'un administrateur ou le retirer du compte."),
+            field="role",
+        )
+    missing = member.permission_set - _held(granter)
+    if missing:
+        raise ServiceError(
+            _(
+                "%(email)s a des permissions que vous n'avez pas (%(permissions)s) : vous ne pouvez ni "
+                "changer son rôle ni le retirer du compte."
+            )
+            % {"email": member.user.email, "permissions": permission_labels(missing)},
+            field="role",
+        )
+
+
+def _held(granter: Membership | None) -> frozenset[str]:
+    return granter.permission_set if granter is not None else frozenset()
+
+
+def _is_admin(granter: Membership | None) -> bool:
+    return granter is not None and granter.role == permissions.ROLE_ADMIN
+
+
+def _granter(actor: Actor, account: Account) -> Membership | None:
+    """The actor's membership in `account`, where the rights to grant come from; a membership in
+    another account gives none there."""
+    membership = actor.membership
+    return membership if membership is not None and membership.account_id == account.pk else None
+
+
 # --- Members ------------------------------------------------------------------------------------
 
 
@@ -179,6 +252,8 @@ def add_member(
     ensure_writable(account)
     account = Account.objects.select_for_update().get(pk=account.pk)
     _check_role(account, role, custom_role)
+    if not actor.is_system:
+        ensure_may_grant(_granter(actor, account), role, custom_role)
     email = normalize_email(email)
     limit = account.plan_info.max_users
     if firm is None and limit is not None and counted_members(account) >= limit:
@@ -243,6 +318,8 @@ def change_role(
             _("Le propriétaire du compte reste administrateur. Désignez d'abord un autre propriétaire."),
             field="role",
         )
+    if not actor.is_system:
+        ensure_may_grant(_granter(actor, account), role, custom_role, over=membership)
     before = membership.role_label
     membership.role = role
     membership.custom_role = custom_role
@@ -257,19 +334,127 @@ def change_role(
     return membership
 
 
+def end_memberships(memberships: Sequence[Membership]) -> None:
+    """Take memberships away, with all the access they gave, in the caller's transaction.
+
+    Their API tokens go with them (a token belongs to a membership). Sessions need nothing: the gate
+    reads the membership on every request, so the holder's next page of that account is a 404 and
+    their next API call a 401. The apps that queued work for them there hear of it
+    (events.access_removed: exports cancels their pending export jobs). The caller checks the rules
+    and writes the audit events.
+    """
+    if not memberships:
+        return
+    Membership.objects.filter(pk__in=[m.pk for m in memberships]).delete()
+    access: dict[int, list[int]] = {}
+    for membership in memberships:
+        access.setdefault(membership.user_id, []).append(membership.account_id)
+    events.access_removed.send(sender=Membership, access=access)
+
+
 @transaction.atomic
-def remove_member(actor: Actor, membership: Membership) -> None:
+def remove_member(actor: Actor, membership: Membership) -> int:
+    """Take a member out of the account ("Retirer", or "Quitter le compte" for oneself), with all the
+    access the membership gave (end_memberships).
+
+    The owner is never removed, and nor is a member holding permissions the actor lacks
+    (ensure_may_act_on). Taking access away stays possible on a read-only (expired) account: an
+    expired firm must still be able to cut off a departing collaborator.
+
+    A collaborator leaving an accounting firm also leaves its client accounts, in this transaction:
+    every membership they hold acting for the firm goes, audited in each account ("firm.staff_revoked",
+    via the firm). A client account of the firm they own passes to the firm's owner
+    ("member.owner_transferred"): the firm keeps the accounts it runs. An account the firm no longer
+    manages ("Déconnecter") stays theirs, as its owner. Returns how many client accounts they left.
+    """
     actor.require("users.manage")
     account = membership.account
-    ensure_writable(account)
-    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "custom_role")
+        .get(pk=membership.pk)
+    )
     if membership.is_owner:
         raise ServiceError(
             _("Le propriétaire du compte ne peut pas être retiré. Désignez d'abord un autre propriétaire.")
         )
-    email = membership.user.email
-    membership.delete()
-    audit.record(actor, account, "member.removed", target=email)
+    if not actor.is_system:
+        ensure_may_act_on(_granter(actor, account), membership)
+    user = membership.user
+    staff = [
+        m
+        for m in Membership.objects.select_for_update(of=("self",))
+        .select_related("account")
+        .filter(user=user, firm=account)
+        .exclude(account=account)
+        .order_by("account__name", "pk")
+        if not m.is_owner or m.account.managed_by_id == account.pk
+    ]
+    end_memberships([membership, *staff])
+    summary = ""
+    if staff:
+        summary = _("%(email)s quitte le cabinet et ses accès à %(count)d compte(s) client(s).") % {
+            "email": user.email,
+            "count": len(staff),
+        }
+    audit.record(
+        actor,
+        account,
+        "member.removed",
+        target=user.email,
+        summary=summary,
+        changes={"client_accounts": [[m.account.slug for m in staff], None]} if staff else None,
+    )
+    if staff:
+        _hand_over_owned(actor, account, [m for m in staff if m.is_owner], user)
+        via_firm = actor.acting_for_firm(account)
+        for former in staff:
+            audit.record(
+                via_firm,
+                former.account,
+                "firm.staff_revoked",
+                target=user.email,
+                summary=_(
+                    "%(email)s ne fait plus partie du cabinet « %(firm)s » : ses accès, jetons d'API et "
+                    "exports en attente dans ce compte sont retirés."
+                )
+                % {"email": user.email, "firm": account.name},
+            )
+    return len(staff)
+
+
+def _hand_over_owned(actor: Actor, firm: Account, owned: list[Membership], former: User) -> None:
+    """The client accounts a departing collaborator owned pass to the firm's owner, administrator and
+    owner there, acting for the firm (the former owner's membership is already gone)."""
+    if not owned:
+        return
+    heir = Membership.objects.select_related("user").get(account=firm, is_owner=True).user
+    existing = {
+        m.account_id: m
+        for m in Membership.objects.select_for_update(of=("self",)).filter(
+            user=heir, account__in=[m.account_id for m in owned]
+        )
+    }
+    via_firm = actor.acting_for_firm(firm)
+    for gone in owned:
+        membership = existing.get(gone.account_id)
+        if membership is None:
+            membership = Membership(account=gone.account, user=heir, firm=firm)
+        membership.is_owner, membership.role, membership.custom_role = True, permissions.ROLE_ADMIN, None
+        membership.firm = membership.firm or firm
+        membership.save()
+        audit.record(
+            via_firm,
+            gone.account,
+            "member.owner_transferred",
+            target=heir.email,
+            summary=_(
+                "%(former)s ne fait plus partie du cabinet « %(firm)s » : la propriété du compte passe à "
+                "%(heir)s, propriétaire du cabinet."
+            )
+            % {"former": former.email, "firm": firm.name, "heir": heir.email},
+            changes={"owner": [former.email, heir.email]},
+        )
 
 
 @transaction.atomic
@@ -334,13 +519,34 @@ def save_role(
         same_name = same_name.exclude(pk=role.pk)
     if same_name.exists():
         raise ServiceError(_("Un rôle porte déjà ce nom."), field="name")
+    if role is not None and role.account_id != account.pk:
+        raise ServiceError(_("Rôle introuvable."))
     cleaned = _clean_permissions(codes)
+    if not actor.is_system:
+        held = _held(_granter(actor, account))
+        above = role.permission_set - held if role is not None else frozenset()
+        if above:
+            raise ServiceError(
+                _(
+                    "Ce rôle donne des permissions que vous n'avez pas (%(permissions)s) : seul un "
+                    "utilisateur qui les a toutes peut le modifier."
+                )
+                % {"permissions": permission_labels(above)},
+                field="permissions",
+            )
+        missing = set(cleaned) - held
+        if missing:
+            raise ServiceError(
+                _(
+                    "Vous ne pouvez pas donner des permissions que vous n'avez pas vous-même : %(permissions)s."
+                )
+                % {"permissions": permission_labels(missing)},
+                field="permissions",
+            )
     if role is None:
         role = Role.objects.create(account=account, name=name, permissions=cleaned)
         audit.record(actor, account, "role.created", target=name, changes={"permissions": [None, cleaned]})
         return role
-    if role.account_id != account.pk:
-        raise ServiceError(_("Rôle introuvable."))
     before = {"name": role.name, "permissions": role.permissions}
     role.name, role.permissions = name, cleaned
     role.save(update_fields=["name", "permissions"])

@@ -246,7 +246,7 @@ def test_a_membership_in_another_account_gives_no_right_on_the_firm(firm, owner,
 # --- disconnect_client_accounts ----------------------------------------------------------------
 
 
-def test_disconnecting_unlinks_the_accounts_and_keeps_plan_owner_and_staff(
+def test_disconnecting_unlinks_the_accounts_keeps_plan_and_owner_and_removes_the_staff(
     firm, partner, firm_actor, clients, settings
 ):
     settings.FACTURIER_BASE_URL = "https://factures.example"
@@ -265,7 +265,9 @@ def test_disconnecting_unlinks_the_accounts_and_keeps_plan_owner_and_staff(
     assert (first.plan, first.subscription_ends_on) == (plans.MAX, datetime.date(2099, 6, 30))
     assert not Account.objects.filter(managed_by=firm).exists()
     assert Membership.objects.get(account=first, is_owner=True).user == partner
-    assert Membership.objects.get(account=first, user=staff).firm == firm
+    assert not Membership.objects.filter(account=first, user=staff).exists()
+    [revoked] = events(first, "firm.staff_revoked")
+    assert revoked.target == staff.email and revoked.via_firm == firm
     assert [e.target for e in events(firm, "firm.client_account_disconnected")] == [first.slug, second.slug]
     [on_client] = events(first, "firm.client_account_disconnected")
     assert on_client.actor == partner and on_client.via_firm == firm
@@ -287,7 +289,7 @@ def test_disconnecting_emails_the_client_who_already_owns_the_account(firm, firm
 
     [message] = mail.outbox
     assert message.to == ["marie@boulangerie.test"]
-    assert "gardent leur accès" in message.body
+    assert "n'ont plus accès au compte" in message.body
 
 
 @pytest.mark.parametrize("which", ["independent", "other_firm"])

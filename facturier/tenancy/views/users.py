@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from facturier.tenancy import services
@@ -113,7 +114,7 @@ def user_role(request: AccountRequest, pk: int) -> HttpResponse:
 def user_remove(request: AccountRequest, pk: int) -> HttpResponse:
     membership = _membership(request, pk)
     try:
-        services.remove_member(actor_for(request), membership)
+        client_accounts = services.remove_member(actor_for(request), membership)
     except ServiceError as error:
         messages.error(request, error.message)
         return _back_to_list(request)
@@ -121,7 +122,15 @@ def user_remove(request: AccountRequest, pk: int) -> HttpResponse:
         # They removed themselves: the account's pages are no longer theirs.
         messages.success(request, _("Vous avez quitté le compte %(name)s.") % {"name": request.account.name})
         return redirect("accounts:home")
-    messages.success(request, _("%(email)s a été retiré du compte.") % {"email": membership.user.email})
+    if client_accounts:
+        message = ngettext(
+            "%(email)s a été retiré du cabinet et de %(count)d compte client.",
+            "%(email)s a été retiré du cabinet et de %(count)d comptes clients.",
+            client_accounts,
+        )
+    else:
+        message = _("%(email)s a été retiré du compte.")
+    messages.success(request, message % {"email": membership.user.email, "count": client_accounts})
     return _back_to_list(request)
 
 
