@@ -39,6 +39,8 @@ from facturier.tenancy.services import create_api_token, revoke_api_token
 from facturier.tenancy.slugs import MAX_LENGTH as SLUG_MAX_LENGTH
 from facturier.tenancy.slugs import slug_from_name
 
+# Sessions opened here (sign-up) name the backend that checks passwords, the one configured.
+SESSION_BACKEND = "facturier.accounts.throttle.ThrottledModelBackend"
 # The plain text of a token just created: shown on the next profile page, then gone from the session.
 SHOW_ONCE_SESSION_KEY = "new_api_token"
 
@@ -117,7 +119,7 @@ def signup(request: HttpRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("slug", error)
         else:
-            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            auth_login(request, user, backend=SESSION_BACKEND)
             messages.success(
                 request, _("Bienvenue ! Votre compte « %(name)s » est prêt.") % {"name": account.name}
             )

@@ -372,7 +372,7 @@ class Unlink(AccountView):
 class Login(APIView):
     """`POST /login.json`: email (or `login`) and password → a new API token of that user.
 
-    The pages' login throttle applies (too many failures lock the email and the IP). The token is for
+    The pages' login throttle applies (accounts/throttle.py). The token is for
     the user's membership in the account named by `prefix` when given, else the account they own, else
     their first account; a user without an account gets `prefix` and `api_token` null. Tokens are
     stored hashed, so an existing token cannot be shown again: each login creates a new one, listed
@@ -413,10 +413,9 @@ class Login(APIView):
             return error_response(status.HTTP_401_UNAUTHORIZED, NOT_LOGGED_IN)
         try:
             user = throttle.authenticate_throttled(request._request, email, password)
+        except throttle.LoginLocked as locked:
+            return too_many_requests(locked.seconds, " ".join(locked.messages))
         except ValidationError as error:
-            if error.code == "throttled":
-                wait = throttle.minutes_locked(email, client_ip(request._request))
-                return too_many_requests(max(wait, 1) * 60, " ".join(error.messages))
             return error_response(status.HTTP_401_UNAUTHORIZED, " ".join(error.messages))
         memberships = Membership.objects.filter(user=user).select_related("account", "custom_role", "firm")
         prefix = values.get("prefix", "").strip()
