@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse_lazy
@@ -12,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from facturier.accounts import throttle
 from facturier.accounts.models import User, normalize_email
 from facturier.accounts.services import email_taken_message
-from facturier.tenancy.models import Account
+from facturier.tenancy.models import Account, ApiToken
 from facturier.tenancy.services import validate_new_slug
 from facturier.tenancy.slugs import slug_from_name
 
@@ -73,6 +74,26 @@ class SignupForm(forms.Form):
             except ValidationError as error:
                 self.add_error("password", error)
         return cleaned
+
+
+class SetPasswordWithTokensForm(SetPasswordForm):  # type: ignore[type-arg]
+    """Django's form of the reset page, with the choice to revoke the user's API tokens (offered only
+    to a user who has some, checked by default)."""
+
+    revoke_tokens = forms.BooleanField(
+        label=gettext_lazy("Révoquer aussi mes jetons d'API"),
+        help_text=gettext_lazy(
+            "Recommandé si quelqu'un d'autre a pu utiliser votre mot de passe. Les logiciels reliés "
+            "par l'API devront recevoir un nouveau jeton."
+        ),
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        if not ApiToken.objects.filter(membership__user=user, revoked_at__isnull=True).exists():
+            del self.fields["revoke_tokens"]
 
 
 def slug_check(params: Any) -> dict[str, Any]:

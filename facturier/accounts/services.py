@@ -1,4 +1,4 @@
-"""Writes about people: signing up, asking for a password reset link."""
+"""Writes about people: signing up, asking for a password reset link, revoking tokens with a reset."""
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -9,8 +9,8 @@ from facturier.lib.mail import send_templated_mail
 from facturier.tenancy import plans
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
-from facturier.tenancy.models import Account
-from facturier.tenancy.services import create_account
+from facturier.tenancy.models import Account, ApiToken
+from facturier.tenancy.services import create_account, revoke_api_token
 
 
 def email_taken_message() -> str:
@@ -67,3 +67,20 @@ def send_password_reset(email: str) -> bool:
         user.language,
     )
     return True
+
+
+@transaction.atomic
+def revoke_api_tokens(user: User, *, ip: str | None = None) -> int:
+    """Revoke every active API token of `user`, in all their accounts (each audited in its account).
+
+    Offered with a password reset: whoever learnt the old password may have made a token with it.
+    Returns how many were revoked.
+    """
+    tokens = list(
+        ApiToken.objects.filter(membership__user=user, revoked_at__isnull=True).select_related(
+            "account", "membership__firm"
+        )
+    )
+    for token in tokens:
+        revoke_api_token(Actor(user=user, membership=token.membership, ip=ip), token)
+    return len(tokens)

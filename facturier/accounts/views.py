@@ -18,6 +18,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -28,6 +29,7 @@ from facturier.accounts.forms import (
     LoginForm,
     PasswordResetRequestForm,
     ProfileForm,
+    SetPasswordWithTokensForm,
     SignupForm,
     slug_check,
 )
@@ -188,6 +190,17 @@ class SetPasswordView(PasswordResetConfirmView):
 
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_done")
+    form_class = SetPasswordWithTokensForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        if form.cleaned_data.get("revoke_tokens"):
+            count = services.revoke_api_tokens(form.user, ip=client_ip(self.request))
+            messages.success(
+                self.request,
+                ngettext("%(n)d jeton d'API révoqué.", "%(n)d jetons d'API révoqués.", count) % {"n": count},
+            )
+        return response
 
     def get_user(self, uidb64: str) -> Any:
         user = super().get_user(uidb64)

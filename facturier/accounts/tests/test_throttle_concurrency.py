@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from facturier.accounts import counters
 from facturier.conftest import PASSWORD
+from facturier.tenancy.models import ApiToken
 from facturier.tests.parallel import in_parallel, shared_database
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -91,3 +92,21 @@ def test_an_office_keeps_working_while_one_address_is_under_attack(owner, collab
 
     assert [statuses[i] for i in range(0, 40, 10)] == [302] * 4  # the colleague logged in each time
     assert len([p for p in password_checks if p != PASSWORD]) == 5
+
+
+def test_parallel_first_logins_on_login_json_agree_on_one_token(owner, acme):
+    def first_login(i):
+        return (
+            Client(REMOTE_ADDR=f"198.51.100.{i + 1}")
+            .post(
+                "/login.json",
+                json.dumps({"login": owner.email, "password": PASSWORD}),
+                content_type="application/json",
+            )
+            .json()["api_token"]
+        )
+
+    tokens = in_parallel(8, first_login)
+
+    assert len(set(tokens)) == 1
+    assert ApiToken.objects.filter(membership__user=owner, revoked_at__isnull=True).count() == 1
