@@ -10,7 +10,7 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from facturier.env import env_bool, env_int, env_list, env_str, secret_key
+from facturier.env import env_bool, env_int, env_list, env_networks, env_str, secret_key
 
 # Strict typing names the model of a ModelAdmin or ModelForm (`admin.ModelAdmin[Account]`); Django's own
 # classes cannot be subscripted at run time until this gives them a __class_getitem__.
@@ -114,7 +114,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Django's ModelBackend behind the login throttle: every password check goes through it.
+AUTHENTICATION_BACKENDS = ["facturier.accounts.throttle.ThrottledModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
@@ -130,9 +131,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600
 
-# Login throttling: this many failures for one email or one IP within the window lock further tries.
+# Login throttling (facturier/accounts/throttle.py): this many failures within the window lock one email
+# from one IP, or one email from anywhere; each new lock within a day lasts twice as long, up to the maximum.
 LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
+LOGIN_MAX_FAILURES_PER_EMAIL = env_int("LOGIN_MAX_FAILURES_PER_EMAIL", 20)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
+LOGIN_LOCK_MAX_MINUTES = env_int("LOGIN_LOCK_MAX_MINUTES", 24 * 60)
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
@@ -176,12 +180,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Background jobs: django-tasks with the database backend (worker: manage.py db_worker).
 TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
-# --- Cache, shared by every web process (the API's rate limit counters live in it): a table of the
-# database by default (created by migrate), Redis with FACTURIER_CACHE_URL=redis://host:6379/0 (needs the
-# `redis` package), or locmem:// for a single process. Entries live at least one rate window, so a
-# counter that the database cache rewrites (its incr resets the expiry) outlives its window.
+# --- Cache, shared by every web process (sessions are read through it): a table of the database by
+# default (created by migrate), Redis with FACTURIER_CACHE_URL=redis://host:6379/0 (needs the `redis`
+# package), or locmem:// for a single process. The login and API rate counters are not kept here but in
+# a table of their own (facturier/accounts/counters.py), counted atomically whatever the cache.
 CACHE_URL = env_str("FACTURIER_CACHE_URL")
-CACHE_TIMEOUT = max(300, env_int("FACTURIER_API_RATE_WINDOW", 600))
+CACHE_TIMEOUT = 300
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
@@ -254,6 +258,11 @@ SESSION_ENGINE = (
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# The proxies in front of the web processes (load balancer, reverse proxy): comma-separated addresses or
+# CIDRs. A request from one of them is attributed to the address it names in X-Forwarded-For (read from
+# the right, through trusted hops only: facturier/lib/network.py); any other request to its own peer.
+# The login throttle, the API's per-IP limit and the audit trail use that address.
+FACTURIER_TRUSTED_PROXIES = env_networks("FACTURIER_TRUSTED_PROXIES")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 X_FRAME_OPTIONS = "DENY"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.urls import reverse_lazy
@@ -11,8 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from facturier.accounts import throttle
 from facturier.accounts.models import User, normalize_email
-from facturier.accounts.services import email_taken_message
-from facturier.tenancy.models import Account
+from facturier.tenancy.models import Account, ApiToken
 from facturier.tenancy.services import validate_new_slug
 from facturier.tenancy.slugs import slug_from_name
 
@@ -36,19 +36,12 @@ class SignupForm(forms.Form):
     )
     # Not required: left empty, it is proposed from the company name (pages work without JavaScript).
     slug = forms.CharField(label=gettext_lazy("Adresse du compte"), max_length=200, required=False)
+    # Whether the address already has a user is never said here: the email sent to it says so.
     email = forms.EmailField(
         label=gettext_lazy("Votre adresse email"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    password = forms.CharField(
-        label=gettext_lazy("Mot de passe"),
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text=password_validation.password_validators_help_text_html(),
-    )
-
-    email_taken = False
 
     def clean_slug(self) -> str:
         slug = self.cleaned_data["slug"].strip() or slug_from_name(self.cleaned_data.get("company_name", ""))
@@ -56,23 +49,55 @@ class SignupForm(forms.Form):
         return slug
 
     def clean_email(self) -> str:
-        email = normalize_email(self.cleaned_data["email"])
-        if User.objects.filter(email=email).exists():
-            self.email_taken = True
-            raise ValidationError(email_taken_message(), code="email_taken")
-        return email
+        return normalize_email(self.cleaned_data["email"])
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        password = cleaned.get("password")
-        if password:
-            # The similarity check compares the password with the email, so it needs the user-to-be.
-            candidate = User(email=cleaned.get("email") or "")
-            try:
-                password_validation.validate_password(password, candidate)
-            except ValidationError as error:
-                self.add_error("password", error)
-        return cleaned
+
+class SignupPasswordForm(forms.Form):
+    """The second step of a sign-up, from the emailed link: the password (and the address again, should
+    it have been taken in between)."""
+
+    slug = forms.CharField(label=gettext_lazy("Adresse du compte"), max_length=200)
+    password = forms.CharField(
+        label=gettext_lazy("Mot de passe"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+
+    def __init__(self, email: str, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean_slug(self) -> str:
+        slug: str = self.cleaned_data["slug"].strip()
+        validate_new_slug(slug)
+        return slug
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        # The similarity check compares the password with the email, so it needs the user-to-be.
+        password_validation.validate_password(password, User(email=self.email))
+        return password
+
+
+class SetPasswordWithTokensForm(SetPasswordForm):  # type: ignore[type-arg]
+    """Django's form of the reset page, with the choice to revoke the user's API tokens (offered only
+    to a user who has some, checked by default)."""
+
+    revoke_tokens = forms.BooleanField(
+        label=gettext_lazy("Révoquer aussi mes jetons d'API"),
+        help_text=gettext_lazy(
+            "Recommandé si quelqu'un d'autre a pu utiliser votre mot de passe. Les logiciels reliés "
+            "par l'API devront recevoir un nouveau jeton."
+        ),
+        required=False,
+        initial=True,
+    )
+
+    def __init__(self, user: User, *args: Any, **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        if not ApiToken.objects.filter(membership__user=user, revoked_at__isnull=True).exists():
+            del self.fields["revoke_tokens"]
 
 
 def slug_check(params: Any) -> dict[str, Any]:

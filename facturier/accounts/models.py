@@ -85,3 +85,19 @@ class LoginAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} {self.ip} {'ok' if self.succeeded else 'failed'}"
+
+
+class RateCounter(models.Model):
+    """How many hits one key (a login email, an API token...) has had since its window began.
+
+    Written only by the single-statement upsert of accounts/counters.py, so that parallel requests on
+    several web processes never lose a hit. The key is a hash: no email or address is kept here.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.IntegerField()
+    # Seconds since the epoch: compared in the upsert itself, the same way on SQLite and PostgreSQL.
+    expires_at = models.FloatField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

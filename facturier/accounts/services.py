@@ -1,22 +1,52 @@
-"""Writes about people: signing up, asking for a password reset link."""
+"""Writes about people: signing up, asking for a password reset link, revoking tokens with a reset."""
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from facturier.accounts.links import set_password_link
+from facturier.accounts.links import set_password_link, sign_up_link
 from facturier.accounts.models import User, normalize_email
 from facturier.lib.mail import send_templated_mail
 from facturier.tenancy import plans
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
-from facturier.tenancy.models import Account
-from facturier.tenancy.services import create_account
+from facturier.tenancy.models import Account, ApiToken
+from facturier.tenancy.services import create_account, revoke_api_token
 
 
 def email_taken_message() -> str:
     return _(
         "Un utilisateur existe déjà avec cette adresse email : connectez-vous plutôt "
         "(ou utilisez « Mot de passe oublié »)."
+    )
+
+
+def request_sign_up(*, email: str, company_name: str, slug: str, language: str = "fr") -> None:
+    """The first step of "Créer un compte": email the address a link to finish signing up.
+
+    When the address already has a user, that user is told instead (with the ways to log in) and
+    nothing else happens: the page answers the same either way, so it reveals nobody's account.
+    """
+    email = normalize_email(email)
+    user = User.objects.filter(email=email).first()
+    if user is not None:
+        send_templated_mail(
+            "signup_existing",
+            user.email,
+            {
+                "email": user.email,
+                "login_path": reverse("accounts:login"),
+                "reset_path": reverse("accounts:password_reset"),
+            },
+            user.language,
+        )
+        return
+    details = {"email": email, "company_name": company_name, "slug": slug, "language": language}
+    send_templated_mail(
+        "signup_confirm",
+        email,
+        {"email": email, "company_name": company_name, "confirm_path": sign_up_link(details)},
+        language,
     )
 
 
@@ -67,3 +97,20 @@ def send_password_reset(email: str) -> bool:
         user.language,
     )
     return True
+
+
+@transaction.atomic
+def revoke_api_tokens(user: User, *, ip: str | None = None) -> int:
+    """Revoke every active API token of `user`, in all their accounts (each audited in its account).
+
+    Offered with a password reset: whoever learnt the old password may have made a token with it.
+    Returns how many were revoked.
+    """
+    tokens = list(
+        ApiToken.objects.filter(membership__user=user, revoked_at__isnull=True).select_related(
+            "account", "membership__firm"
+        )
+    )
+    for token in tokens:
+        revoke_api_token(Actor(user=user, membership=token.membership, ip=ip), token)
+    return len(tokens)

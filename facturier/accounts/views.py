@@ -18,6 +18,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
@@ -28,9 +29,12 @@ from facturier.accounts.forms import (
     LoginForm,
     PasswordResetRequestForm,
     ProfileForm,
+    SetPasswordWithTokensForm,
     SignupForm,
+    SignupPasswordForm,
     slug_check,
 )
+from facturier.accounts.links import read_sign_up_link
 from facturier.accounts.models import User
 from facturier.tenancy.access import Actor, client_ip
 from facturier.tenancy.errors import ServiceError
@@ -39,6 +43,8 @@ from facturier.tenancy.services import create_api_token, revoke_api_token
 from facturier.tenancy.slugs import MAX_LENGTH as SLUG_MAX_LENGTH
 from facturier.tenancy.slugs import slug_from_name
 
+# Sessions opened here (sign-up) name the backend that checks passwords, the one configured.
+SESSION_BACKEND = "facturier.accounts.throttle.ThrottledModelBackend"
 # The plain text of a token just created: shown on the next profile page, then gone from the session.
 SHOW_ONCE_SESSION_KEY = "new_api_token"
 
@@ -91,10 +97,11 @@ def account_list(request: HttpRequest) -> HttpResponse:
 # --- Sign-up, login, logout ----------------------------------------------------------------------
 
 
-@sensitive_post_parameters("password")
 @vary_on_headers("HX-Request")  # the same URL answers htmx with the address field alone
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
+    """The first step of "Créer un compte": the company, its address and the email. The answer is the
+    same whether or not the email has a user (services.request_sign_up emails the difference)."""
     if request.method == "GET" and request.htmx:  # type: ignore[attr-defined]
         return render(request, "accounts/_slug_field.html", _signup_context(slug_check(request.GET)))
     if request.user.is_authenticated:
@@ -102,26 +109,13 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         language = translation.get_language()
-        try:
-            user, account = services.sign_up(
-                email=form.cleaned_data["email"],
-                password=form.cleaned_data["password"],
-                company_name=form.cleaned_data["company_name"],
-                slug=form.cleaned_data["slug"],
-                language=language if language in dict(settings.LANGUAGES) else "fr",
-                ip=client_ip(request),
-            )
-        except ServiceError as error:
-            form.email_taken = error.field == "email"
-            form.add_error(error.field, error.message)
-        except ValidationError as error:
-            form.add_error("slug", error)
-        else:
-            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request, _("Bienvenue ! Votre compte « %(name)s » est prêt.") % {"name": account.name}
-            )
-            return redirect("web:dashboard", slug=account.slug)
+        services.request_sign_up(
+            email=form.cleaned_data["email"],
+            company_name=form.cleaned_data["company_name"],
+            slug=form.cleaned_data["slug"],
+            language=language if language in dict(settings.LANGUAGES) else "fr",
+        )
+        return redirect("accounts:signup_sent")
     typed = (form["slug"].value() or "").strip()
     # Left empty, the address was proposed from the name: show which one the messages are about, and
     # keep it a proposal, so it still follows the name if the user changes it.
@@ -135,6 +129,48 @@ def signup(request: HttpRequest) -> HttpResponse:
         "slug_available": False,
     }
     return render(request, "accounts/signup.html", _signup_context(slug_state) | {"form": form})
+
+
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/signup_sent.html")
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The second step, from the emailed link: choose a password; the user and the account are then
+    created (services.sign_up) and the user is logged in."""
+    details = read_sign_up_link(token)
+    if details is None:
+        return render(request, "accounts/signup_confirm.html", {"validlink": False})
+    email = str(details.get("email", ""))
+    if User.objects.filter(email=email).exists():  # the link has served already
+        return render(request, "accounts/signup_confirm.html", {"validlink": True, "done": True})
+    form = SignupPasswordForm(email, request.POST or None, initial={"slug": details.get("slug", "")})
+    if request.method == "POST" and form.is_valid():
+        language = str(details.get("language", "fr"))
+        try:
+            user, account = services.sign_up(
+                email=email,
+                password=form.cleaned_data["password"],
+                company_name=str(details.get("company_name", "")),
+                slug=form.cleaned_data["slug"],
+                language=language if language in dict(settings.LANGUAGES) else "fr",
+                ip=client_ip(request),
+            )
+        except ServiceError as error:
+            form.add_error(None, error.message)
+        except ValidationError as error:
+            form.add_error("slug", error)
+        else:
+            auth_login(request, user, backend=SESSION_BACKEND)
+            messages.success(
+                request, _("Bienvenue ! Votre compte « %(name)s » est prêt.") % {"name": account.name}
+            )
+            return redirect("web:dashboard", slug=account.slug)
+    context = {"validlink": True, "form": form, "email": email, "company_name": details.get("company_name")}
+    return render(request, "accounts/signup_confirm.html", context)
 
 
 def _signup_context(slug_state: dict[str, Any]) -> dict[str, Any]:
@@ -186,6 +222,17 @@ class SetPasswordView(PasswordResetConfirmView):
 
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_done")
+    form_class = SetPasswordWithTokensForm
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        if form.cleaned_data.get("revoke_tokens"):
+            count = services.revoke_api_tokens(form.user, ip=client_ip(self.request))
+            messages.success(
+                self.request,
+                ngettext("%(n)d jeton d'API révoqué.", "%(n)d jetons d'API révoqués.", count) % {"n": count},
+            )
+        return response
 
     def get_user(self, uidb64: str) -> Any:
         user = super().get_user(uidb64)

@@ -11,7 +11,7 @@
 - `PATCH /account/unlink.json` with a firm's token disconnects client accounts by prefix.
 - `GET /account.json` describes the token's account.
 - `POST /login.json` checks an email and a password (with the login throttle of the pages) and answers
-  with a new token of the user in one of their accounts.
+  with the user's login token in one of their accounts (the same one each time, made on first use).
 
 Everything a request creates is created in one transaction: a refusal leaves nothing behind.
 """
@@ -370,13 +370,13 @@ class Unlink(AccountView):
 
 
 class Login(APIView):
-    """`POST /login.json`: email (or `login`) and password → a new API token of that user.
+    """`POST /login.json`: email (or `login`) and password → the user's login token.
 
-    The pages' login throttle applies (too many failures lock the email and the IP). The token is for
-    the user's membership in the account named by `prefix` when given, else the account they own, else
-    their first account; a user without an account gets `prefix` and `api_token` null. Tokens are
-    stored hashed, so an existing token cannot be shown again: each login creates a new one, listed
-    (and revocable) on the user's profile page.
+    The pages' login throttle applies (accounts/throttle.py). The token is for the user's membership
+    in the account named by `prefix` when given, else the account they own, else their first account;
+    a user without an account gets `prefix` and `api_token` null. Every login answers the same token
+    (tenancy.services.login_api_token), listed and revocable on the user's profile page; once it is
+    revoked, the next login makes a new one.
     """
 
     authentication_classes: list[Any] = []
@@ -413,10 +413,9 @@ class Login(APIView):
             return error_response(status.HTTP_401_UNAUTHORIZED, NOT_LOGGED_IN)
         try:
             user = throttle.authenticate_throttled(request._request, email, password)
+        except throttle.LoginLocked as locked:
+            return too_many_requests(locked.seconds, " ".join(locked.messages))
         except ValidationError as error:
-            if error.code == "throttled":
-                wait = throttle.minutes_locked(email, client_ip(request._request))
-                return too_many_requests(max(wait, 1) * 60, " ".join(error.messages))
             return error_response(status.HTTP_401_UNAUTHORIZED, " ".join(error.messages))
         memberships = Membership.objects.filter(user=user).select_related("account", "custom_role", "firm")
         prefix = values.get("prefix", "").strip()
@@ -434,7 +433,7 @@ class Login(APIView):
         }
         if membership is not None:
             actor = Actor(user=user, membership=membership, ip=client_ip(request._request))
-            _token, plain = tenancy_services.create_api_token(actor, membership)
+            plain = tenancy_services.login_api_token(actor, membership)
             body |= {
                 "prefix": membership.account.slug,
                 "url": account_url(membership.account),

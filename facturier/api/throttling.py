@@ -7,39 +7,21 @@ One fixed window per caller: a request made with a valid token counts against th
 seconds until the window ends, in the API's error body (errors.too_many_requests, which the login
 lock of `/login.json` answers with too).
 
-The counters live in Django's default cache, shared by every web process (settings.CACHES: a table
-of the database by default, Redis when FACTURIER_CACHE_URL names one). The windows are aligned on
-the clock, so every process agrees on where one ends.
+The counters are rows of the database (accounts/counters.py), added to and read back in one statement:
+however many web processes count the same token at the same instant, a limit of N lets exactly N
+requests through. The windows are aligned on the clock, so every process agrees on where one ends.
 """
 
 import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
+from facturier.accounts import counters
 from facturier.api.auth import ApiAccess
 from facturier.tenancy.access import client_ip
-
-
-def count_hit(key: str, timeout: int) -> int:
-    """Add one to the counter `key` and return its new value.
-
-    `incr` is atomic where the backend can do it (Redis); on the database cache it reads then
-    writes, so two processes counting at the same instant may count once: a limit slightly loose
-    under heavy concurrency, never a request refused too early."""
-    try:
-        return cache.incr(key)
-    except ValueError:  # no counter yet in this window
-        pass
-    if cache.add(key, 1, timeout):
-        return 1
-    try:
-        return cache.incr(key)  # another process created it in between
-    except ValueError:
-        return 1
 
 
 class ApiRateThrottle(BaseThrottle):
@@ -60,11 +42,11 @@ class ApiRateThrottle(BaseThrottle):
         if caller is None or limit <= 0 or window <= 0:
             return True
         now = time.time()
-        number = int(now // window)
-        count = count_hit(f"api-rate:{caller}:{number}", timeout=window)
+        ends = (now // window + 1) * window
+        count, expires_at = counters.hit(counters.key("api-rate", caller), expires_at=ends, now=now)
         if count <= limit:
             return True
-        self.retry_after = (number + 1) * window - now
+        self.retry_after = expires_at - now
         return False
 
     def wait(self) -> float | None:

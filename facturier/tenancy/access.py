@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
@@ -20,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facturier.accounts.models import User
+from facturier.lib.network import client_address
 from facturier.tenancy.models import Account, Membership
 
 M = TypeVar("M", bound=models.Model)
@@ -79,9 +81,12 @@ class Actor:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR is the peer; behind a trusted proxy, deployments set it from X-Forwarded-For
-    # in the proxy itself (see docs/deployment.md), so no header is trusted here.
-    return request.META.get("REMOTE_ADDR") or None
+    # X-Forwarded-For is read only through the proxies the deployment names (docs/deployment.md).
+    return client_address(
+        request.META.get("REMOTE_ADDR"),
+        request.META.get("HTTP_X_FORWARDED_FOR"),
+        settings.FACTURIER_TRUSTED_PROXIES,
+    )
 
 
 def actor_for(request: AccountRequest) -> Actor:

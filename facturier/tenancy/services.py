@@ -4,6 +4,7 @@ Each function runs in one transaction, checks the actor's permission and the acc
 an audit event, and raises ServiceError (a message for the user) when the rules refuse the change.
 """
 
+import base64
 import datetime
 import hashlib
 import secrets
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from facturier.accounts.links import set_password_link
@@ -593,6 +595,47 @@ def create_api_token(actor: Actor, membership: Membership) -> tuple[ApiToken, st
     )
     audit.record(actor, membership.account, "token.created", target=token.prefix)
     return token, f"{secret}/{membership.account.slug}"
+
+
+def _login_token_secret(token_pk: int) -> str:
+    # 240 bits, like a random secret, but derived from SECRET_KEY and the token's id: the server can give
+    # the same token again without keeping it anywhere in clear.
+    digest = salted_hmac("facturier.login-api-token", str(token_pk), algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest[:30]).decode()
+
+
+@transaction.atomic
+def login_api_token(actor: Actor, membership: Membership) -> str:
+    """The plain text of the membership's login token, the one `/login.json` answers; made on first use.
+
+    Each login answers the same token until it is revoked (on the profile page, or with a password
+    reset), as the public API does, instead of piling up a new token per call. Its secret is derived
+    from SECRET_KEY and its id, which is how it is told from the tokens created on the profile page
+    (random, shown once); after a change of SECRET_KEY the next login makes a new one.
+    """
+    if actor.user is None or actor.user.pk != membership.user_id:
+        raise ServiceError(_("Un jeton d'API ne peut être créé que par son titulaire."))
+    # Two logins at once would otherwise both make one (PostgreSQL; SQLite runs one writer at a time).
+    list(Membership.objects.select_for_update().filter(pk=membership.pk).values_list("pk"))
+    for token_pk, secret_hash in (
+        ApiToken.objects.filter(membership=membership, revoked_at__isnull=True)
+        .order_by("-pk")
+        .values_list("pk", "secret_hash")
+    ):
+        secret = _login_token_secret(token_pk)
+        if secret_hash == _hash_secret(secret):
+            return f"{secret}/{membership.account.slug}"
+    # The id comes first, the secret from it: the row is written with a random stand-in, then set.
+    token = ApiToken.objects.create(
+        account=membership.account,
+        membership=membership,
+        secret_hash=_hash_secret(secrets.token_urlsafe(30)),
+        prefix="",
+    )
+    secret = _login_token_secret(token.pk)
+    ApiToken.objects.filter(pk=token.pk).update(secret_hash=_hash_secret(secret), prefix=secret[:8])
+    audit.record(actor, membership.account, "token.created", target=secret[:8])
+    return f"{secret}/{membership.account.slug}"
 
 
 @transaction.atomic

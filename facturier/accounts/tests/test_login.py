@@ -1,11 +1,13 @@
 import datetime
 
+import pytest
 import time_machine
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.backends import ModelBackend
+from django.test import Client
 from django.urls import reverse
 
-from facturier.accounts import throttle
-from facturier.accounts.models import LoginAttempt, User
+from facturier.accounts.models import LoginAttempt, RateCounter, User
 from facturier.conftest import PASSWORD
 
 LOGIN = reverse("accounts:login")
@@ -64,45 +66,65 @@ def test_the_login_page_carries_next(client, db):
     assert 'name="next" value="/acme/"' in response.content.decode()
 
 
+@pytest.fixture
+def password_checks(monkeypatch):
+    """Every password the throttle let through to Django's ModelBackend."""
+    checked = []
+    check = ModelBackend.authenticate
+
+    def counting(self, request, username=None, password=None, **kwargs):
+        checked.append(password)
+        return check(self, request, username=username, password=password, **kwargs)
+
+    monkeypatch.setattr(ModelBackend, "authenticate", counting)
+    return checked
+
+
+def locked_message(response):
+    return response.context["form"].non_field_errors()
+
+
 @time_machine.travel(T0, tick=False)
-def test_five_failures_for_one_email_lock_it_even_from_other_ips(client, owner, monkeypatch):
-    for n in range(5):
-        fail(client, owner.email, 1, ip=f"198.51.100.{n + 1}")
-    calls = []
-    monkeypatch.setattr(throttle, "authenticate", lambda *args, **kwargs: calls.append(1))
+def test_five_failures_lock_that_email_from_that_ip_without_checking_the_password(
+    client, owner, password_checks
+):
+    fail(client, owner.email, 5)
 
     with time_machine.travel(T0 + datetime.timedelta(minutes=3, seconds=30), tick=False):
-        response = log_in(client, owner.email, ip="198.51.100.99")
+        response = log_in(client, owner.email)
 
     assert response.status_code == 200
-    assert response.context["form"].non_field_errors() == [
-        "Trop de tentatives de connexion. Réessayez dans 12 minutes."
-    ]
-    assert calls == []  # the password was not even checked
+    assert locked_message(response) == ["Trop de tentatives de connexion. Réessayez dans 12 minutes."]
+    assert len(password_checks) == 5  # the sixth, right, password was not even checked
     assert SESSION_KEY not in client.session
     assert LoginAttempt.objects.filter(email=owner.email, succeeded=False).count() == 6
 
 
 @time_machine.travel(T0, tick=False)
-def test_a_correct_password_is_refused_while_locked(client, owner):
-    fail(client, owner.email, 5)
+def test_colleagues_behind_the_same_address_are_not_locked_out(client, owner, collaborator):
+    fail(client, owner.email, 5, ip="192.0.2.66")
 
-    response = log_in(client, owner.email)
+    colleague = log_in(Client(), collaborator.email, ip="192.0.2.66")
+    owner_elsewhere = log_in(Client(), owner.email, ip="192.0.2.67")
+    owner_here = log_in(Client(), owner.email, ip="192.0.2.66")
 
-    assert "Trop de tentatives de connexion" in response.content.decode()
-    assert SESSION_KEY not in client.session
+    assert colleague.status_code == 302
+    assert owner_elsewhere.status_code == 302
+    assert "Réessayez dans 15 minutes." in owner_here.content.decode()
 
 
 @time_machine.travel(T0, tick=False)
-def test_five_failures_from_one_ip_lock_it_for_every_email(client, owner):
-    for n in range(5):
-        fail(client, f"guess{n}@acme.test", 1, ip="192.0.2.66")
+def test_guesses_spread_over_many_addresses_lock_the_email_at_its_own_ceiling(
+    client, owner, settings, password_checks
+):
+    settings.LOGIN_MAX_FAILURES_PER_EMAIL = 8
+    for n in range(8):
+        fail(client, owner.email, 1, ip=f"198.51.100.{n + 1}")
 
-    locked = log_in(client, owner.email, ip="192.0.2.66")
-    elsewhere = log_in(client, owner.email, ip="192.0.2.67")
+    response = log_in(client, owner.email, ip="198.51.100.99")
 
-    assert "Réessayez dans 15 minutes." in locked.content.decode()
-    assert elsewhere.status_code == 302
+    assert locked_message(response) == ["Trop de tentatives de connexion. Réessayez dans 15 minutes."]
+    assert len(password_checks) == 8
 
 
 @time_machine.travel(T0, tick=False)
@@ -110,6 +132,31 @@ def test_four_failures_do_not_lock(client, owner):
     fail(client, owner.email, 4)
 
     assert log_in(client, owner.email).status_code == 302
+
+
+@time_machine.travel(T0, tick=False)
+def test_a_success_takes_no_place_in_the_budget(client, owner):
+    fail(client, owner.email, 4)
+    assert log_in(client, owner.email).status_code == 302
+    client.logout()
+    assert log_in(client, owner.email).status_code == 302
+    client.logout()
+
+    fail(client, owner.email, 1)  # the fifth failure
+
+    assert "Réessayez dans 15 minutes." in log_in(client, owner.email).content.decode()
+
+
+@time_machine.travel(T0, tick=False)
+def test_tries_while_locked_neither_prolong_the_lock_nor_spend_the_email_budget(client, owner, settings):
+    settings.LOGIN_MAX_FAILURES_PER_EMAIL = 6
+    fail(client, owner.email, 5, ip="192.0.2.1")
+    fail(client, owner.email, 10, ip="192.0.2.1")  # refused, unchecked
+
+    # The email has spent 5 of its 6 from everywhere: the refused tries took nothing.
+    assert log_in(Client(), owner.email, ip="192.0.2.2").status_code == 302
+    with time_machine.travel(T0 + datetime.timedelta(minutes=15, seconds=1), tick=False):
+        assert log_in(Client(), owner.email, ip="192.0.2.1").status_code == 302
 
 
 def test_the_lock_lifts_when_the_window_has_passed(client, owner):
@@ -126,18 +173,64 @@ def test_the_lock_lifts_when_the_window_has_passed(client, owner):
     assert logged_in_as == str(owner.pk)
 
 
-def test_trying_again_while_locked_keeps_the_lock_accurate(owner):
-    # A refused try counts as a failure: the lock lasts until fewer than 5 remain in the window.
+def test_each_new_lock_within_a_day_lasts_twice_as_long_up_to_the_maximum(client, owner, settings):
+    settings.LOGIN_LOCK_MAX_MINUTES = 45
+    seen = []
+    with time_machine.travel(T0, tick=False) as clock:
+        for _ in range(4):
+            fail(client, owner.email, 5)
+            seen.append(locked_message(log_in(client, owner.email))[0])
+            clock.shift(datetime.timedelta(minutes=46))
+
+    assert [message.rsplit(" dans ", 1)[1] for message in seen] == [
+        "15 minutes.",
+        "30 minutes.",
+        "45 minutes.",
+        "45 minutes.",
+    ]
+
+
+def test_the_locks_grow_again_from_the_window_a_day_later(client, owner):
     with time_machine.travel(T0, tick=False):
-        for _ in range(5):
-            throttle.record(owner.email, None, succeeded=False)
-    with time_machine.travel(T0 + datetime.timedelta(minutes=10), tick=False):
-        for _ in range(5):
-            throttle.record(owner.email, None, succeeded=False)
-    with time_machine.travel(T0 + datetime.timedelta(minutes=16), tick=False):
-        assert throttle.minutes_locked(owner.email, None) == 9
-    with time_machine.travel(T0 + datetime.timedelta(minutes=25, seconds=1), tick=False):
-        assert throttle.minutes_locked(owner.email, None) == 0
+        fail(client, owner.email, 5)
+    with time_machine.travel(T0 + datetime.timedelta(days=1, minutes=1), tick=False):
+        fail(client, owner.email, 5)
+        assert "Réessayez dans 15 minutes." in log_in(client, owner.email).content.decode()
+
+
+def test_an_unknown_email_is_throttled_like_a_known_one(client, db):
+    with time_machine.travel(T0, tick=False):
+        fail(client, "nobody@acme.test", 5)
+        response = log_in(client, "nobody@acme.test")
+
+    assert locked_message(response) == ["Trop de tentatives de connexion. Réessayez dans 15 minutes."]
+
+
+def test_the_counters_keep_no_email_nor_address(client, owner):
+    with time_machine.travel(T0, tick=False):
+        fail(client, owner.email, 2, ip="192.0.2.44")
+
+    keys = list(RateCounter.objects.values_list("key", flat=True))
+    assert len(keys) == 2
+    assert not any("olivia" in key or "192.0.2.44" in key for key in keys)
+
+
+@time_machine.travel(T0, tick=False)
+def test_the_admin_login_is_behind_the_same_throttle(client, db, password_checks):
+    User.objects.create_superuser("root@facturier.test", PASSWORD)
+    admin_login = reverse("admin:login")
+    for _ in range(5):
+        client.post(
+            admin_login, {"username": "root@facturier.test", "password": "wrong"}, REMOTE_ADDR="192.0.2.9"
+        )
+
+    right = client.post(
+        admin_login, {"username": "root@facturier.test", "password": PASSWORD}, REMOTE_ADDR="192.0.2.9"
+    )
+
+    assert right.status_code == 200  # the form again, not the redirect into the admin
+    assert SESSION_KEY not in client.session
+    assert len(password_checks) == 5
 
 
 def test_a_logged_in_user_visiting_login_is_sent_on(owner_client):

@@ -10,7 +10,8 @@ from facturier.accounts.models import User
 from facturier.conftest import PASSWORD
 from facturier.tenancy import services as tenancy_services
 from facturier.tenancy.access import Actor
-from facturier.tenancy.models import Membership
+from facturier.tenancy.models import ApiToken, AuditEvent, Membership
+from facturier.tenancy.services import create_api_token, resolve_api_token
 
 RESET = reverse("accounts:password_reset")
 NEW_PASSWORD = "une-toute-nouvelle-phrase-de-passe"
@@ -146,3 +147,47 @@ def test_an_invited_user_who_lost_the_email_can_ask_for_a_new_link(client, acme,
     _form_page, done = choose_password(client, link_in(mail.outbox[1]))
     assert done.status_code == 302
     assert User.objects.get(email="ines@acme.test").check_password(NEW_PASSWORD)
+
+
+def reset_with(client, owner, **extra):
+    client.post(RESET, {"email": owner.email})
+    form_page = client.get(link_in(mail.outbox[-1]), follow=True)
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD, **extra},
+        follow=True,
+    )
+    return form_page, done
+
+
+def test_a_reset_revokes_the_api_tokens_when_left_checked(client, owner, acme):
+    token = create_api_token(
+        Actor(user=owner, membership=Membership.objects.get(account=acme, user=owner)),
+        Membership.objects.get(account=acme, user=owner),
+    )[1]
+
+    form_page, done = reset_with(client, owner, revoke_tokens="on")
+
+    assert 'name="revoke_tokens"' in form_page.content.decode()
+    assert form_page.context["form"]["revoke_tokens"].initial is True  # checked unless unticked
+    assert [str(message) for message in done.context["messages"]] == ["1 jeton d'API révoqué."]
+    assert resolve_api_token(token) is None
+    assert not ApiToken.objects.filter(membership__user=owner, revoked_at__isnull=True).exists()
+    assert AuditEvent.objects.filter(account=acme, action="token.revoked").count() == 1
+
+
+def test_unticked_the_reset_keeps_the_api_tokens(client, owner, acme):
+    membership = Membership.objects.get(account=acme, user=owner)
+    token = create_api_token(Actor(user=owner, membership=membership), membership)[1]
+
+    reset_with(client, owner)  # an unticked box sends nothing
+
+    assert resolve_api_token(token) is not None
+    owner.refresh_from_db()
+    assert owner.check_password(NEW_PASSWORD)
+
+
+def test_a_user_without_tokens_is_not_offered_the_choice(client, owner):
+    form_page, _done = reset_with(client, owner)
+
+    assert "revoke_tokens" not in form_page.content.decode()

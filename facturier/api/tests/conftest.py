@@ -12,9 +12,8 @@ from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account, Membership
 from facturier.tenancy.services import create_api_token
 
-# What each request costs in queries for its rate limit counter in the database cache (the default
-# cache, settings.CACHES): read, count the table, savepoint, select, update, release.
-RATE_LIMIT_QUERIES = 6
+# What each request costs in queries for its rate limit counter (accounts/counters.py): one upsert.
+RATE_LIMIT_QUERIES = 1
 
 
 def token_of(user: User, account: Account) -> str:

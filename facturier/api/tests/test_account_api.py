@@ -11,7 +11,9 @@ from facturier.accounts.models import User
 from facturier.api.tests.conftest import Api, token_of
 from facturier.conftest import PASSWORD, make_user
 from facturier.tenancy import permissions, plans
+from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account, ApiToken, AuditEvent, Membership, Role
+from facturier.tenancy.services import resolve_api_token, revoke_api_token
 
 NEW_PASSWORD = "un-mot-de-passe-solide-42"
 
@@ -268,7 +270,7 @@ def login(**body):
     return HttpClient().post("/login.json", json.dumps(body), content_type="application/json")
 
 
-def test_login_answers_a_new_token_of_the_users_account(owner, acme):
+def test_login_answers_a_token_of_the_users_account(owner, acme):
     response = login(login=owner.email, password=PASSWORD, integration_token="ignored")
     assert response.status_code == 200, response.json()
     data = response.json()
@@ -276,6 +278,37 @@ def test_login_answers_a_new_token_of_the_users_account(owner, acme):
     assert (data["first_name"], data["last_name"]) == ("Olivia", "Martin")
     assert Api(data["api_token"]).get("/account.json").json()["prefix"] == "acme"
     assert ApiToken.objects.filter(membership__user=owner).count() == 1
+
+
+def test_every_login_answers_the_same_token_until_it_is_revoked(owner, acme):
+    profile_token = token_of(owner, acme)  # made on the profile page: shown once, never answered again
+
+    first = login(login=owner.email, password=PASSWORD).json()["api_token"]
+    second = login(login=owner.email, password=PASSWORD).json()["api_token"]
+
+    assert first == second != profile_token
+    assert ApiToken.objects.filter(membership__user=owner).count() == 2
+    assert AuditEvent.objects.filter(account=acme, action="token.created").count() == 2
+    token = resolve_api_token(first)
+    assert token is not None
+    membership = Membership.objects.get(user=owner, account=acme)
+    revoke_api_token(Actor(user=owner, membership=membership), token)
+
+    third = login(login=owner.email, password=PASSWORD).json()["api_token"]
+
+    assert third != first
+    assert Api(first).get("/account.json").status_code == 401
+    assert Api(third).get("/account.json").status_code == 200
+    assert login(login=owner.email, password=PASSWORD).json()["api_token"] == third
+
+
+def test_the_login_token_is_one_per_account(firm_accountant, acme):
+    in_acme = login(login=firm_accountant.email, password=PASSWORD, prefix="acme").json()["api_token"]
+    in_firm = login(login=firm_accountant.email, password=PASSWORD).json()["api_token"]
+
+    assert in_acme.endswith("/acme") and in_firm.endswith("/cabinet-dupont")
+    assert in_acme.partition("/")[0] != in_firm.partition("/")[0]
+    assert login(login=firm_accountant.email, password=PASSWORD, prefix="acme").json()["api_token"] == in_acme
 
 
 def test_login_picks_the_account_named_by_prefix(firm_accountant, acme):

@@ -1,4 +1,4 @@
-"""Rate limits of the API (issue 7, section 8): per token, per IP without a token, 429 + Retry-After."""
+"""Rate limits of the API: per token, per IP without a token, 429 + Retry-After."""
 
 import datetime
 import json
@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 import time_machine
-from django.core.cache import cache, caches
-from django.core.cache.backends.db import DatabaseCache
 from django.test import Client
 
+from facturier.accounts import counters
+from facturier.accounts.models import RateCounter
 from facturier.api.tests.conftest import Api
+from facturier.lib.network import parse_networks
 from facturier.tenancy.services import resolve_api_token
 
 # 10:01:40 UTC: 100 seconds into a 10-minute window (the windows are aligned on the clock).
@@ -111,14 +112,34 @@ def test_a_limit_of_zero_turns_the_limit_off(settings, owner_api: Api):
         assert {owner_api.get("/clients.json").status_code for _ in range(5)} == {200}
 
 
-def test_the_counters_live_in_the_shared_cache(limits, owner_api: Api):
-    """The database cache by default: what one web process counted, the others read."""
+def test_the_counters_live_in_the_database_whatever_the_cache(limits, owner_api: Api, settings):
+    """One table every web process reads, Redis or not: what one process counted, the others see."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
     token = resolve_api_token(owner_api.token)
     assert token is not None
     with time_machine.travel(START, tick=False):
         owner_api.get("/clients.json")
         owner_api.get("/clients.json")
-        counted = cache.get(f"api-rate:token:{token.pk}:{int(START.timestamp()) // 600}")
 
-    assert isinstance(caches["default"], DatabaseCache)
-    assert counted == 2
+    counter = RateCounter.objects.get(key=counters.key("api-rate", f"token:{token.pk}"))
+    assert counter.count == 2
+    assert counter.expires_at == START.timestamp() + 500  # the end of the clock's 10-minute window
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_budget(limits, settings, db):
+    settings.FACTURIER_TRUSTED_PROXIES = parse_networks(["10.0.0.0/8"])
+
+    def via_balancer(forwarded_for: str) -> Client:
+        return Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded_for)
+
+    with time_machine.travel(START, tick=False):
+        for _ in range(2):
+            login(via_balancer("203.0.113.7"))
+        refused = login(via_balancer("203.0.113.7"))
+        other = login(via_balancer("203.0.113.8"))
+        # A client cannot pick a new address: the proxy appends the one it saw, which is what counts.
+        forged = login(via_balancer("198.51.100.1, 203.0.113.7"))
+
+    assert refused.status_code == 429
+    assert other.status_code == 401
+    assert forged.status_code == 429
