@@ -44,6 +44,7 @@ from facturier.api.errors import (
     too_many_requests,
 )
 from facturier.api.schema import ERRORS
+from facturier.api.second_factor import second_factor_refusal
 from facturier.api.views import AccountView
 from facturier.firm import services as firm_services
 from facturier.tenancy import permissions
@@ -372,11 +373,13 @@ class Unlink(AccountView):
 class Login(APIView):
     """`POST /login.json`: email (or `login`) and password → a new API token of that user.
 
-    The pages' login throttle applies (too many failures lock the email and the IP). The token is for
+    The pages' login throttle applies (too many failures lock the email and the IP). A user with two-factor
+    authentication sends the code of their app, or a recovery code, in `otp` (or `code`); a user whose
+    account requires it and who has not set it up is refused (api.second_factor). The token is for
     the user's membership in the account named by `prefix` when given, else the account they own, else
     their first account; a user without an account gets `prefix` and `api_token` null. Tokens are
     stored hashed, so an existing token cannot be shown again: each login creates a new one, listed
-    (and revocable) on the user's profile page.
+    (and revocable) on the Sécurité page of their profile.
     """
 
     authentication_classes: list[Any] = []
@@ -389,6 +392,7 @@ class Login(APIView):
                 "login": serializers.CharField(),
                 "password": serializers.CharField(),
                 "prefix": serializers.CharField(required=False),
+                "otp": serializers.CharField(required=False),
             },
         ),
         responses={
@@ -405,6 +409,8 @@ class Login(APIView):
                 Field("email", "email"),
                 Field("password", "password"),
                 Field("prefix", "prefix"),
+                Field("otp", "otp"),
+                Field("code", "code"),
             ],
         )
         email = (values.get("login") or values.get("email") or "").strip()
@@ -418,6 +424,9 @@ class Login(APIView):
                 wait = throttle.minutes_locked(email, client_ip(request._request))
                 return too_many_requests(max(wait, 1) * 60, " ".join(error.messages))
             return error_response(status.HTTP_401_UNAUTHORIZED, " ".join(error.messages))
+        refusal = second_factor_refusal(user, values.get("otp") or values.get("code") or "")
+        if refusal is not None:
+            return refusal
         memberships = Membership.objects.filter(user=user).select_related("account", "custom_role", "firm")
         prefix = values.get("prefix", "").strip()
         if prefix:
