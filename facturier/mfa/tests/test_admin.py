@@ -32,7 +32,9 @@ def test_staff_without_a_second_factor_are_sent_to_add_one(staff):
     response = client.get(ADMIN, follow=True)
 
     assert response.redirect_chain == [(SECURITY, 302)]
-    assert "L&#x27;administration de la plateforme exige la double authentification" in response.content.decode()
+    assert (
+        "L&#x27;administration de la plateforme exige la double authentification" in response.content.decode()
+    )
     assert client.get(USERS)["Location"] == SECURITY
 
 
@@ -73,8 +75,10 @@ def test_staff_reset_a_users_devices_and_each_account_of_the_user_records_it(
         ("cabinet-dupont", staff, firm_accountant.email),
     ]
     assert "2 appareil(s) retiré(s)" in events[0].summary
-    assert LogEntry.objects.get(object_id=str(firm_accountant.pk)).get_change_message().startswith(
-        "Double authentification réinitialisée"
+    assert (
+        LogEntry.objects.get(object_id=str(firm_accountant.pk))
+        .get_change_message()
+        .startswith("Double authentification réinitialisée")
     )
     # The next login asks for the password only.
     browser = Client()

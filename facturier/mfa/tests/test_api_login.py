@@ -52,7 +52,9 @@ def test_a_wrong_code_gets_no_token_and_the_next_try_waits(owner, enrolled, froz
     wrong = login_json(login=owner.email, password=PASSWORD, otp=wrong_code(device))
     too_soon = login_json(login=owner.email, password=PASSWORD, otp=code_of(device))
 
-    assert wrong.status_code == 401 and wrong.json()["message"] == "Code de double authentification incorrect."
+    assert (
+        wrong.status_code == 401 and wrong.json()["message"] == "Code de double authentification incorrect."
+    )
     assert too_soon.status_code == 429 and too_soon["Retry-After"] == "1"
     assert too_soon.json()["message"] == "Trop d'essais : réessayez dans 1 seconde."
     assert not ApiToken.objects.exists()
@@ -75,7 +77,9 @@ def test_a_user_required_to_enrol_gets_no_token_until_they_have(owner, acme):
     response = login_json(login=owner.email, password=PASSWORD)
 
     assert response.status_code == 403
-    assert response.json()["message"].startswith("La double authentification est obligatoire dans un de vos comptes")
+    assert response.json()["message"].startswith(
+        "La double authentification est obligatoire dans un de vos comptes"
+    )
     assert not ApiToken.objects.exists()
 
 

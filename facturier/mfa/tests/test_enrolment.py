@@ -85,7 +85,9 @@ def test_the_right_code_turns_two_factor_on_and_shows_ten_recovery_codes_once(ow
     first = owner_client.get(SECURITY)
     codes = first.context["new_codes"]
     assert len(codes) == 10 and len(set(codes)) == 10
-    assert sorted(codes) == sorted(StaticToken.objects.filter(device__user=owner).values_list("token", flat=True))
+    assert sorted(codes) == sorted(
+        StaticToken.objects.filter(device__user=owner).values_list("token", flat=True)
+    )
     assert all(code in first.content.decode() for code in codes)
     second = owner_client.get(SECURITY)
     assert second.context["new_codes"] is None and codes[0] not in second.content.decode()
@@ -98,7 +100,9 @@ def test_a_second_app_keeps_the_recovery_codes(owner_client, owner, frozen):
     frozen.shift(datetime.timedelta(seconds=30))
 
     device = start(owner_client)
-    owner_client.post(reverse("mfa:app_setup", args=[device.pk]), {"code": code_of(device), "name": "Tablette"})
+    owner_client.post(
+        reverse("mfa:app_setup", args=[device.pk]), {"code": code_of(device), "name": "Tablette"}
+    )
 
     assert set(StaticToken.objects.values_list("token", flat=True)) == before
     assert devices.apps_of(owner).count() == 2
@@ -163,7 +167,10 @@ def test_the_last_app_stays_while_an_account_requires_two_factor(owner_client, o
 
     response = owner_client.post(reverse("mfa:app_remove", args=[device.pk]), follow=True)
 
-    assert "ajoutez une autre application ou clé d&#x27;accès avant de retirer celle-ci" in response.content.decode()
+    assert (
+        "ajoutez une autre application ou clé d&#x27;accès avant de retirer celle-ci"
+        in response.content.decode()
+    )
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
 
 
@@ -190,3 +197,14 @@ def test_writes_of_the_security_page_take_post_only(owner_client, owner, frozen)
     ):
         assert owner_client.get(url).status_code == 405, url
     assert TOTPDevice.objects.filter(pk=device.pk).exists()
+
+
+def test_the_pages_are_in_english_for_an_english_user(owner_client, owner, frozen):
+    User.objects.filter(pk=owner.pk).update(language="en")
+    device = start(owner_client)
+
+    security = owner_client.get(SECURITY).content.decode()
+    setup = owner_client.get(reverse("mfa:app_setup", args=[device.pk])).content.decode()
+
+    assert "Two-factor authentication" in security and "Add an authenticator app" in security
+    assert "Enter the six-digit code the app shows now:" in setup

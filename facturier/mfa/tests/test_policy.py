@@ -53,7 +53,10 @@ def test_an_administrator_secures_themselves_before_requiring_it(owner_client, o
     response = owner_client.post(policy_url("acme"), {"second_factor_required": "on"})
 
     assert response.status_code == 200
-    assert "Activez d'abord la double authentification pour vous-même" in response.context["form"].non_field_errors()[0]
+    assert (
+        "Activez d'abord la double authentification pour vous-même"
+        in response.context["form"].non_field_errors()[0]
+    )
     acme.refresh_from_db()
     assert acme.second_factor_required is False
     assert not AuditEvent.objects.filter(action="account.second_factor_changed").exists()
@@ -134,7 +137,8 @@ def test_only_administrators_open_the_page(collaborator_client, acme):
 
 def test_only_a_firm_requires_it_in_client_accounts(owner, acme, frozen):
     verified_client(owner).post(
-        policy_url("acme"), {"second_factor_required": "on", "second_factor_required_in_client_accounts": "on"}
+        policy_url("acme"),
+        {"second_factor_required": "on", "second_factor_required_in_client_accounts": "on"},
     )
 
     acme.refresh_from_db()
@@ -184,7 +188,10 @@ def test_a_firm_requires_it_and_every_user_of_its_client_accounts_is_asked_to_en
     assert outsider_browser.get(dashboard("globex")).status_code == 200
     # The client account's own settings say who asks for it.
     enrolled_owner = verified_client(owner)
-    assert "Votre cabinet comptable, Cabinet Dupont, exige" in enrolled_owner.get(policy_url("acme")).content.decode()
+    assert (
+        "Votre cabinet comptable, Cabinet Dupont, exige"
+        in enrolled_owner.get(policy_url("acme")).content.decode()
+    )
 
 
 def test_a_firm_requiring_it_of_its_staff_stops_them_in_client_accounts_too(
