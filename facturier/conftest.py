@@ -102,6 +102,21 @@ def logged_in(user: User) -> Client:
     return client
 
 
+def logged_in_with_second_factor(user: User) -> Client:
+    """A client whose session proved a second factor, with an authenticator app confirmed for `user`:
+    what platform staff need to open /admin/ (facturier.mfa)."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.create(user=user, name="Téléphone", confirmed=True)
+    user.refresh_from_db()
+    client = logged_in(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return client
+
+
 @pytest.fixture
 def owner_client(owner: User, acme: Account) -> Client:
     return logged_in(owner)

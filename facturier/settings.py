@@ -4,6 +4,7 @@ The variables are listed, with their defaults, in README.md ("Configuration").
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 import django_stubs_ext
@@ -38,6 +39,14 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "facturier.accounts",
     "facturier.tenancy",
+    # Two-factor authentication: django-otp's TOTP devices and static tokens (the recovery codes), and
+    # passkeys through django-otp-webauthn; facturier.mfa (after them: it replaces their admin) holds the
+    # pages, the policy and its enforcement.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "facturier.mfa",
     "facturier.web",
     "facturier.billing",
     "facturier.purchases",
@@ -65,8 +74,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "facturier.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "facturier.mfa.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "facturier.web.middleware.ServiceErrorMiddleware",
@@ -137,6 +148,20 @@ LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_MAX_FAILURES_PER_EMAIL = env_int("LOGIN_MAX_FAILURES_PER_EMAIL", 20)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
 LOGIN_LOCK_MAX_MINUTES = env_int("LOGIN_LOCK_MAX_MINUTES", 24 * 60)
+
+# Two-factor authentication (facturier/mfa, docs/security.md). The issuer is the name authenticator apps
+# show next to the code. Passkeys (WebAuthn) are bound to the host of FACTURIER_BASE_URL, and browsers
+# offer them on https sites and on http://localhost only: elsewhere (an IP address, plain http) they are
+# left out of the pages, and django-otp-webauthn's checks of its origin settings are silenced.
+OTP_TOTP_ISSUER = "Facturier"
+_BASE = urlsplit(FACTURIER_BASE_URL)
+FACTURIER_PASSKEYS = _BASE.scheme == "https" or _BASE.hostname == "localhost"
+OTP_WEBAUTHN_RP_NAME = "Facturier"
+OTP_WEBAUTHN_RP_ID = _BASE.hostname or ""
+OTP_WEBAUTHN_ALLOWED_ORIGINS = [f"{_BASE.scheme}://{_BASE.netloc}"] if FACTURIER_PASSKEYS else []
+# A passkey is a second factor here, after the password, never a way in on its own.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+SILENCED_SYSTEM_CHECKS = [] if FACTURIER_PASSKEYS else ["otp_webauthn.E030", "otp_webauthn.E031"]
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]

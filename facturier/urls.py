@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("facturier.accounts.urls")),
+    path("", include("facturier.mfa.urls")),
     path("", include("facturier.web.urls")),
     path("<slug:slug>/", include("facturier.billing.urls")),
     path("<slug:slug>/", include("facturier.purchases.urls")),
@@ -21,6 +22,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("<slug:slug>/settings/", include("facturier.exports.settings_urls")),
     path("<slug:slug>/settings/", include("facturier.einvoice.settings_urls")),
     path("<slug:slug>/settings/", include("facturier.webhooks.settings_urls")),
+    path("<slug:slug>/settings/", include("facturier.mfa.settings_urls")),
     # The public JSON API: paths ending in .json, and /api/ (a reserved slug): it shadows no page.
     path("", include("facturier.api.urls")),
 ]

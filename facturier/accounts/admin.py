@@ -30,11 +30,21 @@ class UserChangeAdminForm(UserChangeForm[User]):
 class UserAdmin(DjangoUserAdmin[User]):  # type: ignore[type-var]
     form = UserChangeAdminForm
     add_form = UserCreationAdminForm
-    list_display = ("email", "first_name", "last_name", "language", "is_active", "is_staff", "last_login")
-    list_filter = ("is_active", "is_staff", "is_superuser", "language")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "language",
+        "is_active",
+        "is_staff",
+        "has_second_factor",
+        "last_login",
+    )
+    list_filter = ("is_active", "is_staff", "is_superuser", "has_second_factor", "language")
     search_fields = ("email", "first_name", "last_name")
     ordering = ("email",)
-    readonly_fields = ("last_login", "date_joined")
+    # The second factor is the user's to set up (Mon profil > Sécurité); staff only reset it (facturier.mfa).
+    readonly_fields = ("last_login", "date_joined", "has_second_factor")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Identité"), {"fields": ("first_name", "last_name", "language")}),
@@ -42,6 +52,7 @@ class UserAdmin(DjangoUserAdmin[User]):  # type: ignore[type-var]
             _("Droits sur la plateforme"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
+        (_("Sécurité"), {"fields": ("has_second_factor",)}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (

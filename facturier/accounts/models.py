@@ -42,6 +42,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(_("actif"), default=True)
     is_staff = models.BooleanField(_("équipe de la plateforme"), default=False)
     date_joined = models.DateTimeField(_("inscrit le"), default=timezone.now)
+    # Whether the user has a confirmed authenticator app or passkey. Derived from those devices (kept
+    # in step by facturier.mfa on every save and delete of one), and stored here because every request
+    # of a logged-in user needs it: the user row is read anyway, the devices would cost more queries.
+    has_second_factor = models.BooleanField(_("double authentification"), default=False, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 

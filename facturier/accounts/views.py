@@ -1,4 +1,5 @@
-"""Pages about people rather than accounts: sign-up, login, logout, password reset, profile, API tokens."""
+"""Pages about people rather than accounts: sign-up, login, logout, password reset, profile, API tokens
+(listed on the Sécurité page of facturier.mfa)."""
 
 from typing import Any
 
@@ -45,7 +46,8 @@ from facturier.tenancy.slugs import slug_from_name
 
 # Sessions opened here (sign-up) name the backend that checks passwords, the one configured.
 SESSION_BACKEND = "facturier.accounts.throttle.ThrottledModelBackend"
-# The plain text of a token just created: shown on the next profile page, then gone from the session.
+# The plain text of a token just created: shown on the next Sécurité page (mfa.views.security), then
+# gone from the session.
 SHOW_ONCE_SESSION_KEY = "new_api_token"
 
 
@@ -257,7 +259,7 @@ def password_reset_done(request: HttpRequest) -> HttpResponse:
 
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
-@never_cache  # the page may carry a new API token in clear
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -275,24 +277,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, password_form.user)  # stay logged in on this device
         messages.success(request, _("Mot de passe modifié."))
         return redirect("accounts:profile")
-    memberships = list(
-        Membership.objects.filter(user=user).select_related("account").order_by("account__name")
-    )
-    tokens = (
-        ApiToken.objects.filter(membership__user=user)
-        .select_related("account")
-        .order_by("account__name", "-created_at")
-    )
     return render(
-        request,
-        "accounts/profile.html",
-        {
-            "profile_form": profile_form,
-            "password_form": password_form,
-            "memberships": memberships,
-            "tokens": tokens,
-            "new_token": request.session.pop(SHOW_ONCE_SESSION_KEY, None),
-        },
+        request, "accounts/profile.html", {"profile_form": profile_form, "password_form": password_form}
     )
 
 
@@ -316,7 +302,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
         Actor(user=user, membership=membership, ip=client_ip(request)), membership
     )
     request.session[SHOW_ONCE_SESSION_KEY] = {"token": plain, "account": membership.account.name}
-    return redirect(reverse("accounts:profile") + "#tokens")
+    return redirect(reverse("mfa:security") + "#tokens")
 
 
 @login_required
@@ -329,4 +315,4 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     )
     revoke_api_token(Actor(user=user, membership=token.membership, ip=client_ip(request)), token)
     messages.success(request, _("Jeton %(prefix)s… révoqué.") % {"prefix": token.prefix})
-    return redirect(reverse("accounts:profile") + "#tokens")
+    return redirect(reverse("mfa:security") + "#tokens")

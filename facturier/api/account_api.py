@@ -44,6 +44,7 @@ from facturier.api.errors import (
     too_many_requests,
 )
 from facturier.api.schema import ERRORS
+from facturier.api.second_factor import second_factor_refusal
 from facturier.api.views import AccountView
 from facturier.firm import services as firm_services
 from facturier.tenancy import permissions
@@ -372,11 +373,13 @@ class Unlink(AccountView):
 class Login(APIView):
     """`POST /login.json`: email (or `login`) and password → the user's login token.
 
-    The pages' login throttle applies (accounts/throttle.py). The token is for the user's membership
+    The pages' login throttle applies (accounts/throttle.py). A user with two-factor authentication
+    sends the code of their app, or a recovery code, in `otp` (or `code`); a user whose account requires
+    it and who has not set it up is refused (api.second_factor). The token is for the user's membership
     in the account named by `prefix` when given, else the account they own, else their first account;
     a user without an account gets `prefix` and `api_token` null. Every login answers the same token
-    (tenancy.services.login_api_token), listed and revocable on the user's profile page; once it is
-    revoked, the next login makes a new one.
+    (tenancy.services.login_api_token), listed and revocable on the Sécurité page of the user's profile;
+    once it is revoked, the next login makes a new one.
     """
 
     authentication_classes: list[Any] = []
@@ -389,6 +392,7 @@ class Login(APIView):
                 "login": serializers.CharField(),
                 "password": serializers.CharField(),
                 "prefix": serializers.CharField(required=False),
+                "otp": serializers.CharField(required=False),
             },
         ),
         responses={
@@ -405,6 +409,8 @@ class Login(APIView):
                 Field("email", "email"),
                 Field("password", "password"),
                 Field("prefix", "prefix"),
+                Field("otp", "otp"),
+                Field("code", "code"),
             ],
         )
         email = (values.get("login") or values.get("email") or "").strip()
@@ -417,6 +423,9 @@ class Login(APIView):
             return too_many_requests(locked.seconds, " ".join(locked.messages))
         except ValidationError as error:
             return error_response(status.HTTP_401_UNAUTHORIZED, " ".join(error.messages))
+        refusal = second_factor_refusal(user, values.get("otp") or values.get("code") or "")
+        if refusal is not None:
+            return refusal
         memberships = Membership.objects.filter(user=user).select_related("account", "custom_role", "firm")
         prefix = values.get("prefix", "").strip()
         if prefix:

@@ -17,6 +17,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,9 +28,10 @@ from facturier.tenancy.models import Account, Membership
 M = TypeVar("M", bound=models.Model)
 
 SESSION_CURRENT_ACCOUNT = "current_account"
-# What a page's membership is read with: its account, the custom role behind its permissions, and the
-# firm its holder works for (the top bar's way back to the firm, the audit trail).
-GATE_RELATIONS = ("account", "custom_role", "firm")
+# What a page's membership is read with: its account, the custom role behind its permissions, the firm
+# its holder works for (the top bar's way back to the firm, the audit trail), and the firm managing the
+# account (with the firm of the holder, it says whether the page needs a second factor).
+GATE_RELATIONS = ("account", "custom_role", "firm", "account__managed_by")
 
 
 class AccountRequest(HttpRequest):
@@ -121,8 +123,9 @@ def account_view(
 
     The user is Django's `request.user` (AuthenticationMiddleware: the session's checks, a password
     changed elsewhere logs out); an anonymous visitor goes to the login page, a user who is not a member
-    gets a 404, a member without `permission` a 403. The page is in the user's language
-    (accounts.middleware.UserLanguageMiddleware switched to it before the view)."""
+    gets a 404, a member whose account requires a second factor they have not set up goes to their
+    Sécurité page to add one, a member without `permission` gets a 403. The page is in the user's
+    language (accounts.middleware.UserLanguageMiddleware switched to it before the view)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @functools.wraps(view)
@@ -130,6 +133,8 @@ def account_view(
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             membership = request_membership(request, slug)
+            if membership.requires_second_factor and not getattr(request.user, "has_second_factor", False):
+                return redirect("mfa:security")
             if permission is not None and not membership.has_perm(permission):
                 raise PermissionDenied(_("Votre rôle ne vous permet pas d'accéder à cette page."))
             gated = request  # the same object, now known to carry the account

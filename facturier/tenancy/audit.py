@@ -27,6 +27,8 @@ ACTIONS: dict[str, Promise] = {
     "role.deleted": _("Rôle personnalisé supprimé"),
     "token.created": _("Jeton d'API créé"),
     "token.revoked": _("Jeton d'API révoqué"),
+    "account.second_factor_changed": _("Double authentification obligatoire modifiée"),
+    "mfa.reset": _("Double authentification réinitialisée par l'équipe de la plateforme"),
     "billing.settings_changed": _("Paramètres de facturation modifiés"),
     "client.created": _("Client créé"),
     "client.changed": _("Client modifié"),

@@ -43,6 +43,12 @@ class Account(models.Model):
         related_name="client_accounts",
     )
     firm_module_enabled = models.BooleanField(_("module dédié aux cabinets comptables"), default=False)
+    # "2FA obligatoire": every member of the account must use a second factor; on a firm, the second
+    # switch asks it of every user of its client accounts too (Membership.requires_second_factor).
+    second_factor_required = models.BooleanField(_("double authentification obligatoire"), default=False)
+    second_factor_required_in_client_accounts = models.BooleanField(
+        _("double authentification obligatoire dans les comptes clients"), default=False
+    )
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
 
     class Meta:
@@ -109,6 +115,15 @@ def role_permission_set(role: str, custom_role: Role | None) -> frozenset[str]:
     return permissions.BUILTIN_ROLE_PERMISSIONS.get(role, frozenset())
 
 
+# The memberships that need a second factor, in SQL: the rule of Membership.requires_second_factor, for
+# queries over many memberships.
+REQUIRES_SECOND_FACTOR = (
+    Q(account__second_factor_required=True)
+    | Q(account__managed_by__second_factor_required_in_client_accounts=True)
+    | Q(firm__second_factor_required=True)
+)
+
+
 class Membership(models.Model):
     """A user's place in an account: their role there, and whether they own it.
 
@@ -159,6 +174,21 @@ class Membership(models.Model):
     @property
     def permission_set(self) -> frozenset[str]:
         return role_permission_set(self.role, self.custom_role)
+
+    @property
+    def requires_second_factor(self) -> bool:
+        """Whether working in this account needs a second factor: the account asks it of its members, the
+        firm that manages it asks it in its client accounts, or the member acts for a firm that asks it of
+        its staff (REQUIRES_SECOND_FACTOR says the same in SQL). Reads `account.managed_by` and `firm`:
+        load them with the membership, as the gate does."""
+        account = self.account
+        managing_firm = account.managed_by if account.managed_by_id else None
+        acting_for = self.firm if self.firm_id else None
+        return (
+            account.second_factor_required
+            or (managing_firm is not None and managing_firm.second_factor_required_in_client_accounts)
+            or (acting_for is not None and acting_for.second_factor_required)
+        )
 
     def has_perm(self, code: str) -> bool:
         if code not in permissions.CODES:

@@ -1,11 +1,13 @@
 from django.urls import reverse
 
 from facturier.accounts.models import LoginAttempt, User
-from facturier.conftest import logged_in
+from facturier.conftest import logged_in_with_second_factor
 
 
 def staff_client():
-    return logged_in(User.objects.create_superuser("root@facturier.test", "not-used-here-123"))
+    return logged_in_with_second_factor(
+        User.objects.create_superuser("root@facturier.test", "not-used-here-123")
+    )
 
 
 def test_staff_find_users_by_email(owner, db):

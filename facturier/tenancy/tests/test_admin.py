@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from facturier.accounts.models import User
-from facturier.conftest import PASSWORD, logged_in
+from facturier.conftest import PASSWORD, logged_in_with_second_factor
 from facturier.tenancy import plans, services
 from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account, AuditEvent, Membership
@@ -17,7 +17,7 @@ def staff(db) -> User:
 
 @pytest.fixture
 def staff_client(staff):
-    return logged_in(staff)
+    return logged_in_with_second_factor(staff)
 
 
 def change_form(account: Account, **overrides):
