@@ -184,6 +184,27 @@ STORAGES = {
     },
 }
 
+# --- Uploads: every upload path applies these (facturier/lib/uploads.py; docs/security.md, "Uploads").
+_MB = 1024 * 1024
+UPLOAD_LIMITS = {
+    "file_bytes": env_int("UPLOAD_MAX_FILE_MB", 10) * _MB,  # one file (receipt, e-invoice)
+    "request_bytes": env_int("UPLOAD_MAX_REQUEST_MB", 40) * _MB,  # the files of one form together
+    "files": env_int("UPLOAD_MAX_FILES", 50),  # files in one form field
+    "image_pixels": env_int("UPLOAD_MAX_IMAGE_MEGAPIXELS", 50) * 1_000_000,  # a scanned receipt
+    "logo_bytes": 2 * _MB,
+    "logo_pixels": 10_000_000,  # printed on every PDF: decoded at each rendering
+    "xml_bytes": 10 * _MB,  # an e-invoice's XML, on its own or once extracted from its PDF
+    "pdf_pages": 1000,  # a received Factur-X
+    "pdf_embedded_files": 100,  # attachments of a Factur-X looked at to find its XML
+    "pdf_stream_bytes": 8 * _MB,  # any other compressed stream of a received PDF, once inflated
+}
+# Checks the limits above while the request is read: an oversized file never reaches a temporary file.
+FILE_UPLOAD_HANDLERS = [
+    "facturier.lib.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
 # --- Email: SMTP when EMAIL_HOST is set, else one file per message under var/mail/ (the dev outbox).
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
