@@ -4,16 +4,17 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from facturier.lib import uploads
 from facturier.purchases import queries
 from facturier.purchases.forms import MultipleFileInput
 from facturier.purchases.models import ExpenseCategory
 from facturier.tenancy.models import Account
 
 ACCEPTED_FILES = "application/pdf,application/xml,text/xml,.pdf,.xml"
-MAX_FILES = 50
 
 
 class MultipleEinvoiceField(forms.FileField):
@@ -24,25 +25,20 @@ class MultipleEinvoiceField(forms.FileField):
         super().__init__(**kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        uploads = list(data) if isinstance(data, list | tuple) else [data] if data else []
-        if not uploads:
+        files = list(data) if isinstance(data, list | tuple) else [data] if data else []
+        if not files:
             raise ValidationError(_("Choisissez au moins un fichier."), code="required")
-        if len(uploads) > MAX_FILES:
-            raise ValidationError(
-                _("%(max)d fichiers au plus à la fois : importez-les en plusieurs fois.")
-                % {"max": MAX_FILES},
-                code="too_many",
-            )
-        return uploads
+        try:
+            uploads.check_batch(files)
+        except uploads.UploadError as error:
+            raise ValidationError(error.message, code="too_many") from None
+        return files
 
 
 class EinvoiceImportForm(forms.Form):
     einvoices = MultipleEinvoiceField(
         label=gettext_lazy("Factures électroniques reçues"),
-        help_text=gettext_lazy(
-            "PDF Factur-X (ou ZUGFeRD 2), XML CII ou XML UBL ; 10 Mo au plus par fichier, "
-            "50 fichiers au plus à la fois."
-        ),
+        help_text=lazy(uploads.help_text, str)(lambda: _("PDF Factur-X (ou ZUGFeRD 2), XML CII ou XML UBL")),
     )
     category = forms.ModelChoiceField(
         label=gettext_lazy("Catégorie des dépenses"),

@@ -24,8 +24,9 @@ def expense_import(request: AccountRequest) -> HttpResponse:
             category = form.cleaned_data["category"]
             for upload in form.cleaned_data["einvoices"]:
                 name = upload.name or _("fichier sans nom")
-                if (upload.size or 0) > importing.MAX_FILE_SIZE:  # refused before it is read
-                    outcomes.append(importing.too_large(name, upload.size or 0))
+                refused = importing.refused_upload(name, upload)  # before it is read into memory
+                if refused is not None:
+                    outcomes.append(refused)
                     continue
                 upload.seek(0)
                 outcomes += importing.import_files(actor, account, [(name, upload.read())], category=category)

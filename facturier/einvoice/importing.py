@@ -27,9 +27,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import formats
 from django.utils.translation import gettext as _
 from stdnum.eu import vat as eu_vat
@@ -38,7 +37,7 @@ from facturier.billing.models import Client
 from facturier.billing.services.clients import create_client, update_client
 from facturier.billing.totals import Totals
 from facturier.einvoice import reading
-from facturier.lib import vat
+from facturier.lib import uploads, vat
 from facturier.lib.money import CURRENCIES, round_money
 from facturier.purchases import services as purchases
 from facturier.purchases.models import Expense, ExpenseCategory
@@ -48,7 +47,6 @@ from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.locking import ensure_unlocked, ensure_writable
 from facturier.tenancy.models import Account
 
-MAX_FILE_SIZE = purchases.MAX_ATTACHMENT_SIZE
 KNOWN_CATEGORIES = {code for code, _label in vat.CATEGORY_CHOICES}
 FOUR_PLACES = Decimal("0.0001")
 # The category an imported expense goes to when its supplier has none yet: "Autres" (6288).
@@ -94,12 +92,9 @@ def import_einvoice(
     user when the file is not a valid e-invoice or the rules refuse it; nothing is stored then."""
     actor.require("purchases.create")
     name = filename.rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "facture"
-    if len(content) > MAX_FILE_SIZE:
-        raise ServiceError(
-            _("« %(name)s » dépasse 10 Mo (%(size)s).")
-            % {"name": name, "size": filesizeformat(len(content))},
-            field="files",
-        )
+    limit = uploads.limits().file_bytes
+    if len(content) > limit:
+        raise ServiceError(uploads.too_large_message(name, len(content), limit), field="files")
     try:
         invoice = reading.read(content)
     except reading.ReadError as error:
@@ -152,9 +147,9 @@ def import_einvoice(
             return purchases.create_expense(actor, account, data, files=[ContentFile(content, name=name)])
         xml = purchases.CheckedFile(
             upload=ContentFile(content, name=name),
-            name=name,
-            content_type="text/plain",
-            extension="xml",
+            name=uploads.name_for(name, uploads.XML),
+            content_type=uploads.XML.content_type,
+            extension=uploads.XML.extension,
             size=len(content),
         )
         return purchases.create_expense(actor, account, data, checked_files=[xml])
@@ -442,9 +437,11 @@ def import_files(
     return outcomes
 
 
-def too_large(filename: str, size: int) -> Outcome:
-    """The outcome of a file refused for its size before it was even read."""
-    return Outcome(
-        filename,
-        error=_("Le fichier dépasse 10 Mo (%(size)s).") % {"size": filesizeformat(size)},
-    )
+def refused_upload(filename: str, upload: File[bytes]) -> Outcome | None:
+    """The outcome of a file refused before it is read (too large, or cut off with its request), else
+    None: it may be read."""
+    try:
+        uploads.check_received(upload)
+    except uploads.UploadError as error:
+        return Outcome(filename, error=error.message)
+    return None

@@ -11,26 +11,31 @@ ReadError whose message says, in the user's language, why the file is not a vali
 
 import datetime
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+from django.utils import formats
 from django.utils.translation import gettext as _
 from facturx import parse_ubl_cii_xml, xml_check_xsd
 from facturx.generate_xml import CREDIT_NOTE_TYPE_CODES
 from lxml import etree
-from pypdf import PdfReader
+from pypdf import PdfReader, apply_configuration, get_configuration
+from pypdf.errors import LimitReachedError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 from facturier.einvoice import validation
+from facturier.lib import uploads
 from facturier.lib.money import CENT, ZERO, round_money
 
 # The name of the embedded XML: Factur-X, then ZUGFeRD 2.x (the same standard), case-insensitive.
 EMBEDDED_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")
+# How a Factur-X / ZUGFeRD 2 catalogue relates its XML to the PDF (/AF, /AFRelationship).
+AF_RELATIONSHIPS = ("/Data", "/Alternative", "/Source")
 # CII profiles with invoice lines; MINIMUM and BASIC WL carry only totals (regulatory.md §3.2).
 CII_PROFILES_WITH_LINES = {"basic", "en16931", "extended", "extended-ctc-fr"}
 TOLERANCE = CENT
-MAX_XML_SIZE = 10 * 1024 * 1024
 
 
 class ReadError(ValueError):
@@ -134,24 +139,174 @@ def read(content: bytes) -> ReceivedInvoice:
         raise ReadError(_("le fichier est vide."))
     if content.startswith(b"%PDF-"):
         return _read_xml(_xml_from_pdf(content), container="facturx")
+    limit = uploads.limits().xml_bytes
+    if len(content) > limit:
+        raise ReadError(_("ce XML dépasse %(max)s.") % {"max": uploads.size_label(limit)})
     return _read_xml(content, container="xml")
 
 
 def _xml_from_pdf(content: bytes) -> bytes:
+    """The invoice XML of a Factur-X: the one embedded file its catalogue names as the invoice (/AF with
+    an /AFRelationship, else the EmbeddedFiles name tree), by one of EMBEDDED_NAMES. No other embedded
+    file is inflated, and this one only up to the XML limit, chunk by chunk; pypdf's own limits are
+    lowered while it reads the rest, so a small PDF cannot make the process hold much more than itself."""
+    limits = uploads.limits()
+    stream_limit = limits.pdf_stream_bytes
+    # Built outside the `try`: a field pypdf no longer knows must fail loudly, not refuse every PDF.
+    lowered = get_configuration().with_overwrites(
+        maximum_declared_stream_length=limits.file_bytes,
+        array_based_stream_maximum_output_length=stream_limit,
+        zlib_maximum_output_length=stream_limit,
+        lzw_maximum_output_length=stream_limit,
+        run_length_maximum_output_length=stream_limit,
+        brotli_maximum_output_length=stream_limit,
+        jbig2_maximum_output_length=stream_limit,
+        image_maximum_buffer_size=stream_limit,
+        stream_decoding_work_maximum_length=4 * stream_limit,
+        page_tree_maximum_entries=2 * limits.pdf_pages,
+        page_tree_maximum_page_entries=100 * limits.pdf_pages,
+    )
     try:
-        reader = PdfReader(io.BytesIO(content))
-        attachments = {name.lower(): data for name, data in reader.attachments.items()}
+        with apply_configuration(lowered):
+            reader = PdfReader(io.BytesIO(content))
+            if reader.is_encrypted:
+                raise ReadError(
+                    _("ce PDF est chiffré ou protégé par un mot de passe, ce qu'une Factur-X n'est jamais.")
+                )
+            _check_pages(reader, limits.pdf_pages)
+            stream = _invoice_stream(reader.root_object, limits.pdf_embedded_files)
+            if stream is None:
+                raise ReadError(
+                    _(
+                        "ce PDF ne contient pas de fichier factur-x.xml : c'est un PDF ordinaire, pas une Factur-X."
+                    )
+                )
+            return _stream_content(stream, limits.xml_bytes)
+    except ReadError:
+        raise
+    except LimitReachedError:
+        raise ReadError(
+            _("ce PDF dépasse ce que Facturier accepte de lire (pages, objets ou données compressées).")
+        ) from None
     except Exception:  # a malformed PDF can fail anywhere in pypdf; all mean the same to the user
         raise ReadError(_("ce PDF est illisible.")) from None
+
+
+def _check_pages(reader: PdfReader, maximum: int) -> None:
+    # The declared count first: a lie of a billion pages is refused before the page tree is walked.
+    declared = _get(_get(reader.root_object, "/Pages"), "/Count")
+    count = declared if isinstance(declared, int) and declared > maximum else len(reader.pages)
+    if count > maximum:
+        raise ReadError(
+            _("ce PDF a %(count)s pages : une facture reçue en a %(max)s au plus.")
+            % {
+                "count": formats.number_format(count, force_grouping=True),
+                "max": formats.number_format(maximum, force_grouping=True),
+            }
+        )
+
+
+def _resolved(value: Any) -> Any:
+    return value.get_object() if isinstance(value, IndirectObject) else value
+
+
+def _get(dictionary: Any, key: str) -> Any:
+    """dictionary[key] resolved, None when absent or when `dictionary` is not one (a damaged file)."""
+    return _resolved(dictionary.get(key)) if isinstance(dictionary, DictionaryObject) else None
+
+
+def _filespec_name(filespec: DictionaryObject) -> str:
+    for key in ("/UF", "/F"):
+        value = _get(filespec, key)
+        if isinstance(value, str) and value.strip():
+            return value.strip().lower()
+    return ""
+
+
+def _invoice_stream(catalog: DictionaryObject, maximum: int) -> StreamObject | None:
+    """The stream of the invoice XML, looked for among at most `maximum` embedded files: first the
+    catalogue's associated files (/AF) whose relationship is the invoice's, then the EmbeddedFiles name
+    tree (ZUGFeRD 2 and generators that write no /AF). The first name of EMBEDDED_NAMES wins."""
+    found: dict[str, DictionaryObject] = {}
+    looked = 0
+
+    def consider(filespec: Any) -> None:
+        nonlocal looked
+        looked += 1
+        if looked > maximum:
+            raise ReadError(
+                _("ce PDF contient plus de %(max)d fichiers joints : une Factur-X n'en a que quelques-uns.")
+                % {"max": maximum}
+            )
+        filespec = _resolved(filespec)
+        if isinstance(filespec, DictionaryObject):
+            name = _filespec_name(filespec)
+            if name in EMBEDDED_NAMES:
+                found.setdefault(name, filespec)
+
+    associated = _get(catalog, "/AF")
+    for entry in associated if isinstance(associated, ArrayObject) else []:
+        if _get(_resolved(entry), "/AFRelationship") in AF_RELATIONSHIPS:
+            consider(entry)
+    if not found:
+        _walk_name_tree(_get(_get(catalog, "/Names"), "/EmbeddedFiles"), consider)
     for name in EMBEDDED_NAMES:
-        if attachments.get(name):
-            xml = bytes(attachments[name][0])
-            if len(xml) > MAX_XML_SIZE:  # pypdf stops inflating at 75 MB; an invoice is a few KB
-                raise ReadError(_("le XML contenu dans ce PDF dépasse 10 Mo."))
-            return xml
-    raise ReadError(
-        _("ce PDF ne contient pas de fichier factur-x.xml : c'est un PDF ordinaire, pas une Factur-X.")
+        files = _get(found.get(name), "/EF")
+        stream = _get(files, "/UF") or _get(files, "/F")
+        if isinstance(stream, StreamObject):
+            return stream
+    return None
+
+
+NAME_TREE_MAX_DEPTH = 8
+
+
+def _walk_name_tree(root: Any, consider: Callable[[Any], None]) -> None:
+    """Each value of a name tree (here: file specifications), depth first, with no recursion; a node met
+    twice (a loop) or deeper than NAME_TREE_MAX_DEPTH is not followed."""
+    pending = [(root, 0)]
+    seen: set[int] = set()
+    while pending:
+        node, depth = pending.pop()
+        node = _resolved(node)
+        if not isinstance(node, DictionaryObject) or id(node) in seen or depth > NAME_TREE_MAX_DEPTH:
+            continue
+        seen.add(id(node))
+        leaves = _get(node, "/Names")
+        if isinstance(leaves, ArrayObject):
+            for index in range(1, len(leaves), 2):  # [name, file specification, name, ...]
+                consider(leaves[index])
+        kids = _get(node, "/Kids")
+        if isinstance(kids, ArrayObject):
+            pending.extend((kid, depth + 1) for kid in reversed(kids))
+
+
+def _stream_content(stream: StreamObject, limit: int) -> bytes:
+    """The stream's bytes, inflated here by chunks up to `limit` rather than by pypdf (which would
+    inflate a bomb up to its own, much higher, limit first). Only plain and /FlateDecode streams: what
+    every Factur-X and ZUGFeRD writer produces."""
+    too_large = ReadError(
+        _("le XML contenu dans ce PDF dépasse %(max)s.") % {"max": uploads.size_label(limit)}
     )
+    filters = _get(stream, "/Filter")
+    names = (
+        [str(f) for f in filters] if isinstance(filters, ArrayObject) else [str(filters)] if filters else []
+    )
+    raw = stream._data  # the bytes as stored, before any filter; pypdf has no public name for them
+    if not names:
+        if len(raw) > limit:
+            raise too_large
+        return bytes(raw)
+    parameters = _get(stream, "/DecodeParms")
+    if names not in (["/FlateDecode"], ["/Fl"]) or parameters:
+        raise ReadError(
+            _("le XML de ce PDF est codé d'une façon que Facturier ne lit pas (%(filters)s).")
+            % {"filters": " ".join(names)}
+        )
+    try:
+        return uploads.inflate(raw, limit)
+    except uploads.LimitExceeded:
+        raise too_large from None
 
 
 def parse_xml(content: bytes) -> Any:

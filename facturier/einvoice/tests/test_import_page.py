@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from facturier.conftest import make_account, make_user
-from facturier.einvoice import importing
 from facturier.einvoice.tests.test_reading import facturx_pdf, fixture
+from facturier.lib import uploads
 from facturier.purchases.models import Expense
 from facturier.tenancy import permissions
 from facturier.tenancy.models import AuditEvent, Membership, Role
@@ -62,11 +62,11 @@ def test_it_imports_several_files_and_says_what_became_of_each(owner_client, acm
 
 
 def test_a_file_over_10_mb_is_refused_and_the_others_imported(owner_client, acme):
-    big = SimpleUploadedFile("scan.pdf", b"%PDF-" + b"0" * importing.MAX_FILE_SIZE)
+    big = SimpleUploadedFile("scan.pdf", b"%PDF-" + b"0" * uploads.limits().file_bytes)
 
     page = owner_client.post(URL, {"einvoices": [big, upload("cii_invoice.xml")]}).content.decode()
 
-    assert "Le fichier dépasse 10 Mo" in page
+    assert "« scan.pdf » dépasse 10 Mo" in page
     assert Expense.objects.filter(account=acme).count() == 1
 
 

@@ -11,6 +11,7 @@ from facturier.billing.models import Client
 from facturier.billing.tests.factories import make_client
 from facturier.einvoice import importing
 from facturier.einvoice.tests.test_reading import edited, facturx_pdf, fixture
+from facturier.lib import uploads
 from facturier.purchases.models import Attachment, Expense, ExpenseCategory
 from facturier.purchases.tests.conftest import actor, category, make_expense
 from facturier.tenancy import permissions
@@ -186,7 +187,7 @@ def test_a_file_that_is_not_an_einvoice_creates_nothing(acme, owner):
 
 def test_a_file_over_10_mb_is_refused_unread(acme, owner):
     with pytest.raises(ServiceError, match="dépasse 10 Mo"):
-        import_file(acme, owner, "big.xml", b"<" + b" " * importing.MAX_FILE_SIZE + b">")
+        import_file(acme, owner, "big.xml", b"<" + b" " * uploads.limits().file_bytes + b">")
 
     assert nothing_stored(acme)
 

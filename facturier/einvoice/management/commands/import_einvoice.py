@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from facturier.einvoice import importing
+from facturier.lib import uploads
 from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account, Membership
 
@@ -75,9 +76,9 @@ class Command(BaseCommand):
 
     def import_one(self, actor: Actor, account: Account, path: Path) -> importing.Outcome:
         try:
-            size = path.stat().st_size
-            if size > importing.MAX_FILE_SIZE:
-                return importing.too_large(path.name, size)
+            size, limit = path.stat().st_size, uploads.limits().file_bytes
+            if size > limit:  # refused before it is read into memory
+                return importing.Outcome(path.name, error=uploads.too_large_message(path.name, size, limit))
             content = path.read_bytes()
         except OSError as error:
             return importing.Outcome(
