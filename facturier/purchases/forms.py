@@ -7,11 +7,12 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.forms import BaseFormSet, formset_factory
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from facturier.billing.models import Client, PaymentMethod, SupplyKind
-from facturier.lib import vat
+from facturier.lib import uploads, vat
 from facturier.lib.money import CURRENCIES
 from facturier.purchases import queries, services
 from facturier.purchases.models import Expense, ExpenseCategory, ExpenseStatus
@@ -25,6 +26,7 @@ def _date_input() -> forms.DateInput:
 
 
 ACCEPTED_FILES = "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"
+ATTACHMENTS_HELP = lazy(uploads.help_text, str)(lambda: _("PDF, JPEG ou PNG"))
 
 
 class MultipleFileInput(forms.FileInput):
@@ -39,18 +41,22 @@ class MultipleFileField(forms.FileField):
         super().__init__(**kwargs)
 
     def clean(self, data: Any, initial: Any = None) -> list[Any]:
-        uploads = data if isinstance(data, list | tuple) else [data] if data else []
-        if not uploads and self.required:
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        if not files and self.required:
             raise ValidationError(self.error_messages["required"], code="required")
+        try:
+            uploads.check_batch(files)
+        except uploads.UploadError as error:
+            raise ValidationError(error.message) from None
         errors = []
-        for upload in uploads:
+        for upload in files:
             try:
                 services.check_upload(upload)
             except ServiceError as error:
                 errors.append(error.message)
         if errors:
             raise ValidationError(errors)
-        return list(uploads)
+        return list(files)
 
 
 # --- The list's filters -------------------------------------------------------------------------
@@ -243,7 +249,7 @@ class ExpenseForm(forms.Form):
     attachments = MultipleFileField(
         label=gettext_lazy("Justificatifs"),
         required=False,
-        help_text=gettext_lazy("PDF, JPEG ou PNG, 10 Mo au plus par fichier. Plusieurs fichiers possibles."),
+        help_text=ATTACHMENTS_HELP,
     )
 
     def __init__(self, *args: Any, account: Account, expense: Expense | None = None, **kwargs: Any) -> None:
@@ -307,7 +313,7 @@ class ExpenseForm(forms.Form):
 class AttachmentForm(forms.Form):
     attachments = MultipleFileField(
         label=gettext_lazy("Ajouter des justificatifs"),
-        help_text=gettext_lazy("PDF, JPEG ou PNG, 10 Mo au plus par fichier."),
+        help_text=ATTACHMENTS_HELP,
     )
 
 

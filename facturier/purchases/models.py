@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from facturier.billing.models import Client, PaymentMethod, SupplyKind
-from facturier.lib import vat
+from facturier.lib import uploads, vat
 from facturier.tenancy.models import Account
 
 # The categories an account starts with (name, account of the French chart of accounts, class 6).
@@ -244,3 +244,10 @@ class Attachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.content_type.startswith("image/")
+
+    @property
+    def download_name(self) -> str:
+        """The name it is served under: the one it was sent with, with the extension of the type its
+        content was recognised as (files kept before names followed the type may lack it)."""
+        kind = uploads.type_of(self.content_type)
+        return uploads.name_for(self.original_name, kind) if kind else self.original_name

@@ -3,7 +3,8 @@
 Each function runs in one transaction, checks the actor's permission, the account's subscription and the
 lock date (old and new dates), records an audit event, and raises ServiceError when the rules refuse.
 
-Attachments: every file is checked (type sniffed from its first bytes, size) before anything is written,
+Attachments: every file is checked (type sniffed from its first bytes, size, pixels of an image: the limits
+of lib.uploads) before anything is written,
 so a bad file leaves nothing behind. Files written to storage by a transaction that then fails are
 removed again; files of a deleted expense or attachment are removed once the deletion is committed.
 """
@@ -20,13 +21,12 @@ from typing import Any, TypeVar
 from django.core.files.base import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils import formats
 from django.utils.translation import gettext as _
 
 from facturier.billing.models import Client, PaymentMethod, SupplyKind
 from facturier.billing.totals import Bucket, LineAmounts, Totals, compute
-from facturier.lib import vat
+from facturier.lib import uploads, vat
 from facturier.lib.chart_of_accounts import EXPENSE_RULE, account_problem, normalize_account
 from facturier.lib.money import CURRENCIES, ZERO, round_money
 from facturier.purchases import events
@@ -48,13 +48,8 @@ from facturier.tenancy.models import Account
 
 T = TypeVar("T")
 
-MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
-# (magic bytes at the start of the file, content type, extension): the only types accepted.
-ATTACHMENT_TYPES = [
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-]
+# The only types a user may attach, recognised from their first bytes.
+ATTACHMENT_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG)
 SUPPLIER_KINDS = (Client.Kind.SUPPLIER, Client.Kind.BOTH)
 
 
@@ -187,26 +182,20 @@ def _status(gross_total: Decimal, paid_total: Decimal) -> str:
 
 
 def check_upload(upload: File[bytes]) -> CheckedFile:
-    """Accept a PDF, JPEG or PNG of at most 10 MB, recognised from its first bytes: neither its name
-    nor the content type the browser sent is trusted."""
+    """Accept a PDF, JPEG or PNG within the upload limits (lib.uploads), recognised from its first
+    bytes: neither its name nor the content type the browser sent is trusted. An image is measured from
+    its header (pixels) before anything decodes it. The file keeps its name with the extension of its
+    sniffed type, so a PDF sent as « facture.html » is « facture.pdf » wherever it is served."""
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "justificatif"
-    size = upload.size or 0
-    if size > MAX_ATTACHMENT_SIZE:
-        raise ServiceError(
-            _("« %(name)s » dépasse 10 Mo (%(size)s) : réduisez-le ou numérisez-le en basse résolution.")
-            % {"name": name, "size": filesizeformat(size)},
-            field="attachments",
-        )
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    for magic, content_type, extension in ATTACHMENT_TYPES:
-        if head.startswith(magic):
-            return CheckedFile(upload, name, content_type, extension, size)
-    raise ServiceError(
-        _("« %(name)s » n'est pas un PDF, un JPEG ou un PNG : seuls ces formats sont acceptés.")
-        % {"name": name},
-        field="attachments",
+    try:
+        uploads.check_received(upload)
+        kind = uploads.sniff(upload, ATTACHMENT_TYPES)
+        if kind is not uploads.PDF:
+            uploads.measure_image(upload, uploads.limits().image_pixels, (kind,))
+    except uploads.UploadError as error:
+        raise ServiceError(error.message, field="attachments") from None
+    return CheckedFile(
+        upload, uploads.name_for(name, kind), kind.content_type, kind.extension, upload.size or 0
     )
 
 

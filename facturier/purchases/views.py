@@ -168,7 +168,7 @@ def attachment_download(request: AccountRequest, pk: int) -> HttpResponse:
     response = FileResponse(
         stream,
         as_attachment=not inline,
-        filename=attachment.original_name,
+        filename=attachment.download_name,
         content_type=attachment.content_type,
     )
     # The type was sniffed at upload; the browser must not guess another one from the content.

@@ -52,7 +52,7 @@ def test_an_expense_is_recorded_with_a_pdf_a_png_and_a_jpeg_sniffed_from_their_c
     assert [(a.original_name, a.content_type, a.size) for a in attachments] == [
         ("facture.pdf", "application/pdf", len(PDF)),
         ("ticket.png", "image/png", len(png)),
-        ("scan sans extension", "image/jpeg", len(jpeg)),
+        ("scan sans extension.jpg", "image/jpeg", len(jpeg)),  # named after its sniffed type
     ]
     assert attachments[0].sha256 == hashlib.sha256(PDF).hexdigest()
     assert all(a.file.name.startswith(f"attachments/{acme.pk}/") for a in attachments)
@@ -65,7 +65,7 @@ def test_an_expense_is_recorded_with_a_pdf_a_png_and_a_jpeg_sniffed_from_their_c
     ) == [
         "Justificatif « facture.pdf » ajouté.",
         "Justificatif « ticket.png » ajouté.",
-        "Justificatif « scan sans extension » ajouté.",
+        "Justificatif « scan sans extension.jpg » ajouté.",
     ]
 
 
