@@ -8,13 +8,10 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from facturier.lib import identifiers
+from facturier.lib import identifiers, uploads
 from facturier.lib.countries import COUNTRY_CODES, lazy_country_choices
 from facturier.tenancy.models import Account
 from facturier.tenancy.services import IDENTITY_FIELDS
-
-MAX_LOGO_BYTES = 2 * 1024 * 1024
-LOGO_FORMATS = {"PNG", "JPEG", "GIF", "WEBP"}
 
 
 class AccountIdentityForm(forms.ModelForm[Account]):
@@ -28,6 +25,8 @@ class AccountIdentityForm(forms.ModelForm[Account]):
     )
     iban = forms.CharField(label=gettext_lazy("IBAN"), required=False, max_length=50)
     bic = forms.CharField(label=gettext_lazy("BIC"), required=False, max_length=20)
+    # Bounded in bytes and pixels, and renamed after its sniffed type: lib.uploads.LogoField.
+    logo = uploads.LogoField(label=gettext_lazy("Logo"), required=False, widget=forms.ClearableFileInput)
 
     class Meta:
         model = Account
@@ -57,16 +56,6 @@ class AccountIdentityForm(forms.ModelForm[Account]):
 
     def clean_bic(self) -> str:
         return self._optional("bic", identifiers.clean_bic)
-
-    def clean_logo(self) -> Any:
-        logo = self.cleaned_data.get("logo")
-        if logo and getattr(logo, "size", 0) > MAX_LOGO_BYTES:
-            raise ValidationError(_("Le logo ne doit pas dépasser 2 Mo."))
-        # Pillow reads many formats; invoices (PDF through Typst) embed only these.
-        image = getattr(logo, "image", None)
-        if image is not None and image.format not in LOGO_FORMATS:
-            raise ValidationError(_("Le logo doit être une image PNG, JPEG, GIF ou WebP."))
-        return logo
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
