@@ -13,6 +13,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils.translation import gettext_lazy as _
 
 from facturier.billing.models import Client, Document, DocumentQuerySet, Payment, PaymentAllocation
+from facturier.lib.filters import parse_id
 from facturier.lib.money import ZERO, round_money
 from facturier.tenancy.models import Account
 
@@ -218,9 +219,10 @@ def filter_buyers(account: Account, limit: int, selected: str = "") -> list[tupl
     first = list(buyers.order_by("name", "id").values_list("id", "name")[: limit + 1])
     if len(first) <= limit:
         return first
-    if not selected.isdigit():
+    selected_id = parse_id(selected)
+    if selected_id is None:
         return []
-    return list(buyers.filter(pk=int(selected)).values_list("id", "name"))
+    return list(buyers.filter(pk=selected_id).values_list("id", "name"))
 
 
 def open_documents(account: Account, client_id: int) -> QuerySet[Document]:

@@ -19,7 +19,6 @@ entry written once, in order: only the archive's directory, a few hundred bytes 
 until the end), the CSVs wait in temporary files that move to disk past 1 MB.
 """
 
-import csv
 import datetime
 import io
 import itertools
@@ -31,6 +30,7 @@ import tempfile
 import unicodedata
 import zipfile
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import IO, Any
 
 import typst
@@ -45,6 +45,7 @@ from facturier.billing.issued import issued_pdf
 from facturier.billing.models import Document, DocumentQuerySet, Kind
 from facturier.exports import selection
 from facturier.exports.base import CHUNK_SIZE, ExportError, ExportRequest, Progress
+from facturier.lib import csvfiles
 from facturier.lib.money import round_money
 from facturier.purchases.models import Attachment, Expense
 
@@ -178,9 +179,10 @@ def _extension(attachment: Attachment) -> str:
 # --- CSV ------------------------------------------------------------------------------------------
 
 
-def _amount(value: Any) -> str:
-    # As the reports' CSV writes money: a dot, no grouping, cents ("1234.50").
-    return format(round_money(value), "f")
+def _amount(value: Any) -> Decimal:
+    # As the reports' CSV writes money: a dot, no grouping, cents ("1234.50"); a number, which the CSV
+    # writer never takes for a formula, however it starts.
+    return round_money(value)
 
 
 class CsvSpool:
@@ -188,17 +190,17 @@ class CsvSpool:
     1 MB, then in a temporary file of this process (never shared: it dies with the export).
 
     Same conventions as the reports' CSV: UTF-8 without byte-order mark, commas, CRLF line ends,
-    ISO dates, amounts with a dot."""
+    ISO dates, amounts with a dot, text that would start a formula quoted (lib/csvfiles.py)."""
 
     def __init__(self, header: list[str]) -> None:
         self.rows = 0
         self._file = tempfile.SpooledTemporaryFile(  # noqa: SIM115 (closed by copy_into)
             max_size=SPOOL_MAX_BYTES, mode="w+", encoding="utf-8", newline=""
         )
-        self._writer = csv.writer(self._file, lineterminator="\r\n")
+        self._writer = csvfiles.writer(self._file)
         self._writer.writerow(header)
 
-    def add(self, row: list[str]) -> None:
+    def add(self, row: list[csvfiles.Cell]) -> None:
         self._writer.writerow(row)
         self.rows += 1
 
@@ -222,7 +224,7 @@ def _missing_header() -> list[str]:
     return [_("Date"), _("Fournisseur"), _("Numéro"), _("Total TTC (EUR)"), _("Motif")]
 
 
-def _document_row(name: str, document: Document) -> list[str]:
+def _document_row(name: str, document: Document) -> list[csvfiles.Cell]:
     party = document.buyer_name or document.client.name
     kind = str(Kind(document.kind).label)
     return [
@@ -235,7 +237,7 @@ def _document_row(name: str, document: Document) -> list[str]:
     ]
 
 
-def _expense_row(expense: Expense) -> list[str]:
+def _expense_row(expense: Expense) -> list[csvfiles.Cell]:
     return [
         expense.issue_date.isoformat(),
         expense.supplier.name,

@@ -20,8 +20,9 @@ Choices, and why:
 - CSV: UTF-8 with a byte-order mark and ";" between fields, as the firm's list export (firm/exports.py):
   French Excel reads it right. Amounts with a dot and no grouping, dates in ISO 8601, as the reports'
   CSV: the file is meant for accounting software and scripts as much as for Excel. No title or totals
-  row: every line after the header is a row of data. A text starting with = + - @ gets a leading quote
-  so a spreadsheet never runs it as a formula (as firm/exports.py does).
+  row: every line after the header is a row of data. A text starting with = + - @ (or a tab or carriage
+  return) gets a leading quote so a spreadsheet never runs it as a formula (lib/csvfiles.py, as every
+  CSV of the product); amounts are written as numbers, so a credit note's "-120.00" stays a number.
 - XLSX: XlsxWriter in constant_memory mode (rows are flushed in order, so totals are summed while
   streaming and written last), numbers as numbers, dates as dates, the house formats of the reports,
   a frozen header row with an autofilter. Amounts in a document's currency are totalled only when every
@@ -36,7 +37,6 @@ Writers only read: they never mark anything exported (the job runner does, once 
 """
 
 import codecs
-import csv
 import datetime
 import heapq
 import io
@@ -68,7 +68,7 @@ from facturier.exports import selection
 from facturier.exports.base import CHUNK_SIZE, ExportError, ExportRequest, Progress
 from facturier.exports.fec import accounting_settings, customer_auxiliary, supplier_auxiliary
 from facturier.exports.models import AccountingSettings
-from facturier.lib import vat
+from facturier.lib import csvfiles, vat
 from facturier.lib.chart_of_accounts import PRODUCT_RULE, account_problem, normalize_account
 from facturier.lib.money import ZERO, to_eur
 from facturier.reports.outputs import DATE_FORMAT, INT_FORMAT, MONEY_FORMAT, NUMBER_FORMAT, PERCENT_FORMAT
@@ -784,34 +784,31 @@ def _payment_rows(request: ExportRequest, chunks: Iterator[list[Any]]) -> Iterat
 
 # --- CSV -----------------------------------------------------------------------------------------
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CENT = Decimal("0.01")
 
 
-def _money_text(value: Decimal) -> str:
-    """ "1234.50": a dot, no grouping. Stored amounts, and sums of them, have two decimals; a zero read
-    from SQLite's floating point may carry a sign, which a file has no reason to show."""
-    text = f"{value:.2f}"
-    return "0.00" if text == "-0.00" else text
+def _money_cell(value: Decimal) -> Decimal:
+    """Two decimals ("1234.50"). Stored amounts, and sums of them, have two; a zero read from SQLite's
+    floating point may carry a sign, which a file has no reason to show."""
+    rounded = Decimal(value).quantize(CENT)
+    return rounded if rounded else abs(rounded)
 
 
-def _csv_formatter(kind: ColumnKind) -> Callable[[Any], str]:
-    if kind == "text":
-        # A name typed as "=HYPERLINK(…)" must stay text when the file is opened in a spreadsheet.
-        return lambda value: f"'{value}" if value[:1] in _FORMULA_STARTS else value
+def _csv_formatter(kind: ColumnKind) -> Callable[[Any], csvfiles.Cell]:
+    # Typed values go to lib/csvfiles, which writes numbers as numbers and neutralises text that a
+    # spreadsheet would run as a formula.
     if kind == "money":
-        return _money_text
-    if kind == "date":
-        return lambda value: value.isoformat()
+        return _money_cell
     if kind == "datetime":
         return lambda value: value.isoformat(sep=" ", timespec="minutes")
-    return lambda value: format(value, "f") if isinstance(value, Decimal) else str(value)
+    return lambda value: value
 
 
 def write_csv(table: Table, out: IO[bytes]) -> None:
     """The table as CSV: a byte-order mark, the header row, then one line per row (CRLF, ";")."""
     formatters = [_csv_formatter(column.kind) for column in table.columns]
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer = csvfiles.writer(buffer, delimiter=";")
 
     def flush() -> None:
         out.write(buffer.getvalue().encode("utf-8"))
@@ -821,7 +818,9 @@ def write_csv(table: Table, out: IO[bytes]) -> None:
     out.write(codecs.BOM_UTF8)
     writer.writerow([column.label for column in table.columns])
     for count, row in enumerate(table.rows, start=1):
-        writer.writerow(["" if value is None else f(value) for f, value in zip(formatters, row, strict=True)])
+        writer.writerow(
+            [None if value is None else f(value) for f, value in zip(formatters, row, strict=True)]
+        )
         if count % CSV_FLUSH_ROWS == 0:
             flush()
     flush()

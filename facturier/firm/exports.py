@@ -6,12 +6,10 @@ Excel recognises as dates in every language. XLSX: dates are real dates shown as
 numbers, a bold header row with an autofilter. Both only read: nothing is stored.
 """
 
-import csv
 import datetime
 import io
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 import xlsxwriter
 from django.http import HttpResponse
@@ -20,6 +18,7 @@ from django.utils.functional import Promise
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
+from facturier.lib import csvfiles
 from facturier.tenancy.models import Account
 
 CSV = "csv"
@@ -77,22 +76,13 @@ def _download(content: bytes, content_type: str, name: str) -> HttpResponse:
     )
 
 
-def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    text = str(value)
-    # A name typed as "=HYPERLINK(…)" must stay text when the file is opened in a spreadsheet.
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def csv_response(firm: Account, data: list[Row]) -> HttpResponse:
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    # A name typed as "=HYPERLINK(…)" stays text when the file is opened in a spreadsheet (lib/csvfiles).
+    writer = csvfiles.writer(buffer, delimiter=";")
     writer.writerow([str(column.label) for column in COLUMNS])
-    writer.writerows([_csv_cell(value) for value in row] for row in data)
+    writer.writerows(data)
     return _download(buffer.getvalue().encode("utf-8"), "text/csv; charset=utf-8", file_name(firm, CSV))
 
 

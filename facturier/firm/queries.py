@@ -25,6 +25,7 @@ from django.db.models import (
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce
 
+from facturier.lib.filters import search_text
 from facturier.tenancy import plans
 from facturier.tenancy.models import Account, Membership
 
@@ -55,7 +56,7 @@ class ListParams:
         """Read ?q=, ?sort= and ?dir= (or the same fields of the bulk form); unknown values are ignored."""
         sort = data.get("sort") or DEFAULT_SORT
         return cls(
-            search=(data.get("q") or "").strip()[:MAX_SEARCH_LENGTH],
+            search=search_text(data.get("q"), MAX_SEARCH_LENGTH),
             sort=sort if sort in SORT_KEYS else DEFAULT_SORT,
             descending=data.get("dir") == "desc",
         )

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from facturier.billing.models import Client, PaymentMethod, SupplyKind
 from facturier.lib import uploads, vat
+from facturier.lib.filters import FilterDateField
 from facturier.lib.money import CURRENCIES
 from facturier.purchases import queries, services
 from facturier.purchases.models import Expense, ExpenseCategory, ExpenseStatus
@@ -65,8 +66,8 @@ class MultipleFileField(forms.FileField):
 class ExpenseFilterForm(forms.Form):
     """Read from the URL (GET), so a filtered list can be shared or bookmarked."""
 
-    date_from = forms.DateField(label=gettext_lazy("Du"), required=False, widget=_date_input())
-    date_to = forms.DateField(label=gettext_lazy("Au"), required=False, widget=_date_input())
+    date_from = FilterDateField(label=gettext_lazy("Du"), required=False, widget=_date_input())
+    date_to = FilterDateField(label=gettext_lazy("Au"), required=False, widget=_date_input())
     category = forms.ModelChoiceField(
         label=gettext_lazy("Catégorie"),
         required=False,

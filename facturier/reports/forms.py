@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from facturier.billing import queries as billing_queries
 from facturier.billing.models import INVOICE_KINDS, Kind, Status
 from facturier.lib.countries import COUNTRY_CODES
+from facturier.lib.filters import FilterDateField
 from facturier.lib.money import CURRENCIES
 from facturier.reports.base import ReportFilters
 
@@ -60,18 +61,9 @@ STATUS_CHOICES = [
 
 class ReportFilterForm(forms.Form):
     period = forms.ChoiceField(label=gettext_lazy("Période"), choices=PERIODS)
-    date_from = forms.DateField(
-        label=gettext_lazy("Du"),
-        required=False,
-        widget=DATE_WIDGET,
-        error_messages={"invalid": gettext_lazy("Date invalide : utilisez le format AAAA-MM-JJ.")},
-    )
-    date_to = forms.DateField(
-        label=gettext_lazy("Au"),
-        required=False,
-        widget=DATE_WIDGET,
-        error_messages={"invalid": gettext_lazy("Date invalide : utilisez le format AAAA-MM-JJ.")},
-    )
+    # FilterDateField: "Date invalide : utilisez le format AAAA-MM-JJ.", and years a query can take.
+    date_from = FilterDateField(label=gettext_lazy("Du"), required=False, widget=DATE_WIDGET)
+    date_to = FilterDateField(label=gettext_lazy("Au"), required=False, widget=DATE_WIDGET)
     kind = forms.MultipleChoiceField(
         label=gettext_lazy("Type de document"),
         choices=KIND_CHOICES,

@@ -6,7 +6,6 @@ format them the way the active language writes numbers and dates; CSV and Excel 
 readable (dot decimals and ISO dates in CSV; numbers and dates stored as such in Excel).
 """
 
-import csv
 import datetime
 import functools
 import io
@@ -25,6 +24,7 @@ import xlsxwriter
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from facturier.lib import csvfiles
 from facturier.lib.money import round_money
 from facturier.reports.base import Column, ColumnKind, Report, Table, Value
 from facturier.reports.forms import ALL_DATES_START
@@ -140,17 +140,11 @@ def display_table(table: Table, rows: Iterable[dict[str, Value]] | None = None) 
 # --- CSV -----------------------------------------------------------------------------------------
 
 
-def _csv_value(value: Value, kind: ColumnKind) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        if kind == "money":
-            # In cents: "1200" or "250.100000000000" (SQLite's arithmetic) is written "1200.00", "250.10".
-            value = round_money(value)
-        return format(value, "f")  # a dot, no grouping, no exponent
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
+def _csv_value(value: Value, kind: ColumnKind) -> Value:
+    if kind == "money" and isinstance(value, Decimal):
+        # In cents: "1200" or "250.100000000000" (SQLite's arithmetic) is written "1200.00", "250.10".
+        return round_money(value)
+    return value
 
 
 def to_csv(report: Report) -> bytes:
@@ -159,12 +153,12 @@ def to_csv(report: Report) -> bytes:
     Layout: a header row of column labels, then one row per line of the on-screen table, then its
     totals row when it has one (its label in the first column). Amounts are written with a dot as
     decimal separator and no grouping ("1234.50"), dates in ISO format ("2026-01-31"), and empty
-    values as empty fields. A report with several tables writes each one preceded by a line holding
+    values as empty fields; a text starting with = + - @ gets a leading quote (lib/csvfiles.py). A report with several tables writes each one preceded by a line holding
     its title alone, then its own header row, rows and totals; a blank line separates two tables.
     Notes under the tables (e.g. the CA3 boxes) are not written: they are not lines of a table.
     """
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csvfiles.writer(buffer)
     several = len(report.tables) > 1
     for index, table in enumerate(report.tables):
         if several:

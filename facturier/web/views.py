@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from facturier.accounts.middleware import use_user_language
 from facturier.billing import charts, queries
+from facturier.lib.filters import search_text
 from facturier.reports import queries as report_queries
 from facturier.tenancy.access import AccountRequest, account_view
 from facturier.tenancy.services import counted_members
@@ -46,7 +47,7 @@ def switcher(request: HttpRequest) -> HttpResponse:
     """The top bar's account switcher: its panel when the menu first opens (htmx, ?panel=1: the search
     box when there are more accounts than it lists, and the list), its list filtered as the user types
     (htmx), or a full page without JavaScript."""
-    query = request.GET.get("q", "")[:100]
+    query = search_text(request.GET.get("q"), 100)
     switcher_results, switcher_more = switcher_page(request.user.pk or 0, query)
     context = {
         "switcher_results": switcher_results,

@@ -7,7 +7,10 @@ localhost). The rules:
   the same network);
 - no user name or password in the address;
 - every address the host name resolves to must be a public one (not private, loopback, link-local,
-  reserved, multicast...), unless the host is in FACTURIER_WEBHOOK_ALLOWED_HOSTS.
+  reserved, multicast...), unless the host is in FACTURIER_WEBHOOK_ALLOWED_HOSTS. An IPv6 address that
+  carries an IPv4 one (IPv4-mapped, IPv4-compatible, SIIT, NAT64, 6to4, Teredo) reaches that IPv4
+  address through a translator or a tunnel, so it is judged by the IPv4 address it carries:
+  64:ff9b::7f00:1 and 2002:7f00:1:: are 127.0.0.1.
 The check runs when the webhook is saved (a clear message at once) and again before each delivery, whose
 connection then goes to the very address that was checked (a name that resolves differently the second
 time, "DNS rebinding", cannot slip through). Redirects are not followed.
@@ -67,10 +70,47 @@ def _parts(url: str) -> SplitResult:
     return parts
 
 
+# IPv6 notations of an IPv4 address (beside IPv4-mapped ::ffff:0:0/96, which ipaddress knows): IPv4-
+# compatible ::/96 (RFC 4291, deprecated, still routed as IPv4 by some stacks) and IPv4-translated
+# ::ffff:0:0:0/96 (SIIT, RFC 2765). The address is the IPv4 one in its last 32 bits.
+_IPV4_NOTATIONS = (ipaddress.IPv6Network("::/96"), ipaddress.IPv6Network("::ffff:0:0:0/96"))
+# The NAT64 well-known prefix (RFC 6052): a translator sends the packets to the IPv4 address in the last
+# 32 bits. Its local-use sibling (64:ff9b:1::/48, RFC 8215) puts the address where each network chooses
+# and is not reachable from the Internet: refused.
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")
+
+
+def _last_32_bits(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address:
+    return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+
+
+def _routed_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses a translator or a tunnel sends this IPv6 address's packets to: NAT64, 6to4
+    (2002::/16) and Teredo (2001::/32: its relay server and the client behind it)."""
+    if address in _NAT64:
+        return [_last_32_bits(address)]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)
+    return []
+
+
+def _is_public_ipv4(address: ipaddress.IPv4Address) -> bool:
+    return address.is_global and not address.is_multicast
+
+
 def _is_public(ip: str) -> bool:
     address = ipaddress.ip_address(ip.split("%", 1)[0])
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv4Address):
+        return _is_public_ipv4(address)
+    if address.ipv4_mapped is not None:
+        return _is_public_ipv4(address.ipv4_mapped)
+    if any(address in network for network in _IPV4_NOTATIONS):
+        return _is_public_ipv4(_last_32_bits(address))
+    if address in _LOCAL_NAT64 or not all(_is_public_ipv4(v4) for v4 in _routed_ipv4(address)):
+        return False
     return address.is_global and not address.is_multicast
 
 

@@ -31,6 +31,7 @@ from facturier.billing.models import (
 from facturier.billing.services.documents import DocumentInput, LineInput
 from facturier.lib import vat as vat_rules
 from facturier.lib.countries import COUNTRY_CODES, EU_MEMBERS, country_name, lazy_country_choices
+from facturier.lib.filters import FilterDateField
 from facturier.lib.money import CURRENCIES, ZERO
 
 LANGUAGES = [("fr", gettext_lazy("Français")), ("en", gettext_lazy("Anglais"))]
@@ -179,8 +180,8 @@ class DocumentFilterForm(forms.Form):
     """The list's filters, read from the URL; an invalid value is ignored rather than refused."""
 
     period = forms.ChoiceField(label=gettext_lazy("Période"), choices=queries.PERIODS, required=False)
-    date_from = forms.DateField(label=gettext_lazy("Du"), required=False, widget=DATE_WIDGET)
-    date_to = forms.DateField(label=gettext_lazy("Au"), required=False, widget=DATE_WIDGET)
+    date_from = FilterDateField(label=gettext_lazy("Du"), required=False, widget=DATE_WIDGET)
+    date_to = FilterDateField(label=gettext_lazy("Au"), required=False, widget=DATE_WIDGET)
     kind = forms.ChoiceField(
         label=gettext_lazy("Type"), choices=[("", gettext_lazy("Tous")), *Kind.choices], required=False
     )

@@ -12,14 +12,15 @@ from django.utils.translation import gettext_lazy
 from facturier.billing import queries
 from facturier.billing.forms.documents import DATE_WIDGET, choice_field, decimal_widget
 from facturier.billing.models import Document, PaymentMethod
+from facturier.lib.filters import FilterDateField
 
 
 class PaymentFilterForm(forms.Form):
     """The list's filters, read from the URL; an invalid value is ignored rather than refused."""
 
     period = forms.ChoiceField(label=gettext_lazy("Période"), choices=queries.PERIODS, required=False)
-    date_from = forms.DateField(label=gettext_lazy("Du"), required=False, widget=DATE_WIDGET)
-    date_to = forms.DateField(label=gettext_lazy("Au"), required=False, widget=DATE_WIDGET)
+    date_from = FilterDateField(label=gettext_lazy("Du"), required=False, widget=DATE_WIDGET)
+    date_to = FilterDateField(label=gettext_lazy("Au"), required=False, widget=DATE_WIDGET)
     method = forms.ChoiceField(
         label=gettext_lazy("Mode de paiement"),
         choices=[("", gettext_lazy("Tous")), *PaymentMethod.choices],

@@ -49,6 +49,7 @@ from facturier.billing.services import payments as payment_services
 from facturier.billing.services.documents import LineInput
 from facturier.billing.totals import Totals
 from facturier.lib import vat as vat_rules
+from facturier.lib.filters import parse_id
 from facturier.tenancy.access import AccountRequest, account_view, actor_for, get_in_account
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account
@@ -125,10 +126,9 @@ class _Editor:
         used_products = {line["product"] for line in lines or [] if line.get("product")}
         if data is not None:
             # What the page shows may have been archived since: keep it valid (rows of this account only).
-            posted_client = str(data.get("client", ""))
-            client_id = int(posted_client) if posted_client.isdigit() else client_id
-            posted_products = [str(value) for key, value in data.items() if key.endswith("-product")]
-            used_products |= {int(value) for value in posted_products if value.isdigit()}
+            client_id = parse_id(data.get("client")) or client_id
+            posted_products = [parse_id(value) for key, value in data.items() if key.endswith("-product")]
+            used_products |= {product for product in posted_products if product is not None}
         self.form = DocumentForm(
             data, initial=initial, clients=_buyers(account, client_id), kinds=_kinds(document)
         )
@@ -313,8 +313,8 @@ def document_new(request: AccountRequest) -> HttpResponse:
         initial.update(issue_date=account.today(), sell_date=None, due_date=None, valid_until=None)
         initial["kind"] = kind if kind in NEW_KINDS and "kind" in request.GET else Kind.INVOICE
         lines = [line_initial(line) for line in source.lines.all()]
-    if request.GET.get("client", "").isdigit():
-        initial["client"] = int(request.GET["client"])
+    if client_id := parse_id(request.GET.get("client")):
+        initial["client"] = client_id
     editor = _Editor(request, initial=initial, lines=lines)
     if request.method == "POST" and editor.is_valid():
         response = _save(request, editor)

@@ -14,6 +14,7 @@ from facturier.billing.forms.payments import PaymentFilterForm, PaymentForm
 from facturier.billing.models import Client, Document, Payment
 from facturier.billing.services import payments as services
 from facturier.billing.views import pdf_response
+from facturier.lib.filters import parse_id
 from facturier.tenancy.access import AccountRequest, account_view, actor_for, get_in_account
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account
@@ -43,10 +44,6 @@ def payment_list(request: AccountRequest) -> HttpResponse:
     )
 
 
-def _client_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 @account_view("payments.create")
 def payment_new(request: AccountRequest) -> HttpResponse:
     """Record a payment. From a document's page (?document=<pk>) that document is ticked and its
@@ -55,7 +52,7 @@ def payment_new(request: AccountRequest) -> HttpResponse:
     initial: dict[str, Any] = {"date": account.today()}
     source = request.GET.get("document")
     document = None
-    client_id = _client_id(request.GET.get("client"))
+    client_id = parse_id(request.GET.get("client"))
     if source is not None:
         document = get_in_account(Document, account, pk=source)
         client_id = document.client_id
@@ -63,7 +60,7 @@ def payment_new(request: AccountRequest) -> HttpResponse:
             documents=[str(document.pk)], amount=document.remaining, method=document.payment_method
         )
     if request.method == "POST":
-        client_id = _client_id(request.POST.get("client"))
+        client_id = parse_id(request.POST.get("client"))
     initial["client"] = client_id
     open_documents = list(queries.open_documents(account, client_id)) if client_id else []
     if source is not None and request.method != "POST" and document not in open_documents:

@@ -262,6 +262,22 @@ def test_expenses_without_attachment_are_listed_for_the_accountant(books: Books)
     ]
 
 
+def test_the_lists_of_the_zip_quote_names_a_spreadsheet_would_run(books: Books) -> None:
+    Client.objects.filter(pk=books.docs["f1"].client_id).update(name='=HYPERLINK("http://evil.test")')
+    Document.objects.filter(pk__in=[books.docs["f1"].pk, books.docs["av"].pk]).update(buyer_name="")
+    Client.objects.filter(pk=books.suppliers["fr"].pk).update(name="@SUM(A1)")
+    Expense.objects.filter(pk=books.expenses["x2"].pk).update(supplier_number="-2+3")
+    archive = zip_of(books.account)
+
+    index = csv_rows(archive, "index.csv")
+    missing = csv_rows(archive, "achats/sans-justificatif.csv")
+
+    assert index[1][4] == '\'=HYPERLINK("http://evil.test")'
+    assert index[4][4:] == ['\'=HYPERLINK("http://evil.test")', "-120.00"]  # the credit note: a number
+    assert index[5][4] == "'@SUM(A1)"
+    assert missing[1] == ["2025-02-20", "'@SUM(A1)", "'-2+3", "240.00", "Aucun justificatif"]
+
+
 def test_an_attachment_lost_from_storage_is_listed_as_missing_and_the_rest_is_exported(books: Books) -> None:
     lost = Attachment.objects.get(expense=books.expenses["x3"])
     default_storage.delete(lost.file.name)

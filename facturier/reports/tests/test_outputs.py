@@ -135,7 +135,8 @@ def test_the_csv_of_one_table_is_a_header_its_rows_and_its_totals():
     assert rows == [
         ["Date", "Numéro", "Client", "HT (EUR)", "Taux", "Jours"],
         ["2026-01-01", "F-0001", "Dupont, Durand & fils", "1234.50", "5.50", "3"],
-        ["2026-01-02", "F-0002", '=HYPERLINK("x")', "-20.00", "5.50", "3"],
+        # The text that a spreadsheet would run gets a quote; the negative amount stays a number.
+        ["2026-01-02", "F-0002", '\'=HYPERLINK("x")', "-20.00", "5.50", "3"],
         ["", "Total", "", "1214.50", "", ""],
     ]
 

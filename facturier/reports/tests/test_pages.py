@@ -385,6 +385,50 @@ def test_the_csv_download_holds_the_lines_of_the_page_with_dot_decimals_and_iso_
     assert sum(Decimal(row[5]) for row in rows[1:5]) == Decimal(rows[5][5])
 
 
+@pytest.mark.parametrize(
+    "name", ['=HYPERLINK("http://evil.test","Payer")', "+33 1 23 45", "-2+3", "@SUM(A1)"]
+)
+def test_report_csvs_quote_text_a_spreadsheet_would_run_and_keep_negative_amounts(
+    owner_client, acme, actor, name
+):
+    # A supplier named like a formula arrives with an imported e-invoice as easily as typed by hand.
+    buyer = make_client(acme, name=name)
+    supplier = make_client(acme, name=name, kind="supplier", siren="", vat_number="")
+    invoice = make_invoice(
+        actor, buyer, lines=[line("Conseil", "1", "100", "20")], issue_date=datetime.date(2026, 2, 10)
+    )
+    credit = document_services.create_credit_note(
+        actor, invoice, lines=[line("Remise", "1", "30", "20")], reason="Geste commercial"
+    )
+    document_services.issue(actor, credit)
+    purchase_services.ensure_default_categories(acme)
+    purchase_services.create_expense(
+        actor,
+        acme,
+        purchase_services.ExpenseInput(
+            supplier_id=supplier.pk,
+            category_id=ExpenseCategory.objects.filter(account=acme).values_list("pk", flat=True)[0],
+            issue_date=datetime.date(2026, 2, 3),
+            lines=[purchase_services.ExpenseLineInput("Papier", D(1), D("250.00"), D(20))],
+            supplier_number="-BP-17",
+        ),
+    )
+    period = {"period": "custom", "date_from": "2026-02-01", "date_to": "2026-03-31", "format": "csv"}
+
+    cells = {}
+    for code in ("revenue", "expenses", "unpaid"):
+        response = owner_client.get(url(code), period)
+        assert response.status_code == 200
+        cells[code] = [cell for row in csv.reader(io.StringIO(response.content.decode())) for cell in row]
+
+    for code in ("revenue", "expenses", "unpaid"):
+        assert f"'{name}" in cells[code], code
+        assert name not in cells[code], code
+    assert "'-BP-17" in cells["expenses"]
+    assert "-30.00" in cells["revenue"]  # the credit note's net: a number, never quoted
+    assert not any(cell.startswith("'-3") for cell in cells["revenue"])
+
+
 def test_a_multi_table_report_writes_each_table_after_its_title_in_csv(owner_client, sales):
     response = owner_client.get(url("unpaid"), {"format": "csv"})
 

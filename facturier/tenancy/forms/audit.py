@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from facturier.lib.filters import FilterDateField
 from facturier.tenancy.audit import ACTIONS
 from facturier.tenancy.queries import AuditFilters
 
@@ -17,12 +18,12 @@ def _action_choices() -> list[tuple[str, str]]:
 class AuditFilterForm(forms.Form):
     action = forms.ChoiceField(label=gettext_lazy("Action"), required=False, choices=_action_choices)
     actor = forms.CharField(label=gettext_lazy("Email de l'auteur"), required=False, max_length=254)
-    date_from = forms.DateField(
+    date_from = FilterDateField(
         label=gettext_lazy("Du"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    date_to = forms.DateField(
+    date_to = FilterDateField(
         label=gettext_lazy("Au"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

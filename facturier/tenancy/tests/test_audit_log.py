@@ -112,8 +112,8 @@ def test_a_malformed_date_gets_a_message_not_an_error(owner_client, events):
     response = owner_client.get(AUDIT_URL, {"date_from": "2025-13-45"})
 
     assert response.status_code == 200
-    assert response.context["form"].errors["date_from"] == ["Saisissez une date valide."]
-    assert "Saisissez une date valide." in text(response)
+    assert response.context["form"].errors["date_from"] == ["Date invalide : utilisez le format AAAA-MM-JJ."]
+    assert "Date invalide : utilisez le format AAAA-MM-JJ." in text(response)
     assert response.context["events"] == []
 
 

@@ -131,6 +131,43 @@ def test_private_loopback_and_malformed_addresses_are_refused(settings, url):
         check_url(url)
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "64:ff9b::7f00:1",  # NAT64 of 127.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 of 169.254.169.254 (cloud metadata)
+        "64:ff9b:1::a00:1",  # local-use NAT64: never on the Internet
+        "2002:7f00:1::",  # 6to4 of 127.0.0.1
+        "2002:a00:1::1",  # 6to4 of 10.0.0.1
+        "::ffff:127.0.0.1",  # IPv4-mapped
+        "::127.0.0.1",  # IPv4-compatible
+        "::ffff:0:7f00:1",  # IPv4-translated (SIIT)
+        "2001:0:4136:e378:8000:63bf:80ff:fffe",  # Teredo, client 127.0.0.1
+        "2001:0:a00:1:8000:63bf:3fff:fdd2",  # Teredo, relay 10.0.0.1
+    ],
+)
+def test_ipv6_forms_carrying_a_private_ipv4_address_are_refused_like_it(settings, monkeypatch, address):
+    settings.FACTURIER_WEBHOOK_ALLOWED_HOSTS = []
+    with pytest.raises(AddressError):
+        check_url(f"https://[{address}]/hook")
+    # The same address behind a name, at save and at each delivery.
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda host, port, *a, **k: [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))],
+    )
+    with pytest.raises(AddressError):
+        check_url("https://hooks.example.com/x")
+    with pytest.raises(AddressError):
+        target_for("https://hooks.example.com/x")
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::5db8:d70e", "::ffff:93.184.215.14", "2606:4700::1111"])
+def test_ipv6_forms_carrying_a_public_ipv4_address_are_accepted_like_it(settings, address):
+    settings.FACTURIER_WEBHOOK_ALLOWED_HOSTS = []
+    assert check_url(f"https://[{address}]/hook") == f"https://[{address}]/hook"
+
+
 def test_a_public_https_address_is_accepted(settings):
     settings.FACTURIER_WEBHOOK_ALLOWED_HOSTS = []
     assert check_url(" https://93.184.215.14/hook?x=1 ") == "https://93.184.215.14/hook?x=1"
