@@ -164,10 +164,13 @@ class EInvoice:
 # --- Reading a document ---------------------------------------------------------------------------
 
 
-def as_issued(document: Document) -> tuple[Document, dict[str, Any]]:
+def as_issued(
+    document: Document, billing_settings: BillingSettings | None = None
+) -> tuple[Document, dict[str, Any]]:
     """The document with its buyer block and the seller block as they are (issued) or as issuing would
-    freeze them now (draft): a copy for a draft, nothing is saved."""
-    settings = settings_for(document.account)
+    freeze them now (draft): a copy for a draft, nothing is saved. `billing_settings`: the account's,
+    when the caller holds them."""
+    settings = billing_settings or settings_for(document.account)
     seller = seller_identity(document, settings)
     if document.is_draft:
         document = copy.copy(document)
