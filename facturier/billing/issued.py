@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
 
 from facturier.billing import pdf
-from facturier.billing.models import Document, IssuedFile
+from facturier.billing.models import BillingSettings, Document, IssuedFile
 from facturier.tenancy.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -42,11 +42,13 @@ def sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def render_for_issue(document: Document) -> bytes:
-    """The PDF of a document being issued (numbered, its parties frozen). A document that cannot be laid
-    out is refused with the reason, so issuing stops before anything is kept."""
+def render_for_issue(document: Document, billing_settings: BillingSettings) -> bytes:
+    """The PDF of a document being issued (numbered, its parties frozen), with the account's settings the
+    issue holds. A document that cannot be laid out is refused with the reason, so issuing stops before
+    anything is kept."""
+    letterhead = pdf.Letterhead(billing_settings, pdf.read_logo(document.account))
     try:
-        return pdf.render_document_pdf(document)
+        return pdf.render_document_pdf(document, letterhead=letterhead)
     except typst.TypstError as error:
         logger.warning("Document %s could not be rendered at issue: %s", document.pk, error)
         raise ServiceError(
