@@ -20,8 +20,9 @@ issuing = Signal()
 
 # A document was issued, in the issuing transaction. Arguments: document (with its lines and VAT rows
 # held, as prefetched), pdf (the bytes kept as its PDF), billing_settings, shared. Receivers keep what they
-# derive from it: einvoice its Factur-X, reports the VAT summary (an invoice issued now has no payment
-# nor credit note yet; a credit note changes what its invoice declares).
+# derive from it: reports the VAT summary (an invoice issued now has no payment nor credit note yet; a
+# credit note changes what its invoice declares). A receiver may return a file made of the PDF, as
+# (IssuedFile kind, bytes): billing keeps it with the PDF, in the same INSERT (einvoice: its Factur-X).
 issued = Signal()
 
 # Issued sales documents whose amounts, payments or credit notes changed after their issue, in the

@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import typst
@@ -61,6 +62,20 @@ def render_for_issue(document: Document, billing_settings: BillingSettings) -> b
 
 def keep(document: Document, kind: str, content: bytes, *, at_issue: bool = True) -> IssuedFile:
     """Store one file of an issued document. Call it in the transaction that issues the document."""
+    row = _stored(document, kind, content, at_issue=at_issue)
+    row.save()
+    return row
+
+
+def keep_all(document: Document, files: Sequence[tuple[str, bytes]]) -> None:
+    """Store the files made as the document is issued (its PDF, a Factur-X), their rows in one INSERT."""
+    IssuedFile.objects.bulk_create(
+        [_stored(document, kind, content, at_issue=True) for kind, content in files]
+    )
+
+
+def _stored(document: Document, kind: str, content: bytes, *, at_issue: bool) -> IssuedFile:
+    """The file written to storage, its row not saved yet."""
     digest = sha256(content)
     row = IssuedFile(
         account_id=document.account_id,
@@ -71,7 +86,6 @@ def keep(document: Document, kind: str, content: bytes, *, at_issue: bool = True
         at_issue=at_issue,
     )
     row.file.save(f"{kind}-{digest[:20]}.pdf", ContentFile(content), save=False)
-    row.save()
     return row
 
 

@@ -178,11 +178,12 @@ def as_issued(
     return document, seller
 
 
-def build(document: Document) -> EInvoice:
-    """The EN 16931 content of an issued invoice or credit note (NotAnInvoice for anything else)."""
+def build(document: Document, billing_settings: BillingSettings | None = None) -> EInvoice:
+    """The EN 16931 content of an issued invoice or credit note (NotAnInvoice for anything else).
+    `billing_settings`: the account's, when the caller holds them."""
     if document.kind not in INVOICE_KINDS or document.is_draft or not document.number:
         raise NotAnInvoice(f"{document} is not an issued invoice or credit note")
-    document, seller = as_issued(document)
+    document, seller = as_issued(document, billing_settings)
     sign = Decimal(-1) if document.kind == Kind.CREDIT_NOTE else Decimal(1)
     rows = vat_rows(document, sign)
     only_outside_scope = bool(rows) and all(row.category == vat.OUTSIDE_SCOPE for row in rows)

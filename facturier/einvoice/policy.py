@@ -134,17 +134,18 @@ def on_issued(
     billing_settings: BillingSettings | None = None,
     shared: dict[str, Any] | None = None,
     **kwargs: object,
-) -> None:
+) -> tuple[str, bytes] | None:
     """Receiver of billing.events.issued: an account that issues e-invoices or attaches them to its
-    e-mails keeps the Factur-X of each complete invoice or credit note, made of the PDF just kept."""
+    e-mails keeps the Factur-X of each complete invoice or credit note, made of the PDF just kept
+    (returned: billing keeps it with the PDF)."""
     if not can_download(document):
-        return
+        return None
     settings = _settings_of_issue(document, shared)
     if not (settings.issues_einvoices or settings.attach_to_emails):
-        return
+        return None
     if problems(document, billing_settings):
-        return
-    issued.keep(document, IssuedFile.Kind.FACTURX, facturx.embed_into(pdf, document, settings.profile))
+        return None
+    return IssuedFile.Kind.FACTURX, facturx.embed_into(pdf, document, settings.profile, billing_settings)
 
 
 def on_email_attachment(sender: object, document: Document, **kwargs: object) -> bytes | None:

@@ -729,15 +729,22 @@ def _issue(
     document.pdf_sha256 = issued.sha256(content)
     document.chain_hash = chain.document_hash(document, billing_settings.chain_last_hash)
     document.save()
-    issued.keep(document, IssuedFile.Kind.PDF, content)
     billing_settings.chain_length = document.chain_index
     billing_settings.chain_last_hash = document.chain_hash
     billing_settings.save(update_fields=["chain_length", "chain_last_hash"])
     if document.kind == Kind.CREDIT_NOTE:
         _apply_credit_note(document)
-    events.issued.send(
+    answers = events.issued.send(
         sender=Document, document=document, pdf=content, billing_settings=billing_settings, shared=shared
     )
+    # The PDF, and the files receivers made of it (einvoice: the Factur-X), kept together.
+    files: list[tuple[str, bytes]] = [(IssuedFile.Kind.PDF, content)]
+    for _receiver, answer in answers:
+        made: object = answer
+        if isinstance(made, tuple):
+            kind, made_content = made
+            files.append((str(kind), bytes(made_content)))
+    issued.keep_all(document, files)
     issued_event = audit.prepare(
         actor,
         account,

@@ -11,10 +11,14 @@ from django.test.utils import CaptureQueriesContext
 
 from facturier.billing.chain import verify
 from facturier.billing.models import Document, IssuedFile
+from facturier.billing.services.billing_settings import update_billing_settings
 from facturier.billing.services.documents import DocumentInput, create_document, issue
 from facturier.billing.tests.factories import actor_for, line, make_client
+from facturier.einvoice.tests.conftest import SELLER_IDENTITY
 from facturier.reports.summaries import computed_summary, stored_summary
+from facturier.tenancy.access import Actor
 from facturier.tenancy.models import AuditEvent
+from facturier.tenancy.services import update_account_identity
 
 RATES = ["20", "20", "20", "20", "20", "10", "10", "10", "5.5", "5.5"]
 
@@ -26,18 +30,19 @@ DRAFT = [
     "INSERT billing_documentvatline",
 ]
 # Issuing: the settings lock, the series (with the date of its last invoice), the e-invoice settings, the
-# document, its PDF, the chain head, the reports' summary (lock, contributions, one upsert), the audit.
+# document, the chain head, the reports' summary (lock, contributions, one upsert), the kept files (the PDF,
+# and a Factur-X when the account keeps one, in one INSERT).
 ISSUE = [
     "SELECT billing_billingsettings",
     "SELECT billing_numberingseries",
     "UPDATE billing_numberingseries",
     "SELECT einvoice_einvoicesettings",
     "UPDATE billing_document",
-    "INSERT billing_issuedfile",
     "UPDATE billing_billingsettings",
     "SELECT reports_summarystate",
     "INSERT reports_reportcontribution",
     "INSERT reports_reportsummary",
+    "INSERT billing_issuedfile",
 ]
 
 
@@ -118,3 +123,25 @@ def test_issuing_a_saved_draft_takes_fourteen_queries(actor, acme, django_captur
     ]
     assert verify(acme) is None
     assert computed_summary(acme) == stored_summary(acme)
+
+
+def test_an_invoice_kept_with_its_factur_x_takes_fifteen_queries_too(
+    actor, acme, django_capture_on_commit_callbacks
+):
+    # A seller complete for an e-invoice: the Factur-X is kept with the PDF, as accounts that issue
+    # e-invoices or attach them to their e-mails (the default) keep it.
+    seller = update_account_identity(Actor.system(), acme, SELLER_IDENTITY)
+    update_billing_settings(
+        Actor.system(), acme, {"legal_form": "SAS", "share_capital": "10000", "rcs_city": "Paris"}
+    )
+    acme.refresh_from_db()
+    assert seller.iban
+    buyer = make_client(acme)
+    create_document(actor, acme, ten_lines(buyer), issue=True)
+
+    with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
+        document = create_document(actor, acme, ten_lines(buyer), issue=True)
+
+    assert statements(queries) == [*DRAFT, *ISSUE, "INSERT tenancy_auditevent"]
+    kept = IssuedFile.objects.filter(document=document).values_list("kind", flat=True)
+    assert sorted(kept) == [IssuedFile.Kind.FACTURX, IssuedFile.Kind.PDF]
