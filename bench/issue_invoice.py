@@ -4,9 +4,12 @@
     DEBUG=true DATABASE_URL=postgres://postgres@127.0.0.1:5432/facturier_bench .venv/bin/python bench/issue_invoice.py
 
 Runs on a scratch database (a temporary SQLite file, or a database of its own on the PostgreSQL server
-of DATABASE_URL, dropped at the end). Each round creates a draft (services.documents.create_draft),
-issues it (services.documents.issue: number, snapshots, chain hash) and renders its PDF
-(billing.pdf.render_document_pdf, Typst); the first `--warmups` rounds are not counted.
+of DATABASE_URL, dropped at the end). Each round, as the sales form calls the services, each call its own
+transaction: a new draft (services.documents.create_document without issue), that draft issued
+(services.documents.issue: number, snapshots, PDF rendered and kept, chain hash), a new invoice created
+and issued in one call (create_document with issue), and the PDF of the last rendered again alone
+(billing.pdf.render_document_pdf, Typst: the share of the issue that is not the database's). The first
+`--warmups` rounds are not counted.
 """
 
 import argparse
@@ -34,49 +37,45 @@ def run(runs: int, warmups: int) -> None:
 
     from facturier.billing.pdf import render_document_pdf
     from facturier.billing.services.clients import create_client
-    from facturier.billing.services.documents import create_draft, issue
+    from facturier.billing.services.documents import create_document, issue
 
     account, actor = scratch_account("bench-issue", "Bench SAS", siren="732829320", iban="", city="Paris")
     client = create_client(actor, account, name="Dupont SARL", siren="552100554", city="Lyon", country="FR")
     data = invoice_input(client.pk)
 
-    drafts, issues, pdfs = [], [], []
-    sizes, draft_queries, issue_queries = set(), set(), set()
+    labels = ("new draft", "that draft issued", "created and issued", "render_document_pdf")
+    times: dict[str, list[float]] = {label: [] for label in labels}
+    queries: dict[str, set[int]] = {label: set() for label in labels}
+    sizes = set()
     for round_number in range(warmups + runs):
-        with CaptureQueriesContext(connection) as drafting:
-            started = time.perf_counter()
-            document = create_draft(actor, account, data)
-            drafted = time.perf_counter()
-        with CaptureQueriesContext(connection) as issuing:
-            document = issue(actor, document)
-            issued = time.perf_counter()
-        pdf = render_document_pdf(document)
-        rendered = time.perf_counter()
+        took = {}
+        for label in labels:
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                if label == "new draft":
+                    draft = create_document(actor, account, data, issue=False)
+                elif label == "that draft issued":
+                    issue(actor, draft)
+                elif label == "created and issued":
+                    document = create_document(actor, account, data, issue=True)
+                else:
+                    sizes.add(len(render_document_pdf(document)))
+                took[label] = (time.perf_counter() - started, len(captured))
         if round_number >= warmups:
-            drafts.append(drafted - started)
-            issues.append(issued - drafted)
-            pdfs.append(rendered - issued)
-            sizes.add(len(pdf))
-            draft_queries.add(len(drafting))
-            issue_queries.add(len(issuing))
+            for label, (seconds, count) in took.items():
+                times[label].append(seconds)
+                queries[label].add(count)
 
-    total = [d + i for d, i in zip(drafts, issues, strict=True)]
     print(f"Database: {database_label()}")
     print(
-        f"10-line invoice (3 VAT rates), {runs} calls after {warmups} warm-ups; last number {document.number}"
+        f"10-line invoice (3 VAT rates), {runs} rounds after {warmups} warm-ups; last number {document.number}"
     )
-    print(
-        f"  create_draft           {summary(drafts)}  [{', '.join(map(str, sorted(draft_queries)))} queries]"
-    )
-    print(
-        f"  issue                  {summary(issues)}  [{', '.join(map(str, sorted(issue_queries)))} queries]"
-    )
-    print(f"  create_draft + issue   {summary(total)}")
-    print(f"  render_document_pdf    {summary(pdfs)}  [{min(sizes):,}-{max(sizes):,} bytes]")
-    print(
-        f"  => {1 / statistics.median(total):,.0f} invoices/s issued, {1 / statistics.median(pdfs):,.0f} PDF/s"
-    )
-    print(f"  (median draft + issue + PDF: {ms(statistics.median(total) + statistics.median(pdfs))})")
+    for label in labels:
+        counted = ", ".join(map(str, sorted(queries[label])))
+        print(f"  {label:<22} {summary(times[label])}  [{counted} queries]")
+    print(f"  PDF size: {min(sizes):,}-{max(sizes):,} bytes")
+    created = statistics.median(times["created and issued"])
+    print(f"  => {1 / created:,.0f} invoices/s created and issued (PDF included), median {ms(created)}")
 
 
 if __name__ == "__main__":

@@ -12,17 +12,18 @@ Needs the dataset (manage.py generate_dataset) in the configured database.
   requests each page once, the order rotating (common.interleaved), after warm-up rounds. For each page:
   the median and p95 of the large account, and the queries of one request for the large and the small
   account (they must be the same number: queries do not grow with the data).
-- Invoice: a 10-line invoice (common.INVOICE_LINES) created and issued through the services in one
-  transaction, as the sales form and the API do (create_draft, then issue); the account and the member
-  are read before the timer starts, as the access gate reads them. Reported: the draft, the issue (with
-  the commit and what runs on commit) and both, each with its queries (savepoints included).
+- Invoice: a 10-line invoice (common.INVOICE_LINES) through the services as the sales form calls them,
+  each in its own transaction (commit and on-commit work included): a new draft saved, that draft
+  issued, and a new invoice created and issued in one call (create_document(issue=True): the budget's
+  case); the account and the member are read before the timer starts, as the access gate reads them.
+  Reported with their queries (savepoints included).
 
 What it writes, kept so that every run measures the same thing:
 - the firm "cabinet-bench" with 5,000 client accounts and 20,000 memberships, built as
   client_accounts_list.py builds it (then ANALYZE) on the first run against a database without it;
 - the account "bench-pages-issue" (owner bench@example.com, one client) that the invoices are issued
   in, apart from the dataset's accounts (generate_dataset --replace leaves it): it keeps the invoices,
-  --issue-runs + --warmups of them a run, dated 2026-03-10;
+  2 × (--issue-runs + --warmups) of them a run, dated 2026-03-10;
 - one session per logged-in browser, deleted at the end (logout).
 
 --compare REV checks REV out in a git worktree under /tmp, runs this same script in a child process with
@@ -61,7 +62,7 @@ ISSUE_BUDGET_QUERIES = 15
 # Statements that only open or close a transaction or a savepoint (counted among the queries: each is a
 # round trip to the database).
 CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
-INVOICE_ROWS = ("invoice: create_draft (10 lines)", "invoice: issue (and commit)", "invoice: draft + issue")
+INVOICE_ROWS = ("invoice: new draft (10 lines)", "invoice: that draft issued", "invoice: created and issued")
 
 
 @dataclass(frozen=True)
@@ -232,9 +233,13 @@ class Bench:
         return results
 
     def measure_issue(self, runs: int, warmups: int) -> dict[str, Any]:
-        from django.db import connection, transaction
+        """Per round, three invoices' paths as the sales form takes them: a new draft saved
+        (create_document without issue), that draft issued (issue, the draft page's button), and a new
+        invoice created and issued in one go (create_document with issue: the budget's case). Each is its
+        own transaction, commit and on-commit work included."""
+        from django.db import connection
 
-        from facturier.billing.services.documents import create_draft, issue
+        from facturier.billing.services.documents import create_document, issue
         from facturier.tenancy.access import Actor
         from facturier.tenancy.models import Membership
 
@@ -245,30 +250,27 @@ class Bench:
         }
         for round_number in range(warmups + runs):
             membership = Membership.objects.select_related("account", "user").get(pk=self.issue_membership_id)
-            actor = Actor(user=membership.user, membership=membership)
-            recorder = Recorder()
-            with connection.execute_wrapper(recorder):
-                started = time.perf_counter()
-                with transaction.atomic():
-                    document = create_draft(actor, membership.account, data)
-                    drafted, drafted_queries = time.perf_counter(), len(recorder.queries)
-                    issue(actor, document)
-                done = time.perf_counter()
-            if round_number < warmups:
-                continue
-            control = [
-                sql.lstrip().upper().startswith(CONTROL) for sql, _params, _seconds in recorder.queries
-            ]
-            waited = [seconds for _sql, _params, seconds in recorder.queries]
-            measured = [
-                (drafted - started, sum(waited[:drafted_queries]), drafted_queries, sum(control[:drafted_queries])),
-                (done - drafted, sum(waited[drafted_queries:]), len(control) - drafted_queries, sum(control[drafted_queries:])),
-                (done - started, sum(waited), len(control), sum(control)),
-            ]  # fmt: skip
-            for label, (seconds, sql, queries, statements) in zip(INVOICE_ROWS, measured, strict=True):
+            actor, account = Actor(user=membership.user, membership=membership), membership.account
+            draft = None
+            for label in INVOICE_ROWS:
+                recorder = Recorder()
+                with connection.execute_wrapper(recorder):
+                    started = time.perf_counter()
+                    if draft is None:
+                        draft = create_document(actor, account, data, issue=False)
+                    elif draft.is_draft:
+                        draft = issue(actor, draft)
+                    else:
+                        create_document(actor, account, data, issue=True)
+                    seconds = time.perf_counter() - started
+                if round_number < warmups:
+                    continue
+                control = sum(
+                    sql.lstrip().upper().startswith(CONTROL) for sql, _params, _seconds in recorder.queries
+                )
                 rows[label]["samples"].append(seconds)
-                rows[label]["sql"].append(sql)
-                for key, value in (("queries", queries), ("control", statements)):
+                rows[label]["sql"].append(sum(waited for _sql, _params, waited in recorder.queries))
+                for key, value in (("queries", len(recorder.queries)), ("control", control)):
                     if value not in rows[label][key]:
                         rows[label][key].append(value)
         return rows
@@ -506,8 +508,8 @@ def main() -> None:
     print(table(connection.vendor, bench, columns))
     for name, results in columns:
         control = ", ".join(
-            f"{label.split(' ')[1]} {'/'.join(map(str, sorted(results[label]['control'])))}"
-            for label in INVOICE_ROWS[:2]
+            f"{label.removeprefix('invoice: ')} {'/'.join(map(str, sorted(results[label]['control'])))}"
+            for label in INVOICE_ROWS
         )
         print(f"\n{name}: of the invoice's queries, BEGIN and savepoint statements: {control}")
 

@@ -390,7 +390,12 @@ class InvoiceList(AccountView):
         with api_field_names(read.API_NAMES), transaction.atomic():
             document = invoice_modes.create_special(self, data)
             if document is None:
-                document = service.create_draft(self.actor, self.account, _new_input(self, data))
+                # A draft or an issued document is one service call (create_document), which issues the
+                # draft it has just written without reading it back.
+                issuing = wanted in SETTABLE_STATUSES
+                document = service.create_document(
+                    self.actor, self.account, _new_input(self, data), issue=issuing
+                )
             else:
                 document = invoice_modes.apply_overrides(self, document, data)
             document = apply_status(self, document, wanted)

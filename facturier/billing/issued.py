@@ -20,6 +20,7 @@ import io
 import json
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import typst
@@ -30,7 +31,7 @@ from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
 
 from facturier.billing import pdf
-from facturier.billing.models import Document, IssuedFile
+from facturier.billing.models import BillingSettings, Document, IssuedFile
 from facturier.tenancy.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -42,11 +43,13 @@ def sha256(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def render_for_issue(document: Document) -> bytes:
-    """The PDF of a document being issued (numbered, its parties frozen). A document that cannot be laid
-    out is refused with the reason, so issuing stops before anything is kept."""
+def render_for_issue(document: Document, billing_settings: BillingSettings) -> bytes:
+    """The PDF of a document being issued (numbered, its parties frozen), with the account's settings the
+    issue holds. A document that cannot be laid out is refused with the reason, so issuing stops before
+    anything is kept."""
+    letterhead = pdf.Letterhead(billing_settings, pdf.read_logo(document.account))
     try:
-        return pdf.render_document_pdf(document)
+        return pdf.render_document_pdf(document, letterhead=letterhead)
     except typst.TypstError as error:
         logger.warning("Document %s could not be rendered at issue: %s", document.pk, error)
         raise ServiceError(
@@ -59,6 +62,20 @@ def render_for_issue(document: Document) -> bytes:
 
 def keep(document: Document, kind: str, content: bytes, *, at_issue: bool = True) -> IssuedFile:
     """Store one file of an issued document. Call it in the transaction that issues the document."""
+    row = _stored(document, kind, content, at_issue=at_issue)
+    row.save()
+    return row
+
+
+def keep_all(document: Document, files: Sequence[tuple[str, bytes]]) -> None:
+    """Store the files made as the document is issued (its PDF, a Factur-X), their rows in one INSERT."""
+    IssuedFile.objects.bulk_create(
+        [_stored(document, kind, content, at_issue=True) for kind, content in files]
+    )
+
+
+def _stored(document: Document, kind: str, content: bytes, *, at_issue: bool) -> IssuedFile:
+    """The file written to storage, its row not saved yet."""
     digest = sha256(content)
     row = IssuedFile(
         account_id=document.account_id,
@@ -69,7 +86,6 @@ def keep(document: Document, kind: str, content: bytes, *, at_issue: bool = True
         at_issue=at_issue,
     )
     row.file.save(f"{kind}-{digest[:20]}.pdf", ContentFile(content), save=False)
-    row.save()
     return row
 
 

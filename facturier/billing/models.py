@@ -418,6 +418,19 @@ class Document(models.Model):
             self.kind, self.amount_due > 0, bool(self.seller.get("vat_on_debits")), supply_kind
         )
 
+    def hold_rows(self, lines: list["DocumentLine"], vat_lines: list["DocumentVatLine"]) -> None:
+        """Hold these rows as the document's lines and VAT rows, as prefetch_related would: the rows its
+        service just wrote (or read), so what reads them next in the transaction (PDF, chain, e-invoice
+        checks) spares a query. Django has no public call to hand known rows to a relation: this fills the
+        cache prefetch_related fills."""
+        cache = self.__dict__.setdefault("_prefetched_objects_cache", {})
+        for relation, rows in (("lines", lines), ("vat_lines", vat_lines)):
+            cache.pop(relation, None)
+            queryset = getattr(self, relation).get_queryset()
+            queryset._result_cache = list(rows)
+            queryset._prefetch_done = True
+            cache[relation] = queryset
+
     def advance_deductions(self) -> list["AdvanceDeduction"]:
         """The advance invoices this document deducts, each with its VAT buckets signed as this document
         carries them: negative on a final invoice, positive on the total credit note that cancels one.

@@ -5,7 +5,8 @@ Rules (CGI ann. II art. 242 nonies A, BOI-TVA-DECLA-30-20-20-10, BR-FR-01/02):
 - a number is allocated only when a document is issued, inside the issuing transaction and under the
   lock of the account's BillingSettings row, so a rolled-back issue gives its number back and two
   parallel issues never share or skip one;
-- a number is at most 35 characters of [A-Za-z0-9+-_/] (what Factur-X accepts as BT-1).
+- a number is at most 35 characters of [A-Za-z0-9+-_/] (what Factur-X accepts as BT-1);
+- invoices are numbered in date order: none is dated before the last one of its series.
 """
 
 import datetime
@@ -13,9 +14,11 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import DateField, QuerySet, Subquery, Value
+from django.utils import formats
 from django.utils.translation import gettext as _
 
-from facturier.billing.models import BillingSettings, Kind, NumberingSeries
+from facturier.billing.models import BillingSettings, Document, Kind, NumberingSeries
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account
 
@@ -119,23 +122,64 @@ def get_settings(account: Account, *, lock: bool = False) -> BillingSettings:
     return queryset.get(account=account)
 
 
-def allocate(billing_settings: BillingSettings, kind: str, issue_date: datetime.date) -> tuple[str, int]:
+def allocate(
+    billing_settings: BillingSettings, kind: str, issue_date: datetime.date, *, chronological: bool = False
+) -> tuple[str, int]:
     """The next number of the series (kind, year of `issue_date`) and its counter value.
 
     The caller holds the lock of `billing_settings` (get_settings(lock=True)) in the issuing transaction:
-    that lock, not this row, is what serialises the account's issues.
+    that lock, not this row, is what serialises the account's issues, so the series is read in a statement
+    of its own after the lock is taken (it then sees every issue committed before). With `chronological`
+    (invoices, CGI ann. II 242 nonies A), a date before the series' last numbered document is refused;
+    that date is read with the series, in the same query.
     """
-    series, _created = NumberingSeries.objects.get_or_create(
-        account_id=billing_settings.account_id, kind=kind, year=issue_date.year
+    year = issue_date.year
+    numbered = Document.objects.filter(
+        account_id=billing_settings.account_id, kind=kind, issue_date__year=year, sequence__isnull=False
+    ).order_by("-issue_date")
+    last_dated = Subquery(numbered.values("issue_date")[:1]) if chronological else Value(None, DateField())
+    series = (
+        NumberingSeries.objects.filter(account_id=billing_settings.account_id, kind=kind, year=year)
+        .annotate(last_date=last_dated)
+        .values_list("pk", "last_number", "last_date")
+        .first()
     )
-    series.last_number += 1
-    series.save(update_fields=["last_number"])
-    number = format_number(
-        pattern_for(billing_settings, kind), issue_date.year, issue_date.month, series.last_number
-    )
+    if chronological:
+        # Without its series row (the first number of the year) the series has no numbered document, unless
+        # documents were stored some other way: read their last date then.
+        last_date = series[2] if series is not None else numbered.values_list("issue_date", flat=True).first()
+        if last_date is not None and issue_date < last_date:
+            raise _out_of_order(issue_date, numbered)
+    if series is None:
+        last_number = 1
+        NumberingSeries.objects.create(
+            account_id=billing_settings.account_id, kind=kind, year=year, last_number=last_number
+        )
+    else:
+        last_number = series[1] + 1
+        NumberingSeries.objects.filter(pk=series[0]).update(last_number=last_number)
+    number = format_number(pattern_for(billing_settings, kind), year, issue_date.month, last_number)
     if len(number) > MAX_LENGTH:
         raise ServiceError(
             _("Le numéro %(number)s dépasse %(max)d caractères : raccourcissez le modèle de numérotation.")
             % {"number": number, "max": MAX_LENGTH}
         )
-    return number, series.last_number
+    return number, last_number
+
+
+def _out_of_order(issue_date: datetime.date, numbered: "QuerySet[Document]") -> ServiceError:
+    """The refusal of an invoice dated before the last one of its series, naming that one."""
+    last_date, last_number = numbered.values_list("issue_date", "number")[0]
+    return ServiceError(
+        _(
+            "La facture ne peut pas être datée du %(date)s : la dernière émise dans cette série, "
+            "%(number)s, est datée du %(last)s. Les factures sont numérotées dans l'ordre "
+            "chronologique ; datez-la du %(last)s ou après."
+        )
+        % {
+            "date": formats.date_format(issue_date, "SHORT_DATE_FORMAT"),
+            "number": last_number,
+            "last": formats.date_format(last_date, "SHORT_DATE_FORMAT"),
+        },
+        field="issue_date",
+    )

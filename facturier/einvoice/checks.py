@@ -10,7 +10,14 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
-from facturier.billing.models import INVOICE_KINDS, Document, DocumentLine, Kind, PaymentMethod
+from facturier.billing.models import (
+    INVOICE_KINDS,
+    BillingSettings,
+    Document,
+    DocumentLine,
+    Kind,
+    PaymentMethod,
+)
 from facturier.einvoice import data
 from facturier.lib import vat
 
@@ -22,13 +29,14 @@ FRENCH_PLATFORM_RATES = frozenset(
 _SIREN_LENGTH = 9
 
 
-def einvoice_problems(document: Document) -> list[str]:
+def einvoice_problems(document: Document, billing_settings: BillingSettings | None = None) -> list[str]:
     """Translated messages, one per problem, empty when the document can be issued as an e-invoice.
+    `billing_settings`: the account's, when the caller holds them.
 
     Quotes and proformas are no invoices: they have no e-invoice and so no problem."""
     if document.kind not in INVOICE_KINDS:
         return []
-    document, seller = data.as_issued(document)
+    document, seller = data.as_issued(document, billing_settings)
     problems: list[str] = []
     lines = list(document.lines.all())
     categories = {line.vat_category for line in lines}

@@ -11,7 +11,7 @@ from typing import Any
 
 from lxml import etree
 
-from facturier.billing.models import Document
+from facturier.billing.models import BillingSettings, Document
 from facturier.einvoice import data
 from facturier.einvoice.validation import GUIDELINES
 from facturier.lib import vat
@@ -25,13 +25,16 @@ NS = {
 }
 
 
-def cii_xml(document: Document, profile: str = "en16931") -> bytes:
-    """The CII XML of an issued invoice or credit note, for profile "basic", "en16931" or "extended".
+def cii_xml(
+    document: Document, profile: str = "en16931", billing_settings: BillingSettings | None = None
+) -> bytes:
+    """The CII XML of an issued invoice or credit note, for profile "basic", "en16931" or "extended"
+    (`billing_settings`: the account's, when the caller holds them).
 
     Raises data.NotAnInvoice for a draft, a quote or a proforma, ValueError for an unknown profile."""
     if profile not in GUIDELINES:
         raise ValueError(f"unknown Factur-X profile {profile!r}; choose one of {', '.join(PROFILES)}")
-    return write(data.build(document), profile)
+    return write(data.build(document, billing_settings), profile)
 
 
 def write(invoice: data.EInvoice, profile: str) -> bytes:

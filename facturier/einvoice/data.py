@@ -164,10 +164,13 @@ class EInvoice:
 # --- Reading a document ---------------------------------------------------------------------------
 
 
-def as_issued(document: Document) -> tuple[Document, dict[str, Any]]:
+def as_issued(
+    document: Document, billing_settings: BillingSettings | None = None
+) -> tuple[Document, dict[str, Any]]:
     """The document with its buyer block and the seller block as they are (issued) or as issuing would
-    freeze them now (draft): a copy for a draft, nothing is saved."""
-    settings = settings_for(document.account)
+    freeze them now (draft): a copy for a draft, nothing is saved. `billing_settings`: the account's,
+    when the caller holds them."""
+    settings = billing_settings or settings_for(document.account)
     seller = seller_identity(document, settings)
     if document.is_draft:
         document = copy.copy(document)
@@ -175,11 +178,12 @@ def as_issued(document: Document) -> tuple[Document, dict[str, Any]]:
     return document, seller
 
 
-def build(document: Document) -> EInvoice:
-    """The EN 16931 content of an issued invoice or credit note (NotAnInvoice for anything else)."""
+def build(document: Document, billing_settings: BillingSettings | None = None) -> EInvoice:
+    """The EN 16931 content of an issued invoice or credit note (NotAnInvoice for anything else).
+    `billing_settings`: the account's, when the caller holds them."""
     if document.kind not in INVOICE_KINDS or document.is_draft or not document.number:
         raise NotAnInvoice(f"{document} is not an issued invoice or credit note")
-    document, seller = as_issued(document)
+    document, seller = as_issued(document, billing_settings)
     sign = Decimal(-1) if document.kind == Kind.CREDIT_NOTE else Decimal(1)
     rows = vat_rows(document, sign)
     only_outside_scope = bool(rows) and all(row.category == vat.OUTSIDE_SCOPE for row in rows)

@@ -9,7 +9,7 @@ embedding; bench/einvoice.py).
 import facturx as facturx_lib
 
 from facturier.billing import issued
-from facturier.billing.models import Document
+from facturier.billing.models import BillingSettings, Document
 from facturier.einvoice.cii import PROFILES, cii_xml
 from facturier.einvoice.validation import xsd_errors
 
@@ -22,11 +22,13 @@ def facturx_pdf(document: Document, profile: str = "en16931") -> bytes:
     return embed_into(issued.issued_pdf(document), document, profile)
 
 
-def embed_into(pdf: bytes, document: Document, profile: str = "en16931") -> bytes:
+def embed_into(
+    pdf: bytes, document: Document, profile: str = "en16931", billing_settings: BillingSettings | None = None
+) -> bytes:
     """The Factur-X of an issued invoice or credit note: its PDF (the one kept at issue) with its CII XML
     of profile "basic", "en16931" or "extended" embedded (data.NotAnInvoice for a draft, a quote or a
-    proforma)."""
-    return embed(pdf, cii_xml(document, profile), profile, lang=document.language)
+    proforma). `billing_settings`: the account's, when the caller holds them."""
+    return embed(pdf, cii_xml(document, profile, billing_settings), profile, lang=document.language)
 
 
 def embed(pdf: bytes, xml: bytes, profile: str, *, lang: str = "fr") -> bytes:

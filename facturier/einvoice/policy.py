@@ -5,11 +5,13 @@ billing calls in here from two places only (services/documents.issue and service
 content of the files and the list of problems are checks.py, cii.py, ubl.py and facturx.py.
 """
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from facturier.billing import issued
-from facturier.billing.models import INVOICE_KINDS, Document, IssuedFile
+from facturier.billing.models import INVOICE_KINDS, BillingSettings, Document, IssuedFile
 from facturier.einvoice import checks, facturx
 from facturier.einvoice.models import EInvoiceSettings
 from facturier.tenancy.errors import ServiceError
@@ -27,10 +29,10 @@ def can_download(document: Document) -> bool:
     return is_einvoice_kind(document) and not document.is_draft
 
 
-def problems(document: Document) -> list[str]:
+def problems(document: Document, billing_settings: BillingSettings | None = None) -> list[str]:
     """What keeps the document from making a valid e-invoice, for the user (empty: nothing, or not an
-    invoice at all)."""
-    return checks.einvoice_problems(document)
+    invoice at all). `billing_settings`: the account's, when the caller holds them."""
+    return checks.einvoice_problems(document, billing_settings)
 
 
 def ensure_downloadable(document: Document) -> None:
@@ -59,13 +61,19 @@ def must_be_einvoice(document: Document) -> bool:
     return document.buyer_is_company and document.buyer_country in ("", "FR")
 
 
-def ensure_einvoice_ready(document: Document) -> None:
+def ensure_einvoice_ready(
+    document: Document,
+    settings: EInvoiceSettings | None = None,
+    billing_settings: BillingSettings | None = None,
+) -> None:
     """Refuse to issue an invoice or credit note that could not make a valid e-invoice, once the account
     issues e-invoices (Paramètres > Facturation électronique) and the sale is domestic B2B; otherwise
-    pages only warn."""
-    if not must_be_einvoice(document) or not EInvoiceSettings.read(document.account).issues_einvoices:
+    pages only warn. `settings`, `billing_settings`: the account's, when the caller holds them."""
+    if not must_be_einvoice(document):
         return
-    found = problems(document)
+    if not (settings or EInvoiceSettings.read(document.account)).issues_einvoices:
+        return
+    found = problems(document, billing_settings)
     if found:
         raise ServiceError(
             _("Ce document ne peut pas être émis comme facture électronique. À compléter : %(problems)s")
@@ -92,20 +100,52 @@ def facturx_pdf(document: Document) -> bytes:
     return content
 
 
-def on_issuing(sender: object, document: Document, **kwargs: object) -> None:
+def _settings_of_issue(document: Document, shared: dict[str, Any] | None) -> EInvoiceSettings:
+    """The account's settings, read once per issue: `shared` is what billing hands the receivers of both
+    of its signals for one issue."""
+    if shared is None:
+        return EInvoiceSettings.read(document.account)
+    if _SHARED_KEY not in shared:
+        shared[_SHARED_KEY] = EInvoiceSettings.read(document.account)
+    settings = shared[_SHARED_KEY]
+    assert isinstance(settings, EInvoiceSettings)
+    return settings
+
+
+_SHARED_KEY = "einvoice.settings"
+
+
+def on_issuing(
+    sender: object,
+    document: Document,
+    billing_settings: BillingSettings | None = None,
+    shared: dict[str, Any] | None = None,
+    **kwargs: object,
+) -> None:
     """Receiver of billing.events.issuing: the refusal of ensure_einvoice_ready."""
-    ensure_einvoice_ready(document)
+    if must_be_einvoice(document):
+        ensure_einvoice_ready(document, _settings_of_issue(document, shared), billing_settings)
 
 
-def on_issued(sender: object, document: Document, pdf: bytes, **kwargs: object) -> None:
+def on_issued(
+    sender: object,
+    document: Document,
+    pdf: bytes,
+    billing_settings: BillingSettings | None = None,
+    shared: dict[str, Any] | None = None,
+    **kwargs: object,
+) -> tuple[str, bytes] | None:
     """Receiver of billing.events.issued: an account that issues e-invoices or attaches them to its
-    e-mails keeps the Factur-X of each complete invoice or credit note, made of the PDF just kept."""
-    settings = EInvoiceSettings.read(document.account)
+    e-mails keeps the Factur-X of each complete invoice or credit note, made of the PDF just kept
+    (returned: billing keeps it with the PDF)."""
+    if not can_download(document):
+        return None
+    settings = _settings_of_issue(document, shared)
     if not (settings.issues_einvoices or settings.attach_to_emails):
-        return
-    if not can_download(document) or problems(document):
-        return
-    issued.keep(document, IssuedFile.Kind.FACTURX, facturx.embed_into(pdf, document, settings.profile))
+        return None
+    if problems(document, billing_settings):
+        return None
+    return IssuedFile.Kind.FACTURX, facturx.embed_into(pdf, document, settings.profile, billing_settings)
 
 
 def on_email_attachment(sender: object, document: Document, **kwargs: object) -> bytes | None:

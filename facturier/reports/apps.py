@@ -12,6 +12,7 @@ class ReportsConfig(AppConfig):
         from facturier.purchases import events as purchases_events
         from facturier.reports import summaries
 
+        billing_events.issued.connect(summaries.on_issued, dispatch_uid="reports.issued")
         billing_events.sales_changed.connect(summaries.on_sales_changed, dispatch_uid="reports.sales_changed")
         purchases_events.expense_changed.connect(
             summaries.on_expense_changed, dispatch_uid="reports.expense_changed"

@@ -1,7 +1,7 @@
 """Keeping the VAT summary (reports/models.py) in step with the documents.
 
 The services call one function in their transaction, after their own writes:
-- billing.services.documents.issue → `document_changed(document)` (an invoice, or a credit note);
+- billing.services.documents.issue → `document_issued(document)` (an invoice, or a credit note);
 - billing.services.payments.record_payment → `payment_changed(payment)`, delete_payment →
   `documents_changed(documents)` (the payment's allocations are gone by then);
 - purchases.services: every write to an expense or its payments → `expense_changed(expense)`.
@@ -9,7 +9,8 @@ The services call one function in their transaction, after their own writes:
 Each call recomputes, from the stored documents, the contributions of the documents it touches (a
 sales document is recomputed with its credit notes and its payments: a payment or a credit note changes
 when its invoice's VAT falls due), replaces them, then sums again the summary rows of the days whose
-contributions changed, and of their months. `rebuild(account)` does the same for every document of the
+contributions changed, and of their months; an invoice just issued has no contribution yet, so its own
+are added to the summary rows (document_issued). `rebuild(account)` does the same for every document of the
 account. `sums()` reads the summary for a period.
 
 When VAT falls due ("due" rows; regulatory.md §5.1):
@@ -403,6 +404,45 @@ def _resum(account_id: int, date_kind: str, direction: str, days: list[datetime.
             )
 
 
+def _add_new(account_id: int, direction: str, computed: _Contributions) -> None:
+    """Store the contributions of sources that had none, and add them to the summary rows of their days
+    and months (made by the first source that feeds them): what _replace gives for such sources, without
+    reading the stored rows or summing the days again. Call it under the account's lock (_lock)."""
+    rows = list(computed.rows())
+    if not rows:
+        return
+    ReportContribution.objects.bulk_create(
+        ReportContribution(account_id=account_id, **dict(zip(_CONTRIBUTION_FIELDS, row, strict=True)))
+        for row in rows
+    )
+    added: dict[tuple[str, Key], list[Any]] = defaultdict(lambda: [ZERO, ZERO, 0])
+    for _source_id, *key_values, base, vat_amount in rows:
+        key = Key(*key_values)
+        # A day row counts its sources; a month row sums its days' counts, as _resum writes them.
+        for span, day in ((Span.DAY, key.day), (Span.MONTH, key.day.replace(day=1))):
+            slot = added[(span, key._replace(day=day))]
+            slot[0] += base
+            slot[1] += vat_amount
+            slot[2] += 1
+    summary = ReportSummary._meta.db_table
+    key_columns = ("account_id", "date_kind", "direction", "day", *DIMENSIONS, "span")
+    unique = _columns(("account_id", "date_kind", "span", "day", "direction", *DIMENSIONS))
+    values = ", ".join(["(" + ", ".join(["%s"] * (len(key_columns) + 3)) + ")"] * len(added))
+    params: list[Any] = []
+    for (row_span, key), (base, vat_amount, documents) in added.items():
+        params += [account_id, *key, row_span, base, vat_amount, documents]
+    # An upsert that adds to the stored amounts: the ORM's (bulk_create with update_conflicts) can only
+    # overwrite them, which would need the rows read first.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {summary} ({_columns(key_columns)}, base_eur, vat_eur, documents) "  # noqa: S608
+            f"VALUES {values} ON CONFLICT ({unique}) DO UPDATE SET "
+            f"base_eur = {summary}.base_eur + EXCLUDED.base_eur, vat_eur = {summary}.vat_eur + EXCLUDED.vat_eur, "
+            f"documents = {summary}.documents + EXCLUDED.documents",
+            params,
+        )
+
+
 def _month_end(month: datetime.date) -> datetime.date:
     return (month + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
 
@@ -431,9 +471,49 @@ def documents_changed(documents: Iterable[Document]) -> None:
     _replace(account_id, Direction.SALE, {*ids, *roots}, computed)
 
 
+@transaction.atomic(savepoint=False)
+def document_issued(document: Document) -> None:
+    """Bring the summary up to date with a document just issued, in its issuing transaction.
+
+    An invoice (advance, final, receipt) issued now has no payment, no credit note and no contribution
+    yet: its contributions are computed from the document and its VAT rows in memory (held by the issue)
+    and added to the summary. A credit note changes what its invoice declares: documents_changed."""
+    if document.kind not in INVOICE_KINDS:
+        return
+    if document.kind == Kind.CREDIT_NOTE or document.paid_total or document.credited_total:
+        documents_changed([document])
+        return
+    sale = _Sale(
+        id=document.pk,
+        kind=document.kind,
+        issue_date=document.issue_date,
+        sell_date=document.sell_date,
+        country=document.buyer_country,
+        consumer=not document.buyer_is_company,
+        amount_due=document.amount_due,
+        paid=document.paid_total,
+        credited=document.credited_total,
+        corrected_id=None,
+        on_debits=bool(document.seller.get("vat_on_debits")),
+    )
+    rows = [
+        _VatRow(
+            row.vat_rate, row.vat_category, row.vat_country, row.supply_kind, row.base_eur, row.vat_amount_eur
+        )
+        for row in document.vat_lines.all()
+    ]
+    _lock(document.account_id)
+    _add_new(document.account_id, Direction.SALE, _sales_contributions([sale], {document.pk: rows}, {}))
+
+
 def document_changed(document: Document) -> None:
     """documents_changed for one document (an issued invoice or credit note)."""
     documents_changed([document])
+
+
+def on_issued(sender: object, document: Document, **kwargs: object) -> None:
+    """Receiver of billing.events.issued (reports/apps.py)."""
+    document_issued(document)
 
 
 def on_sales_changed(sender: object, documents: Iterable[Document], **kwargs: object) -> None:

@@ -89,10 +89,30 @@ def record(
 ) -> AuditEvent:
     """Write an audit event. `subjects` are the rows it changed (a client, the documents a payment
     settles...), still in the database: what webhooks report."""
+    event = prepare(
+        actor, account, action, target=target, summary=summary, changes=changes, subjects=subjects
+    )
+    event.save()
+    return event
+
+
+def prepare(
+    actor: Actor,
+    account: Account,
+    action: str,
+    *,
+    target: str = "",
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
+    subjects: Sequence[models.Model] = (),
+) -> AuditEvent:
+    """The event `record` writes, announced to the `recorded` receivers but not written yet: the caller
+    writes it with `write` before its transaction ends, with the other events of the same change (a
+    document created and issued in one call: one INSERT for both)."""
     if action not in ACTIONS:
         raise ValueError(f"Unknown audit action {action!r}: add it to ACTIONS.")
     recorded.send(sender=AuditEvent, account=account, action=action, subjects=subjects)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         account=account,
         actor=actor.user,
         actor_email=actor.user.email if actor.user else "",
@@ -103,6 +123,11 @@ def record(
         changes=changes or {},
         ip=actor.ip,
     )
+
+
+def write(events: Sequence[AuditEvent]) -> None:
+    """Write prepared events, in their order, in one statement."""
+    AuditEvent.objects.bulk_create(events)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:

@@ -50,6 +50,9 @@ class Account(models.Model):
         _("double authentification obligatoire dans les comptes clients"), default=False
     )
     created_at = models.DateTimeField(_("créé le"), default=timezone.now)
+    # How many active webhooks the account has, kept by the webhooks app (webhooks/counts.py) under this
+    # row's lock: read with the account, it spares accounts without webhooks any webhook work.
+    active_webhooks = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("compte")

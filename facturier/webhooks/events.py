@@ -12,6 +12,10 @@ issued in one API call is one `invoice:create` (created then deleted: nothing; c
 `destroy`). The payload is read after the commit, so it is the object as stored, in the public API's JSON
 (the API's own serializers); a `destroy` payload is taken just before the row goes. Whatever fails here is
 logged, never raised: a webhook must not break the user's change.
+
+An account without an active webhook costs nothing: its count (Account.active_webhooks, kept by counts.py)
+is read on the account the service holds, loaded with the request (a webhook made by another request in
+the meantime fires from that request's next change on).
 """
 
 import json
@@ -164,11 +168,12 @@ def _batch() -> tuple[Batch, bool]:
 def audit_recorded(
     sender: Any, account: Account, action: str, subjects: Sequence[models.Model] = (), **kwargs: Any
 ) -> None:
-    """Receiver of audit.recorded: note the events of its subjects. No query, except for a destroy
-    (whether a webhook wants it, once per transaction, and the row's JSON if so); the active webhooks are
-    read once per account when the transaction commits."""
+    """Receiver of audit.recorded: note the events of its subjects. Nothing at all for an account without
+    an active webhook (Account.active_webhooks, counts.py). Else no query, except for a destroy (whether a
+    webhook wants it, once per transaction, and the row's JSON if so); the active webhooks are read once
+    per account when the transaction commits."""
     kind = ACTION_KINDS.get(action)
-    if kind is None or not subjects:
+    if kind is None or not subjects or not account.active_webhooks:
         return
     try:
         resource, verb = kind.split(":")

@@ -17,7 +17,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
@@ -47,7 +47,7 @@ from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.locking import ensure_exported_changeable, ensure_unlocked, ensure_writable
-from facturier.tenancy.models import Account
+from facturier.tenancy.models import Account, AuditEvent
 
 # Kinds a credit note can correct (a receipt is corrected by a refund, a quote needs no correction).
 CREDITABLE_KINDS = frozenset({Kind.INVOICE, Kind.ADVANCE, Kind.FINAL})
@@ -156,6 +156,14 @@ def _amounts(line: LineInput | DocumentLine) -> totals.LineAmounts:
     )
 
 
+@dataclass
+class _Written:
+    """A document's lines and VAT rows as its transaction stored them: what reading them back would give."""
+
+    lines: list[DocumentLine]
+    vat_lines: list[DocumentVatLine]
+
+
 # --- Drafts ---------------------------------------------------------------------------------------
 
 
@@ -167,12 +175,21 @@ def create_draft(actor: Actor, account: Account, data: DocumentInput) -> Documen
 
 def _new_draft(actor: Actor, account: Account, data: DocumentInput, **preset: Any) -> Document:
     """create_draft, with fields only derived documents set (source_document, advances_deducted)."""
+    document, _written, created = _drafted(actor, account, data, preset)
+    audit.write([created])
+    return document
+
+
+def _drafted(
+    actor: Actor, account: Account, data: DocumentInput, preset: dict[str, Any]
+) -> tuple[Document, _Written, AuditEvent]:
+    """A new draft stored, with its rows as stored and its audit event, announced but not yet written."""
     require(actor, account, "sales.create")
     ensure_writable(account)
     ensure_unlocked(account, data.issue_date)
     document = Document(account=account, status=Status.DRAFT, **preset)
-    _write(document, data)
-    audit.record(
+    written = _write(document, data)
+    created = audit.prepare(
         actor,
         account,
         "document.created",
@@ -181,7 +198,7 @@ def _new_draft(actor: Actor, account: Account, data: DocumentInput, **preset: An
         % {"kind": document.get_kind_display(), "client": document.buyer_name},
         subjects=[document],
     )
-    return document
+    return document, written, created
 
 
 @transaction.atomic
@@ -236,9 +253,13 @@ def duplicate(actor: Actor, document: Document) -> Document:
     return _new_draft(actor, document.account, data, advances_deducted=document.advances_deducted)
 
 
-def _locked(document: Document) -> Document:
-    """The document's row, locked until the end of the transaction and read afresh."""
-    return Document.objects.select_for_update().select_related("account", "client").get(pk=document.pk)
+def _locked(document: Document, *, with_rows: bool = False) -> Document:
+    """The document's row, locked until the end of the transaction and read afresh (`with_rows`: with its
+    lines and VAT rows, prefetched)."""
+    rows = Document.objects.select_for_update().select_related("account", "client")
+    if with_rows:
+        rows = rows.prefetch_related("lines", "vat_lines")
+    return rows.get(pk=document.pk)
 
 
 def _ensure_draft(document: Document) -> None:
@@ -269,8 +290,11 @@ def _summary_fields(document: Document) -> dict[str, Any]:
 # --- Validation and storage of a draft's content -------------------------------------------------
 
 
-def _write(document: Document, data: DocumentInput) -> None:
-    """Validate `data`, copy it onto the draft, store its lines, totals and VAT rows."""
+def _write(document: Document, data: DocumentInput) -> _Written:
+    """Validate `data`, copy it onto the draft, store its lines, totals and VAT rows.
+
+    The totals are computed once, from the lines as validated, and written with the rows: the document
+    in one INSERT (or UPDATE), then its lines and its VAT rows in one INSERT each."""
     account = document.account
     client = _client(account, data.client_id)
     _check_document_fields(data)
@@ -278,7 +302,6 @@ def _write(document: Document, data: DocumentInput) -> None:
     corrected = _corrected_document(account, data, client) if data.kind == Kind.CREDIT_NOTE else None
     lines = [_clean_line(line, index) for index, line in enumerate(data.lines, start=1)]
     _check_products(account, lines)
-    _check_magnitude(lines, data)
 
     for name in _INPUT_FIELDS:
         setattr(document, name, getattr(data, name))
@@ -290,26 +313,57 @@ def _write(document: Document, data: DocumentInput) -> None:
         document.correction_reason = ""
     document.due_date = data.due_date or _default_due_date(data.kind, data.issue_date, client)
     snapshots.copy_buyer(document, client)
-    if document.kind != Kind.FINAL and document.kind != Kind.CREDIT_NOTE:
+    result = _checked_totals(lines, document)
+    new = document.pk is None
+    if document.kind == Kind.FINAL:
+        # A new draft deducts nothing yet (create_final links the advances after creating it).
+        document.advances_deducted = ZERO if new else _deducted_total(document)
+    elif document.kind != Kind.CREDIT_NOTE:
         document.advances_deducted = ZERO
+    _set_totals(document, result)
     document.save()
-    if document.kind != Kind.FINAL:
-        Document.objects.filter(deducted_in=document).update(deducted_in=None)
-
-    document.lines.all().delete()
-    DocumentLine.objects.bulk_create(
-        DocumentLine(
-            account=account,
-            document=document,
-            position=position,
-            product_id=line.product_id,
-            **{name: getattr(line, name) for name in _LINE_FIELDS},
+    if not new:
+        if document.kind != Kind.FINAL:
+            Document.objects.filter(deducted_in=document).update(deducted_in=None)
+        document.lines.all().delete()
+        document.vat_lines.all().delete()
+    stored = [
+        _as_stored(
+            DocumentLine(
+                account=account,
+                document=document,
+                position=position,
+                product_id=line.product_id,
+                net_amount=net,
+                gross_amount=gross,
+                **{name: getattr(line, name) for name in _LINE_FIELDS},
+            )
         )
-        for position, line in enumerate(lines, start=1)
-    )
-    _store_totals(document)
+        for position, (line, net, gross) in enumerate(
+            zip(lines, result.line_nets, result.line_grosses, strict=True), start=1
+        )
+    ]
+    DocumentLine.objects.bulk_create(stored)
+    vat_lines = _vat_rows(document, result)
+    DocumentVatLine.objects.bulk_create(vat_lines)
     if corrected is not None:
         _check_credit_limit(document, corrected)
+    return _Written(stored, vat_lines)
+
+
+_DecimalModel = TypeVar("_DecimalModel", bound=models.Model)
+
+
+def _as_stored(instance: _DecimalModel) -> _DecimalModel:
+    """The instance with its decimals at their column's precision, as reading its row back gives them:
+    what is printed and hashed from it in the same transaction is then what a later read gives."""
+    for model_field in instance._meta.concrete_fields:
+        value = getattr(instance, model_field.attname)
+        if isinstance(model_field, models.DecimalField) and isinstance(value, Decimal):
+            setattr(
+                instance, model_field.attname, value.quantize(Decimal(1).scaleb(-model_field.decimal_places))
+            )
+    return instance
 
 
 def _client(account: Account, client_id: int | None) -> Client:
@@ -358,17 +412,19 @@ def _check_length(model: type[models.Model], name: str, value: str, field_name: 
         )
 
 
-def _check_magnitude(lines: list[LineInput], data: DocumentInput) -> None:
-    """Refuse amounts the total columns cannot hold (16 digits, 2 decimals), before storing anything."""
+def _checked_totals(lines: list[LineInput], document: Document) -> totals.Totals:
+    """The totals of the lines on this document; refuses amounts the total columns cannot hold (16 digits,
+    2 decimals), before storing anything."""
     result = preview_totals(
         lines,
-        prices_are_gross=data.prices_are_gross,
-        currency=data.currency,
-        exchange_rate=data.exchange_rate,
+        prices_are_gross=document.prices_are_gross,
+        currency=document.currency,
+        exchange_rate=document.exchange_rate,
     )
     amounts = [*result.line_grosses, result.gross_total, result.gross_total_eur, result.net_total_eur]
     if any(abs(amount) >= _MAX_AMOUNT for amount in amounts):
         raise ServiceError(_("Les montants de ce document sont trop élevés."), field="lines")
+    return result
 
 
 def _check_decimal(
@@ -482,40 +538,53 @@ def _default_due_date(kind: str, issue_date: datetime.date, client: Client) -> d
     return None
 
 
-def _store_totals(document: Document) -> None:
-    """Compute the totals from the stored lines and store them on lines, document and VAT rows."""
-    lines = list(document.lines.order_by("position", "id"))
-    result = totals.compute(
+_TOTAL_FIELDS = ("net_total", "vat_total", "gross_total", "net_total_eur", "vat_total_eur", "gross_total_eur")
+
+
+def _set_totals(document: Document, result: totals.Totals) -> None:
+    for name in _TOTAL_FIELDS:
+        setattr(document, name, getattr(result, name))
+    document.supply_category = result.supply_category
+    _as_stored(document)
+
+
+def _deducted_total(document: Document) -> Decimal:
+    """What the advances a final invoice deducts add up to (their totals, TTC)."""
+    return sum((advance.gross_total for advance in Document.objects.filter(deducted_in=document)), ZERO)
+
+
+def _lines_totals(document: Document, lines: list[DocumentLine]) -> totals.Totals:
+    return totals.compute(
         [_amounts(line) for line in lines],
         prices_are_gross=document.prices_are_gross,
         currency=document.currency,
         exchange_rate=document.exchange_rate,
     )
+
+
+def _store_totals(document: Document) -> None:
+    """Compute the totals from the stored lines and store them on lines, document and VAT rows (the
+    document's rows are then held on it, as prefetched)."""
+    lines = list(document.lines.order_by("position", "id"))
+    result = _lines_totals(document, lines)
     changed = []
     for line, net, gross in zip(lines, result.line_nets, result.line_grosses, strict=True):
         if (line.net_amount, line.gross_amount) != (net, gross):
             line.net_amount, line.gross_amount = net, gross
-            changed.append(line)
+            changed.append(_as_stored(line))
     DocumentLine.objects.bulk_update(changed, ["net_amount", "gross_amount"])
     if document.kind == Kind.FINAL:
-        advances = Document.objects.filter(deducted_in=document)
-        document.advances_deducted = sum((a.gross_total for a in advances), ZERO)
-    for name in (
-        "net_total",
-        "vat_total",
-        "gross_total",
-        "net_total_eur",
-        "vat_total_eur",
-        "gross_total_eur",
-    ):
-        setattr(document, name, getattr(result, name))
-    document.supply_category = result.supply_category
+        document.advances_deducted = _deducted_total(document)
+    _set_totals(document, result)
     document.save()
-    _write_vat_rows(document, result)
+    document.vat_lines.all().delete()
+    vat_lines = _vat_rows(document, result)
+    DocumentVatLine.objects.bulk_create(vat_lines)
+    document.hold_rows(lines, vat_lines)
 
 
-def _write_vat_rows(document: Document, result: totals.Totals) -> None:
-    """One row per VAT bucket, with the document fields reports filter on.
+def _vat_rows(document: Document, result: totals.Totals) -> list[DocumentVatLine]:
+    """One row per VAT bucket, with the document fields reports filter on (not saved).
 
     On a final invoice the rows are net of the deducted advances' rows (Document.advance_deductions):
     the advances already declared that VAT, so a report summing every row counts the operation once.
@@ -546,30 +615,31 @@ def _write_vat_rows(document: Document, result: totals.Totals) -> None:
             values = (deducted.base, deducted.vat_amount, deducted.base_eur, deducted.vat_amount_eur)
             for i, value in enumerate(values):
                 amounts[key][i] += value
-    document.vat_lines.all().delete()
-    DocumentVatLine.objects.bulk_create(
-        DocumentVatLine(
-            account_id=document.account_id,
-            document=document,
-            kind=document.kind,
-            issue_date=document.issue_date,
-            buyer_country=document.buyer_country,
-            buyer_is_company=document.buyer_is_company,
-            vat_rate=key[0],
-            vat_category=key[1],
-            vat_country=key[2],
-            supply_kind=key[3],
-            exemption_reason=key[4],
-            base=values[0],
-            vat_amount=values[1],
-            base_eur=values[2],
-            vat_amount_eur=values[3],
+    return [
+        _as_stored(
+            DocumentVatLine(
+                account_id=document.account_id,
+                document=document,
+                kind=document.kind,
+                issue_date=document.issue_date,
+                buyer_country=document.buyer_country,
+                buyer_is_company=document.buyer_is_company,
+                vat_rate=key[0],
+                vat_category=key[1],
+                vat_country=key[2],
+                supply_kind=key[3],
+                exemption_reason=key[4],
+                base=values[0],
+                vat_amount=values[1],
+                base_eur=values[2],
+                vat_amount_eur=values[3],
+            )
         )
         for key, values in amounts.items()
         # A bucket of the lines stays even when it sums to zero (EN 16931: each category of the lines has
         # its breakdown, BR-E-01...); one left by a deducted advance alone goes when it nets to nothing.
         if any(values) or key in line_keys
-    )
+    ]
 
 
 def _input_from(document: Document, **changes: Any) -> DocumentInput:
@@ -602,44 +672,82 @@ def issue(actor: Actor, document: Document) -> Document:
     stay gapless and each chain link has exactly one predecessor. Everything happens in this
     transaction: if anything fails, the number and the chain position are not consumed.
     """
+    return _issue(actor, document)
+
+
+@transaction.atomic
+def create_document(actor: Actor, account: Account, data: DocumentInput, *, issue: bool) -> Document:
+    """Create a draft and, with `issue`, issue it in the same transaction (the sales form and the API).
+
+    Issued at once, the draft is not read back: its rows are those just written, which no other
+    transaction can see or change before this one commits; its two audit events are written together.
+    """
+    document, written, created = _drafted(actor, account, data, {})
+    if not issue:
+        audit.write([created])
+        return document
+    return _issue(actor, document, written=written, created=created)
+
+
+def _issue(
+    actor: Actor, document: Document, *, written: _Written | None = None, created: AuditEvent | None = None
+) -> Document:
+    """issue(), or with `written` the second half of create_document: `document` is the draft this
+    transaction stored (`written`: its rows), `created` its audit event still to write."""
     require(actor, document.account, "sales.create")
     ensure_writable(document.account)
     billing_settings = numbering.get_settings(document.account, lock=True)
-    document = _locked(document)
+    if written is None:
+        document = _locked(document, with_rows=True)
+    else:
+        document.hold_rows(written.lines, written.vat_lines)
     account = document.account
     _ensure_draft(document)
     ensure_unlocked(account, document.issue_date)
-    _check_issuable(document)
+    lines = list(document.lines.all())
+    _check_issuable(document, lines)
+    document.number, document.sequence = numbering.allocate(
+        billing_settings, document.kind, document.issue_date, chronological=document.kind in INVOICE_KINDS
+    )
 
     snapshots.copy_buyer(document, document.client)
     document.seller = snapshots.seller_snapshot(account, billing_settings)
     document.bank_iban = document.bank_iban or account.iban
     document.bank_bic = document.bank_bic or account.bic
-    _store_totals(document)  # again, from the stored lines, with the frozen buyer on the VAT rows
+    if written is None:
+        # Written by another transaction, maybe by older rules: checked. Written by this one: just computed.
+        _confirm_totals(document, lines)
     _check_amounts(document)
-    document.number, document.sequence = numbering.allocate(
-        billing_settings, document.kind, document.issue_date
-    )
     # Numbered, so its number is checked too (the e-invoice checks); a refusal rolls the number back.
-    events.issuing.send(sender=Document, document=document)
+    # `shared`: what the receivers of this issue's two signals keep between them (a setting read once).
+    shared: dict[str, Any] = {}
+    events.issuing.send(sender=Document, document=document, billing_settings=billing_settings, shared=shared)
     document.status = Status.ISSUED
     document.issued_at = timezone.now()
     document.issued_by = actor.user
     document.chain_index = billing_settings.chain_length + 1
     # The PDF the buyer receives, made now and kept: its hash is chained with the rest of the content.
-    content = issued.render_for_issue(document)
+    content = issued.render_for_issue(document, billing_settings)
     document.pdf_sha256 = issued.sha256(content)
     document.chain_hash = chain.document_hash(document, billing_settings.chain_last_hash)
     document.save()
-    issued.keep(document, IssuedFile.Kind.PDF, content)
     billing_settings.chain_length = document.chain_index
     billing_settings.chain_last_hash = document.chain_hash
     billing_settings.save(update_fields=["chain_length", "chain_last_hash"])
     if document.kind == Kind.CREDIT_NOTE:
         _apply_credit_note(document)
-    events.issued.send(sender=Document, document=document, pdf=content)
-    events.sales_changed.send(sender=Document, documents=[document])
-    audit.record(
+    answers = events.issued.send(
+        sender=Document, document=document, pdf=content, billing_settings=billing_settings, shared=shared
+    )
+    # The PDF, and the files receivers made of it (einvoice: the Factur-X), kept together.
+    files: list[tuple[str, bytes]] = [(IssuedFile.Kind.PDF, content)]
+    for _receiver, answer in answers:
+        made: object = answer
+        if isinstance(made, tuple):
+            kind, made_content = made
+            files.append((str(kind), bytes(made_content)))
+    issued.keep_all(document, files)
+    issued_event = audit.prepare(
         actor,
         account,
         "document.issued",
@@ -655,25 +763,13 @@ def issue(actor: Actor, document: Document) -> Document:
         # A credit note also changes the invoice it corrects (what it still owes, its status).
         subjects=[document, *([document.corrected_document] if document.corrected_document else [])],
     )
+    audit.write([*([created] if created is not None else []), issued_event])
     return document
 
 
-# create_document's keyword `issue` hides the function inside it.
-_issue_draft = issue
-
-
-@transaction.atomic
-def create_document(actor: Actor, account: Account, data: DocumentInput, *, issue: bool) -> Document:
-    """Create a draft and, with `issue`, issue it in the same transaction (the API's one call)."""
-    document = create_draft(actor, account, data)
-    return _issue_draft(actor, document) if issue else document
-
-
-def _check_issuable(document: Document) -> None:
-    if not document.lines.exists():
+def _check_issuable(document: Document, lines: list[DocumentLine]) -> None:
+    if not lines:
         raise ServiceError(_("Ajoutez au moins une ligne avant d'émettre le document."), field="lines")
-    if document.kind in INVOICE_KINDS:
-        _check_chronology(document)
     if document.kind == Kind.FINAL:
         cancelled = Document.objects.filter(deducted_in=document).exclude(
             status__in=DEDUCTIBLE_ADVANCE_STATUSES
@@ -684,33 +780,29 @@ def _check_issuable(document: Document) -> None:
             )
 
 
-def _check_chronology(document: Document) -> None:
-    """Invoices are numbered in date order (CGI ann. II 242 nonies A): none dated before the last one."""
-    last = (
-        Document.objects.filter(
-            account_id=document.account_id,
-            kind=document.kind,
-            issue_date__year=document.issue_date.year,
-            sequence__isnull=False,
+def _confirm_totals(document: Document, lines: list[DocumentLine]) -> None:
+    """At issue, the totals the draft stored, checked against its lines: stored again only when they
+    differ (a final invoice is always recomputed with its advances); else the VAT rows only take the
+    frozen buyer, when theirs differs (reports filter on it)."""
+    result = _lines_totals(document, lines)
+    stored = [getattr(document, name) for name in _TOTAL_FIELDS] + [document.supply_category]
+    computed = [getattr(result, name) for name in _TOTAL_FIELDS] + [result.supply_category]
+    amounts = [(line.net_amount, line.gross_amount) for line in lines]
+    if (
+        document.kind == Kind.FINAL
+        or stored != computed
+        or amounts != list(zip(result.line_nets, result.line_grosses, strict=True))
+    ):
+        _store_totals(document)
+        return
+    buyer = (document.buyer_country, document.buyer_is_company)
+    vat_lines = list(document.vat_lines.all())
+    if any((row.buyer_country, row.buyer_is_company) != buyer for row in vat_lines):
+        DocumentVatLine.objects.filter(document=document).update(
+            buyer_country=document.buyer_country, buyer_is_company=document.buyer_is_company
         )
-        .order_by("-issue_date")
-        .values_list("issue_date", "number")
-        .first()
-    )
-    if last is not None and document.issue_date < last[0]:
-        raise ServiceError(
-            _(
-                "La facture ne peut pas être datée du %(date)s : la dernière émise dans cette série, "
-                "%(number)s, est datée du %(last)s. Les factures sont numérotées dans l'ordre "
-                "chronologique ; datez-la du %(last)s ou après."
-            )
-            % {
-                "date": formats.date_format(document.issue_date, "SHORT_DATE_FORMAT"),
-                "number": last[1],
-                "last": formats.date_format(last[0], "SHORT_DATE_FORMAT"),
-            },
-            field="issue_date",
-        )
+        for row in vat_lines:
+            row.buyer_country, row.buyer_is_company = buyer
 
 
 def _check_amounts(document: Document) -> None:

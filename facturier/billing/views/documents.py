@@ -234,13 +234,13 @@ def _save(request: AccountRequest, editor: _Editor) -> HttpResponse | None:
     data = editor.form.to_input(editor.lines.line_inputs(), **extra)
     issuing = request.POST.get("action") == "issue"
     try:
-        with transaction.atomic():
-            if document is None:
-                document = services.create_draft(actor, request.account, data)
-            else:
+        if document is None:
+            document = services.create_document(actor, request.account, data, issue=issuing)
+        else:
+            with transaction.atomic():
                 document = services.update_draft(actor, document, data)
-            if issuing:
-                document = services.issue(actor, document)
+                if issuing:
+                    document = services.issue(actor, document)
     except ServiceError as error:
         _service_error(editor.form, error)
         return None
