@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from facturier.billing import queries
 from facturier.billing.models import Document, Kind, Payment, Status
 from facturier.billing.services import documents as services
 from facturier.billing.services.payments import pay_in_full
@@ -258,6 +259,35 @@ def test_the_list_filters_by_status_client_search_and_custom_dates(owner_client,
         second.number,
         quote.number,
     ]
+
+
+@pytest.mark.parametrize("listed", [True, False], ids=["clients-listed", "past-the-limit"])
+def test_the_search_finds_a_number_a_buyer_or_a_clients_current_name(
+    owner_client, acme, actor, globex, monkeypatch, listed
+):
+    if not listed:
+        # Past the limit the matching clients are no longer listed in the query: same documents.
+        monkeypatch.setattr(queries, "SEARCH_CLIENTS_LIMIT", 0)
+    renamed = make_client(acme, name="Dupont SARL")
+    issued = make_invoice(actor, renamed)
+    renamed.name = "Martin et Fils"
+    renamed.save()
+    draft = make_invoice(actor, make_client(acme, name="Martine Lebrun"), issue=False)
+    other = make_invoice(actor, make_client(acme, name="Zèbre SAS"))
+    make_invoice(globex, make_client(globex, name="Martin Globex"))
+
+    def found(search):
+        html = owner_client.get(url("document_list"), {"q": search}).text
+        return {
+            label
+            for label, document in (("issued", issued), ("draft", draft), ("other", other))
+            if url("document_detail", document.pk) + '"' in html
+        }
+
+    assert found("martin") == {"issued", "draft"}  # the client's current name; a draft's client
+    assert found("dupont") == {"issued"}  # the buyer as the invoice was issued to
+    assert found(other.number) == {"other"}
+    assert found("globex") == set()
 
 
 def test_the_list_sorts_only_by_the_offered_columns(owner_client, acme, actor, buyer):

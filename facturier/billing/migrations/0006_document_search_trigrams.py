@@ -1,0 +1,46 @@
+"""Trigram indexes for the sales list's search, on PostgreSQL only.
+
+The search looks for the typed text anywhere in a document's number or buyer's name (`icontains`, which
+PostgreSQL runs as `UPPER(column) LIKE UPPER('%text%')`). A B-tree cannot serve a pattern that starts
+with a wildcard, so without these the database reads every document of the account to test each one. A
+GIN index of the trigrams of UPPER(column) serves it; the database then keeps the account's matches
+with the index on the account.
+
+They are created here and not declared in Document.Meta.indexes: SQLite has no GIN indexes, and Django
+recreates every declared index when it rebuilds a SQLite table. pg_trgm is a trusted extension
+(PostgreSQL 13+): the owner of the database may create it without being a superuser.
+"""
+
+from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.operations import TrigramExtension
+from django.db import migrations
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
+from django.db.models.functions import Upper
+
+SEARCHED = ("number", "buyer_name")
+
+
+def _index(column: str) -> GinIndex:
+    return GinIndex(OpClass(Upper(column), name="gin_trgm_ops"), name=f"document_{column}_trigrams")
+
+
+def create(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        for column in SEARCHED:
+            schema_editor.add_index(apps.get_model("billing", "Document"), _index(column))
+
+
+def drop(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
+    if schema_editor.connection.vendor == "postgresql":
+        for column in SEARCHED:
+            schema_editor.remove_index(apps.get_model("billing", "Document"), _index(column))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("billing", "0005_document_covering_indexes")]
+
+    operations = [
+        TrigramExtension(),  # a no-op on SQLite
+        migrations.RunPython(create, drop),
+    ]
