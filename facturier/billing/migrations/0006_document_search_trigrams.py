@@ -3,26 +3,29 @@
 The search looks for the typed text anywhere in a document's number or buyer's name (`icontains`, which
 PostgreSQL runs as `UPPER(column) LIKE UPPER('%text%')`). A B-tree cannot serve a pattern that starts
 with a wildcard, so without these the database reads every document of the account to test each one. A
-GIN index of the trigrams of UPPER(column) serves it; the database then keeps the account's matches
-with the index on the account.
+GIN index of the trigrams of UPPER(column) serves it; led by the account (btree_gin), it finds that
+account's matches only, where the trigrams alone would find every account's (billing.queries._search).
 
 They are created here and not declared in Document.Meta.indexes: SQLite has no GIN indexes, and Django
-recreates every declared index when it rebuilds a SQLite table. pg_trgm is a trusted extension
-(PostgreSQL 13+): the owner of the database may create it without being a superuser.
+recreates every declared index when it rebuilds a SQLite table. pg_trgm and btree_gin are trusted
+extensions (PostgreSQL 13+): the owner of the database may create them without being a superuser.
 """
 
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.contrib.postgres.operations import TrigramExtension
+from django.contrib.postgres.operations import BtreeGinExtension, TrigramExtension
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
+from django.db.models import F
 from django.db.models.functions import Upper
 
 SEARCHED = ("number", "buyer_name")
 
 
 def _index(column: str) -> GinIndex:
-    return GinIndex(OpClass(Upper(column), name="gin_trgm_ops"), name=f"document_{column}_trigrams")
+    return GinIndex(
+        F("account"), OpClass(Upper(column), name="gin_trgm_ops"), name=f"document_{column}_trigrams"
+    )
 
 
 def create(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
@@ -41,6 +44,8 @@ class Migration(migrations.Migration):
     dependencies = [("billing", "0005_document_covering_indexes")]
 
     operations = [
-        TrigramExtension(),  # a no-op on SQLite
+        # No-ops on SQLite.
+        TrigramExtension(),
+        BtreeGinExtension(),
         migrations.RunPython(create, drop),
     ]
