@@ -77,20 +77,24 @@ def period_bounds(period: str, today: datetime.date) -> tuple[datetime.date | No
 
 @dataclass(frozen=True)
 class PageWindow:
-    """The rows of one page of a list whose total count is already known (from the totals query)."""
+    """The rows of one page of a list whose total count is already known (from the totals query); with
+    `more`, the list goes on past `count` rows, which are all it pages through."""
 
     number: int
     count: int
     per_page: int = PAGE_SIZE
+    more: bool = False
 
     @classmethod
-    def of(cls, requested: str | None, count: int, per_page: int = PAGE_SIZE) -> "PageWindow":
+    def of(
+        cls, requested: str | None, count: int, per_page: int = PAGE_SIZE, more: bool = False
+    ) -> "PageWindow":
         last = max(1, -(-count // per_page))
         try:
             number = int(requested or 1)
         except ValueError:
             number = 1
-        return cls(number=min(max(number, 1), last), count=count, per_page=per_page)
+        return cls(number=min(max(number, 1), last), count=count, per_page=per_page, more=more)
 
     @property
     def num_pages(self) -> int:
@@ -125,10 +129,19 @@ class DocumentFilters:
 
 @dataclass(frozen=True)
 class DocumentTotals:
+    """How many documents match and their EUR totals; with `more`, more than `count` match and the
+    amounts were not summed (None)."""
+
     count: int
-    net_eur: Decimal
-    gross_eur: Decimal
-    remaining_eur: Decimal
+    net_eur: Decimal | None
+    gross_eur: Decimal | None
+    remaining_eur: Decimal | None
+    more: bool = False
+
+
+# A search matching more documents than this is shown without their number and totals ("plus de
+# 1 000 documents"): counting and summing them would read every one of them, where the page needs 50.
+SEARCH_COUNT_LIMIT = 1000
 
 
 # The columns a row of the list shows (with its client's name and what remains to pay): a page reads
@@ -210,14 +223,18 @@ def document_page(documents: DocumentQuerySet, sort: str, offset: int, limit: in
     return list(documents[offset : offset + limit])
 
 
-def document_totals(documents: DocumentQuerySet) -> DocumentTotals:
-    """Count and EUR totals of `documents` (filtered_documents: every page), in one query."""
-    sums = documents.with_remaining().aggregate(
+def document_totals(documents: DocumentQuerySet, limit: int | None = None) -> DocumentTotals:
+    """Count and EUR totals of `documents` (filtered_documents: every page), in one query; with `limit`,
+    only if at most `limit` documents match (the query stops at the next one)."""
+    rows = documents.with_remaining()
+    sums = (rows if limit is None else rows[: limit + 1]).aggregate(
         count=Count("id"),
         net=Sum("net_total_eur"),
         gross=Sum("gross_total_eur"),
         remaining=Sum("remaining_eur"),
     )
+    if limit is not None and sums["count"] > limit:
+        return DocumentTotals(count=limit, net_eur=None, gross_eur=None, remaining_eur=None, more=True)
     return DocumentTotals(
         count=sums["count"],
         net_eur=round_money(sums["net"] or ZERO),

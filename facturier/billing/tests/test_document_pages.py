@@ -290,6 +290,34 @@ def test_the_search_finds_a_number_a_buyer_or_a_clients_current_name(
     assert found("globex") == set()
 
 
+def test_a_search_past_the_limit_shows_its_first_documents_without_a_count_or_totals(
+    owner_client, acme, actor, buyer, monkeypatch
+):
+    monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", 2)
+    martin = make_client(acme, name="Martin SARL")
+    for day in (2, 3):
+        make_invoice(
+            actor, martin, lines=[line("A", "1", "100", "20")], issue_date=datetime.date(2026, 3, day)
+        )
+
+    within = owner_client.get(url("document_list"), {"q": "martin"}).text
+    make_invoice(actor, martin, lines=[line("A", "1", "100", "20")], issue_date=datetime.date(2026, 3, 4))
+    with CaptureQueriesContext(connection) as queries_past:
+        past = owner_client.get(url("document_list"), {"q": "martin"}).text
+    with CaptureQueriesContext(connection) as queries_within:
+        owner_client.get(url("document_list"), {"q": "sarl", "kind": "estimate"})
+
+    # Within the limit: the count and the exact totals.
+    assert "2 documents" in within and "200,00 EUR" in within and "240,00 EUR" in within
+    # Past it: every document of the page, said to be more than the limit, and no amounts.
+    assert past.count("Martin SARL</td>") == 3
+    assert "Plus de 2 documents" in past and "Pas de totaux au-delà de 2 documents trouvés" in past
+    assert "300,00 EUR" not in past and "360,00 EUR" not in past
+    assert len(queries_past) == len(queries_within)
+    # Without a search the list has no limit.
+    assert "3 documents" in owner_client.get(url("document_list")).text
+
+
 def test_the_list_sorts_only_by_the_offered_columns(owner_client, acme, actor, buyer):
     small = make_invoice(
         actor, buyer, lines=[line("A", "1", "10", "20")], issue_date=datetime.date(2026, 3, 1)

@@ -272,8 +272,9 @@ def document_list(request: AccountRequest) -> HttpResponse:
     form = DocumentFilterForm(request.GET, clients=clients)
     filters = form.filters(account.today())
     matching = queries.filtered_documents(account, filters)
-    totals = queries.document_totals(matching)
-    window = queries.PageWindow.of(request.GET.get("page"), totals.count)
+    limit = queries.SEARCH_COUNT_LIMIT if filters.search.strip() else None
+    totals = queries.document_totals(matching, limit)
+    window = queries.PageWindow.of(request.GET.get("page"), totals.count, more=totals.more)
     documents = queries.document_page(matching, filters.sort, window.offset, window.per_page)
     current = filters.sort
     columns = []
