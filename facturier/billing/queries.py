@@ -139,7 +139,7 @@ class DocumentTotals:
     more: bool = False
 
 
-# A search matching more documents than this is shown without their number and totals ("plus de
+# A search matching more documents than this is shown without their count and totals ("plus de
 # 1 000 documents"): counting and summing them would read every one of them, where the page needs 50.
 SEARCH_COUNT_LIMIT = 1000
 
