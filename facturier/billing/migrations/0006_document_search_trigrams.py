@@ -11,8 +11,10 @@ recreates every declared index when it rebuilds a SQLite table. pg_trgm and btre
 extensions (PostgreSQL 13+): the owner of the database may create them without being a superuser.
 """
 
+from typing import Any
+
 from django.contrib.postgres.indexes import GinIndex, OpClass
-from django.contrib.postgres.operations import BtreeGinExtension, TrigramExtension
+from django.contrib.postgres.operations import CreateExtension
 from django.db import migrations
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.state import StateApps
@@ -26,6 +28,17 @@ def _index(column: str) -> GinIndex:
     return GinIndex(
         F("account"), OpClass(Upper(column), name="gin_trgm_ops"), name=f"document_{column}_trigrams"
     )
+
+
+class Extension(CreateExtension):
+    """Django's CreateExtension, its way back a no-op on SQLite too (Django's checks pg_extension on any
+    database)."""
+
+    def database_backwards(
+        self, app_label: str, schema_editor: BaseDatabaseSchemaEditor, from_state: Any, to_state: Any
+    ) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
 def create(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
@@ -45,7 +58,7 @@ class Migration(migrations.Migration):
 
     operations = [
         # No-ops on SQLite.
-        TrigramExtension(),
-        BtreeGinExtension(),
+        Extension("pg_trgm"),
+        Extension("btree_gin"),
         migrations.RunPython(create, drop),
     ]
