@@ -1235,9 +1235,11 @@ def unpaid_list(
     # each, converted one by one as their rows are. Amounts become Decimals only for what is shown.
     ages = _ageing_filters(today)
     cents_left = Cast(Round(remaining * 100), BigIntegerField())
-    ageing: dict[int, dict[str, Any]] = {}
+    # Per client: its name (that of its first row) and its cents per bucket; a large account has thousands
+    # of clients, hence lists and tuples rather than dicts.
+    ageing: dict[int, tuple[str, list[int]]] = {}
     count = 0
-    for row in (
+    for client_id, alone, name, rate, documents_count, *cents in (
         documents.order_by()
         .values(
             "client_id",
@@ -1249,26 +1251,30 @@ def unpaid_list(
             count=Count("id"),
             **{bucket: Sum(cents_left, filter=condition) for bucket, condition in ages.items()},
         )
+        .values_list("client_id", "alone", "name", "rate", "count", *BUCKETS)
     ):
-        entry = ageing.setdefault(row["client_id"], {"client": row["name"], **dict.fromkeys(BUCKETS, 0)})
-        for bucket in BUCKETS:
-            cents = row[bucket]
-            if cents:
-                entry[bucket] += cents if row["alone"] == 0 else _eur_cents(cents, row["rate"])
-        count += row["count"]
-    for entry in ageing.values():
-        entry["total"] = sum(entry[b] for b in BUCKETS)
-    clients = sorted(ageing.values(), key=lambda e: str(e["client"]).casefold())
-    bucket_cents = {b: sum(entry[b] for entry in clients) for b in (*BUCKETS, "total")}
-    bucket_totals = {b: _from_cents(bucket_cents[b]) for b in BUCKETS}
-    grand_total = _from_cents(bucket_cents["total"])
+        amounts = ageing.setdefault(client_id, (name, [0] * len(BUCKETS)))[1]
+        for index, value in enumerate(cents):
+            if value:
+                amounts[index] += value if alone == 0 else _eur_cents(value, rate)
+        count += documents_count
+    # (name, cents per bucket, total) of each client, by name.
+    clients = sorted(
+        ((name, amounts, sum(amounts)) for name, amounts in ageing.values()),
+        key=lambda entry: str(entry[0]).casefold(),
+    )
+    bucket_cents = [sum(column) for column in zip(*(entry[1] for entry in clients), strict=True)] or [
+        0
+    ] * len(BUCKETS)
+    bucket_totals = {b: _from_cents(cents) for b, cents in zip(BUCKETS, bucket_cents, strict=True)}
+    grand_total = _from_cents(sum(bucket_cents))
     ageing_notes: list[str] = []
     client_count = len(clients)
-    others: list[dict[str, Any]] = []
+    others: list[tuple[str, list[int], int]] = []
     if limit is not None and client_count > limit:
         # On screen, a large account's thousands of clients would make a page of megabytes: it shows
         # those who owe the most, and the rest on one line; the files keep every client.
-        clients.sort(key=lambda entry: entry["total"], reverse=True)
+        clients.sort(key=lambda entry: entry[2], reverse=True)
         clients, others = clients[:limit], clients[limit:]
         ageing_notes.append(
             _(
@@ -1277,17 +1283,22 @@ def unpaid_list(
             )
             % {"shown": limit, "count": client_count}
         )
-    per_client: list[dict[str, Cell]] = [
-        {"client": entry["client"], **{b: _from_cents(entry[b]) for b in (*BUCKETS, "total")}}
-        for entry in clients
-    ]
+
+    def client_row(label: str, amounts: Iterable[int], total: int) -> dict[str, Cell]:
+        return {
+            "client": label,
+            **{b: _from_cents(cents) for b, cents in zip(BUCKETS, amounts, strict=True)},
+            "total": _from_cents(total),
+        }
+
+    per_client = [client_row(name, amounts, total) for name, amounts, total in clients]
     if others:
         per_client.append(
-            {
-                "client": ngettext("%(n)d autre client", "%(n)d autres clients", len(others))
-                % {"n": len(others)},
-                **{b: _from_cents(sum(entry[b] for entry in others)) for b in (*BUCKETS, "total")},
-            }
+            client_row(
+                ngettext("%(n)d autre client", "%(n)d autres clients", len(others)) % {"n": len(others)},
+                [sum(column) for column in zip(*(entry[1] for entry in others), strict=True)],
+                sum(entry[2] for entry in others),
+            )
         )
     documents_table = Table(
         title=_("Documents impayés"),
