@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.forms",
+    # PostgreSQL's index types and operator classes (the search's trigram indexes); inert on SQLite.
+    "django.contrib.postgres",
     "django_htmx",
     "django_tasks",
     "django_tasks_db",

@@ -9,7 +9,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Prefetch, Q, QuerySet, Sum, Value
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from facturier.billing.models import Client, Document, DocumentQuerySet, Payment, PaymentAllocation
@@ -77,20 +78,24 @@ def period_bounds(period: str, today: datetime.date) -> tuple[datetime.date | No
 
 @dataclass(frozen=True)
 class PageWindow:
-    """The rows of one page of a list whose total count is already known (from the totals query)."""
+    """The rows of one page of a list whose total count is already known (from the totals query); with
+    `more`, the list goes on past `count` rows, which are all it pages through."""
 
     number: int
     count: int
     per_page: int = PAGE_SIZE
+    more: bool = False
 
     @classmethod
-    def of(cls, requested: str | None, count: int, per_page: int = PAGE_SIZE) -> "PageWindow":
+    def of(
+        cls, requested: str | None, count: int, per_page: int = PAGE_SIZE, more: bool = False
+    ) -> "PageWindow":
         last = max(1, -(-count // per_page))
         try:
             number = int(requested or 1)
         except ValueError:
             number = 1
-        return cls(number=min(max(number, 1), last), count=count, per_page=per_page)
+        return cls(number=min(max(number, 1), last), count=count, per_page=per_page, more=more)
 
     @property
     def num_pages(self) -> int:
@@ -125,10 +130,19 @@ class DocumentFilters:
 
 @dataclass(frozen=True)
 class DocumentTotals:
+    """How many documents match and their EUR totals; with `more`, more than `count` match and the
+    amounts were not summed (None)."""
+
     count: int
-    net_eur: Decimal
-    gross_eur: Decimal
-    remaining_eur: Decimal
+    net_eur: Decimal | None
+    gross_eur: Decimal | None
+    remaining_eur: Decimal | None
+    more: bool = False
+
+
+# A search matching more documents than this is shown without their count and totals ("plus de
+# 1 000 documents"): counting and summing them would read every one of them, where the page needs 50.
+SEARCH_COUNT_LIMIT = 1000
 
 
 # The columns a row of the list shows (with its client's name and what remains to pay): a page reads
@@ -148,9 +162,15 @@ ROW_FIELDS = (
 )
 
 
+# Past this many clients whose name matches a search, their ids are no longer listed in the query (see
+# _search).
+SEARCH_CLIENTS_LIMIT = 500
+
+
 def filtered_documents(account: Account, filters: DocumentFilters) -> DocumentQuerySet:
     """The account's documents matching the list's filters; "unpaid" and "overdue" are the rules of
-    DocumentQuerySet (owed, overdue)."""
+    DocumentQuerySet (owed, overdue). With a search, the clients whose name matches are read at once
+    (one query); the documents are read when the result is."""
     documents = Document.objects.filter(account=account)
     if filters.date_from:
         documents = documents.filter(issue_date__gte=filters.date_from)
@@ -168,41 +188,54 @@ def filtered_documents(account: Account, filters: DocumentFilters) -> DocumentQu
         documents = documents.filter(client_id=filters.client_id)
     search = filters.search.strip()
     if search:
-        # Drafts have no buyer snapshot yet: search the client's current name too.
-        documents = documents.filter(
-            Q(number__icontains=search) | Q(buyer_name__icontains=search) | Q(client__name__icontains=search)
-        )
+        documents = documents.filter(_search(account, search))
     return documents
 
 
-def document_page(account: Account, filters: DocumentFilters, offset: int, limit: int) -> list[Document]:
-    """One page of the list's documents, sorted, with their client's name and what remains to pay
-    (`amount_due_now`); one query."""
-    descending = filters.sort.startswith("-")
-    columns = DOCUMENT_SORTS.get(filters.sort.lstrip("-"), DOCUMENT_SORTS["date"])
-    order = [f"-{column}" if descending else column for column in columns]
-    documents = (
-        filtered_documents(account, filters)
-        .select_related("client")
-        .only(*ROW_FIELDS)
-        .with_remaining()
-        .order_by(*order)
+def _search(account: Account, search: str) -> Q:
+    """Documents whose number or buyer's name contains `search`, or whose client's current name does
+    (drafts have no buyer snapshot yet).
+
+    Written so that each alternative can be read from its own index, the database adding up what they
+    find: the number and the buyer's name through their trigram indexes on PostgreSQL (billing migration
+    0006), the clients as a list of ids, read first, through the index on the client. A join or a
+    subquery on the clients inside the OR would make the database read every document of the account to
+    test each one. The trigram indexes are led by the account, hence the account repeated in their two
+    alternatives, as a bigint: the index (btree_gin) compares bigints only, and PostgreSQL would take a
+    condition written alike in every alternative out of them."""
+    clients = Client.objects.filter(account=account, name__icontains=search)
+    ids = list(clients.values_list("pk", flat=True)[: SEARCH_CLIENTS_LIMIT + 1])
+    by_client = Q(client__in=clients) if len(ids) > SEARCH_CLIENTS_LIMIT else Q(client_id__in=ids)
+    this_account = Cast(Value(account.pk), BigIntegerField())
+    return (
+        Q(account_id=this_account, number__icontains=search)
+        | Q(account_id=this_account, buyer_name__icontains=search)
+        | by_client
     )
+
+
+def document_page(documents: DocumentQuerySet, sort: str, offset: int, limit: int) -> list[Document]:
+    """One page of `documents` (filtered_documents), sorted, with their client's name and what remains
+    to pay (`amount_due_now`); one query."""
+    descending = sort.startswith("-")
+    columns = DOCUMENT_SORTS.get(sort.lstrip("-"), DOCUMENT_SORTS["date"])
+    order = [f"-{column}" if descending else column for column in columns]
+    documents = documents.select_related("client").only(*ROW_FIELDS).with_remaining().order_by(*order)
     return list(documents[offset : offset + limit])
 
 
-def document_totals(account: Account, filters: DocumentFilters) -> DocumentTotals:
-    """Count and EUR totals of every document matching the filters (all pages), in one query."""
-    sums = (
-        filtered_documents(account, filters)
-        .with_remaining()
-        .aggregate(
-            count=Count("id"),
-            net=Sum("net_total_eur"),
-            gross=Sum("gross_total_eur"),
-            remaining=Sum("remaining_eur"),
-        )
+def document_totals(documents: DocumentQuerySet, limit: int | None = None) -> DocumentTotals:
+    """Count and EUR totals of `documents` (filtered_documents: every page), in one query; with `limit`,
+    only if at most `limit` documents match (the query stops at the next one)."""
+    rows = documents.with_remaining()
+    sums = (rows if limit is None else rows[: limit + 1]).aggregate(
+        count=Count("id"),
+        net=Sum("net_total_eur"),
+        gross=Sum("gross_total_eur"),
+        remaining=Sum("remaining_eur"),
     )
+    if limit is not None and sums["count"] > limit:
+        return DocumentTotals(count=limit, net_eur=None, gross_eur=None, remaining_eur=None, more=True)
     return DocumentTotals(
         count=sums["count"],
         net_eur=round_money(sums["net"] or ZERO),

@@ -218,11 +218,13 @@ def _sales_sums(sales: QuerySet[Document], group: str) -> dict[Any, dict[str, An
     the advances final invoices leave out. Two queries: correlated subqueries inside the aggregate
     would mislead the planner (PostgreSQL chose a sequential scan of every account's documents)."""
     sums: dict[Any, dict[str, Any]] = {}
+    # The buyer's name only to label clients: elsewhere it would make the database read every row.
+    name = {"name": Max("buyer_name")} if group == "client_id" else {}
     for row in (
         sales.order_by()
         .values(group)
         .annotate(
-            name=Max("buyer_name"),
+            **name,
             count=Count("id"),
             net=Sum("net_total_eur"),
             vat=Sum("vat_total_eur"),
@@ -326,10 +328,13 @@ def revenue_list(
             for day, number, kind, client, country, net, vat_amount, gross, due, currency, status in rows
         ],
     )
-    # Sums per day: the totals, the chart and the monthly subtotals all come from them.
-    per_day = sorted(_sales_sums(sales, "issue_date").values(), key=lambda day: day["issue_date"])
-    count = sum(day["count"] for day in per_day)
-    totals = {name: sum((day[name] for day in per_day), ZERO) for name in ("net", "vat", "gross", "due")}
+    # Sums per month: the totals, the chart and the monthly subtotals all come from them.
+    months = _revenue_by_month(account, filters, sales)
+    count = int(sum(month[0] for month in months.values()))
+    totals = {
+        name: sum((month[index] for month in months.values()), ZERO)
+        for index, name in enumerate(("count", "net", "vat", "gross", "due"))
+    }
     table.totals = {
         "number": _("Total"),
         "client": ngettext("%(n)d document", "%(n)d documents", count) % {"n": count},
@@ -347,11 +352,6 @@ def revenue_list(
             "d'acompte sont comptées à leur date."
         )
     ]
-    months: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO])
-    for day in per_day:
-        month = months[_month(day["issue_date"])]
-        for index, name in enumerate(("count", "net", "vat", "gross")):
-            month[index] += day[name]
     report = Report(
         code="revenue",
         title=_("Liste des revenus"),
@@ -378,6 +378,43 @@ def revenue_list(
     elif filters.group_by == "product":
         report.tables.append(_product_table(sales))
     return report
+
+
+def _revenue_by_month(
+    account: Account, filters: ReportFilters, sales: QuerySet[Document]
+) -> dict[str, list[Decimal]]:
+    """Per month of the period ("YYYY-MM", in order): the number of documents, their net, VAT and gross
+    amounts in EUR, and their amount due in their currencies.
+
+    A document's amounts in the list are those of its VAT rows, which is what the VAT summary adds up by
+    document date: unless the list is filtered on what the summary does not record (statuses, currency),
+    the amounts come from it (a few hundred rows for a year) rather than from every document of the
+    period; the count from the documents' index alone. The amount due is shown only for one currency, so
+    only that way (from the documents) is it summed."""
+    months: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO, ZERO, ZERO, ZERO])
+    if filters.statuses or filters.currency:
+        for day in _sales_sums(sales, "issue_date").values():
+            month = months[_month(day["issue_date"])]
+            for index, name in enumerate(("count", "net", "vat", "gross", "due")):
+                month[index] += day[name]
+        return dict(sorted(months.items()))
+    for day, count in sales.order_by().values_list("issue_date").annotate(count=Count("id")):
+        months[_month(day)][0] += count
+    kinds = [kind for kind in REVENUE_KINDS if not filters.kinds or kind in filters.kinds]
+    for row in summaries.sums(
+        account,
+        DateKind.DOCUMENT,
+        filters.start,
+        filters.end,
+        ["day"],
+        directions=[Direction.SALE],
+        where=Q(document_kind__in=kinds) & _country_filter("country", filters),
+    ):
+        month = months[_month(row["day"])]
+        month[1] += row["base"]
+        month[2] += row["vat"]
+        month[3] += row["base"] + row["vat"]
+    return dict(sorted(months.items()))
 
 
 def _subtotals(title: str, label: Column, groups: list[tuple[str, int, Decimal, Decimal, Decimal]]) -> Table:
@@ -1198,9 +1235,11 @@ def unpaid_list(
     # each, converted one by one as their rows are. Amounts become Decimals only for what is shown.
     ages = _ageing_filters(today)
     cents_left = Cast(Round(remaining * 100), BigIntegerField())
-    ageing: dict[int, dict[str, Any]] = {}
+    # Per client: its name (that of its first row) and its cents per bucket; a large account has thousands
+    # of clients, hence lists and tuples rather than dicts.
+    ageing: dict[int, tuple[str, list[int]]] = {}
     count = 0
-    for row in (
+    for client_id, alone, name, rate, documents_count, *cents in (
         documents.order_by()
         .values(
             "client_id",
@@ -1212,26 +1251,30 @@ def unpaid_list(
             count=Count("id"),
             **{bucket: Sum(cents_left, filter=condition) for bucket, condition in ages.items()},
         )
+        .values_list("client_id", "alone", "name", "rate", "count", *BUCKETS)
     ):
-        entry = ageing.setdefault(row["client_id"], {"client": row["name"], **dict.fromkeys(BUCKETS, 0)})
-        for bucket in BUCKETS:
-            cents = row[bucket]
-            if cents:
-                entry[bucket] += cents if row["alone"] == 0 else _eur_cents(cents, row["rate"])
-        count += row["count"]
-    for entry in ageing.values():
-        entry["total"] = sum(entry[b] for b in BUCKETS)
-    clients = sorted(ageing.values(), key=lambda e: str(e["client"]).casefold())
-    bucket_cents = {b: sum(entry[b] for entry in clients) for b in (*BUCKETS, "total")}
-    bucket_totals = {b: _from_cents(bucket_cents[b]) for b in BUCKETS}
-    grand_total = _from_cents(bucket_cents["total"])
+        amounts = ageing.setdefault(client_id, (name, [0] * len(BUCKETS)))[1]
+        for index, value in enumerate(cents):
+            if value:
+                amounts[index] += value if alone == 0 else _eur_cents(value, rate)
+        count += documents_count
+    # (name, cents per bucket, total) of each client, by name.
+    clients = sorted(
+        ((name, amounts, sum(amounts)) for name, amounts in ageing.values()),
+        key=lambda entry: str(entry[0]).casefold(),
+    )
+    bucket_cents = [sum(column) for column in zip(*(entry[1] for entry in clients), strict=True)] or [
+        0
+    ] * len(BUCKETS)
+    bucket_totals = {b: _from_cents(cents) for b, cents in zip(BUCKETS, bucket_cents, strict=True)}
+    grand_total = _from_cents(sum(bucket_cents))
     ageing_notes: list[str] = []
     client_count = len(clients)
-    others: list[dict[str, Any]] = []
+    others: list[tuple[str, list[int], int]] = []
     if limit is not None and client_count > limit:
         # On screen, a large account's thousands of clients would make a page of megabytes: it shows
         # those who owe the most, and the rest on one line; the files keep every client.
-        clients.sort(key=lambda entry: entry["total"], reverse=True)
+        clients.sort(key=lambda entry: entry[2], reverse=True)
         clients, others = clients[:limit], clients[limit:]
         ageing_notes.append(
             _(
@@ -1240,17 +1283,22 @@ def unpaid_list(
             )
             % {"shown": limit, "count": client_count}
         )
-    per_client: list[dict[str, Cell]] = [
-        {"client": entry["client"], **{b: _from_cents(entry[b]) for b in (*BUCKETS, "total")}}
-        for entry in clients
-    ]
+
+    def client_row(label: str, amounts: Iterable[int], total: int) -> dict[str, Cell]:
+        return {
+            "client": label,
+            **{b: _from_cents(cents) for b, cents in zip(BUCKETS, amounts, strict=True)},
+            "total": _from_cents(total),
+        }
+
+    per_client = [client_row(name, amounts, total) for name, amounts, total in clients]
     if others:
         per_client.append(
-            {
-                "client": ngettext("%(n)d autre client", "%(n)d autres clients", len(others))
-                % {"n": len(others)},
-                **{b: _from_cents(sum(entry[b] for entry in others)) for b in (*BUCKETS, "total")},
-            }
+            client_row(
+                ngettext("%(n)d autre client", "%(n)d autres clients", len(others)) % {"n": len(others)},
+                [sum(column) for column in zip(*(entry[1] for entry in others), strict=True)],
+                sum(entry[2] for entry in others),
+            )
         )
     documents_table = Table(
         title=_("Documents impayés"),

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from facturier.billing import queries
 from facturier.billing.models import Document, Kind, Payment, Status
 from facturier.billing.services import documents as services
 from facturier.billing.services.payments import pay_in_full
@@ -258,6 +259,63 @@ def test_the_list_filters_by_status_client_search_and_custom_dates(owner_client,
         second.number,
         quote.number,
     ]
+
+
+@pytest.mark.parametrize("listed", [True, False], ids=["clients-listed", "past-the-limit"])
+def test_the_search_finds_a_number_a_buyer_or_a_clients_current_name(
+    owner_client, acme, actor, globex, monkeypatch, listed
+):
+    if not listed:
+        # Past the limit the matching clients are no longer listed in the query: same documents.
+        monkeypatch.setattr(queries, "SEARCH_CLIENTS_LIMIT", 0)
+    renamed = make_client(acme, name="Dupont SARL")
+    issued = make_invoice(actor, renamed)
+    renamed.name = "Martin et Fils"
+    renamed.save()
+    draft = make_invoice(actor, make_client(acme, name="Martine Lebrun"), issue=False)
+    other = make_invoice(actor, make_client(acme, name="Zèbre SAS"))
+    make_invoice(globex, make_client(globex, name="Martin Globex"))
+
+    def found(search):
+        html = owner_client.get(url("document_list"), {"q": search}).text
+        return {
+            label
+            for label, document in (("issued", issued), ("draft", draft), ("other", other))
+            if url("document_detail", document.pk) + '"' in html
+        }
+
+    assert found("martin") == {"issued", "draft"}  # the client's current name; a draft's client
+    assert found("dupont") == {"issued"}  # the buyer as the invoice was issued to
+    assert found(other.number) == {"other"}
+    assert found("globex") == set()
+
+
+def test_a_search_past_the_limit_shows_its_first_documents_without_a_count_or_totals(
+    owner_client, acme, actor, buyer, monkeypatch
+):
+    monkeypatch.setattr(queries, "SEARCH_COUNT_LIMIT", 2)
+    martin = make_client(acme, name="Martin SARL")
+    for day in (2, 3):
+        make_invoice(
+            actor, martin, lines=[line("A", "1", "100", "20")], issue_date=datetime.date(2026, 3, day)
+        )
+
+    within = owner_client.get(url("document_list"), {"q": "martin"}).text
+    make_invoice(actor, martin, lines=[line("A", "1", "100", "20")], issue_date=datetime.date(2026, 3, 4))
+    with CaptureQueriesContext(connection) as queries_past:
+        past = owner_client.get(url("document_list"), {"q": "martin"}).text
+    with CaptureQueriesContext(connection) as queries_within:
+        owner_client.get(url("document_list"), {"q": "sarl", "kind": "estimate"})
+
+    # Within the limit: the count and the exact totals.
+    assert "2 documents" in within and "200,00 EUR" in within and "240,00 EUR" in within
+    # Past it: every document of the page, said to be more than the limit, and no amounts.
+    assert past.count("Martin SARL</td>") == 3
+    assert "Plus de 2 documents" in past and "Pas de totaux au-delà de 2 documents trouvés" in past
+    assert "300,00 EUR" not in past and "360,00 EUR" not in past
+    assert len(queries_past) == len(queries_within)
+    # Without a search the list has no limit.
+    assert "3 documents" in owner_client.get(url("document_list")).text
 
 
 def test_the_list_sorts_only_by_the_offered_columns(owner_client, acme, actor, buyer):

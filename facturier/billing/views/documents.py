@@ -271,9 +271,11 @@ def document_list(request: AccountRequest) -> HttpResponse:
     clients = queries.filter_buyers(account, CLIENT_FILTER_LIMIT, request.GET.get("client", ""))
     form = DocumentFilterForm(request.GET, clients=clients)
     filters = form.filters(account.today())
-    totals = queries.document_totals(account, filters)
-    window = queries.PageWindow.of(request.GET.get("page"), totals.count)
-    documents = queries.document_page(account, filters, window.offset, window.per_page)
+    matching = queries.filtered_documents(account, filters)
+    limit = queries.SEARCH_COUNT_LIMIT if filters.search.strip() else None
+    totals = queries.document_totals(matching, limit)
+    window = queries.PageWindow.of(request.GET.get("page"), totals.count, more=totals.more)
+    documents = queries.document_page(matching, filters.sort, window.offset, window.per_page)
     current = filters.sort
     columns = []
     for key, label in LIST_COLUMNS:
