@@ -47,7 +47,7 @@ from django.db import connection, models, reset_queries, transaction
 from stdnum import iban, luhn
 
 from facturier.accounts.models import User
-from facturier.billing import chain, numbering, snapshots, totals
+from facturier.billing import chain, numbering, snapshots
 from facturier.billing.models import (
     BillingSettings,
     Client,
@@ -67,8 +67,8 @@ from facturier.billing.services.documents import (
     _LINE_FIELDS,
     DocumentInput,
     LineInput,
-    _amounts,
     _default_due_date,
+    apply_totals,
     settle,
 )
 from facturier.lib import vat
@@ -386,12 +386,6 @@ class Built:
     allocation: PaymentAllocation | None = None
 
 
-def _zero_signless(value: Decimal) -> Decimal:
-    # A credit note's 0 % bucket computes VAT as -0.00; the database keeps 0.00, and the hash is
-    # computed again from what the database gives back: store what it would give back.
-    return value + 0
-
-
 @dataclass
 class AccountBuilder:
     """Builds an account's documents the way services/documents.py and services/payments.py do,
@@ -431,47 +425,8 @@ class AccountBuilder:
         return built
 
     def _store_totals(self, built: Built) -> None:
-        """services.documents._store_totals and _write_vat_rows (no final invoices here: no advances)."""
-        document = built.document
-        result = totals.compute(
-            [_amounts(line) for line in built.lines],
-            prices_are_gross=document.prices_are_gross,
-            currency=document.currency,
-            exchange_rate=document.exchange_rate,
-        )
-        for line, net, gross in zip(built.lines, result.line_nets, result.line_grosses, strict=True):
-            line.net_amount, line.gross_amount = net, gross
-        for name in (
-            "net_total",
-            "vat_total",
-            "gross_total",
-            "net_total_eur",
-            "vat_total_eur",
-            "gross_total_eur",
-        ):
-            setattr(document, name, getattr(result, name))
-        document.supply_category = result.supply_category
-        built.vat_rows = [
-            DocumentVatLine(
-                account_id=self.account.pk,
-                document=document,
-                kind=document.kind,
-                issue_date=document.issue_date,
-                buyer_country=document.buyer_country,
-                buyer_is_company=document.buyer_is_company,
-                vat_rate=bucket.key.vat_rate,
-                vat_category=bucket.key.vat_category,
-                vat_country=bucket.key.vat_country,
-                supply_kind=bucket.key.supply_kind,
-                exemption_reason=bucket.key.exemption_reason,
-                base=_zero_signless(bucket.base),
-                vat_amount=_zero_signless(bucket.vat_amount),
-                base_eur=_zero_signless(bucket.base_eur),
-                vat_amount_eur=_zero_signless(bucket.vat_amount_eur),
-            )
-            for bucket in result.buckets
-            if any((bucket.base, bucket.vat_amount, bucket.base_eur, bucket.vat_amount_eur))
-        ]
+        """What services.documents stores of the totals (no final invoices here: no advances)."""
+        _changed, built.vat_rows = apply_totals(built.document, built.lines)
 
     def issue(self, built: Built, *, issued_at: datetime.datetime) -> Built:
         """What services.documents.issue stores: snapshots, number, status, chain link."""
