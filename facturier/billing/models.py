@@ -5,19 +5,21 @@ Amounts are Decimal; totals are computed once by the services (billing/totals.py
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, Value, When
 from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from facturier.lib import vat
-from facturier.lib.money import ZERO
+from facturier.lib.money import ZERO, cents, to_eur
 from facturier.tenancy.models import Account
 
 
@@ -234,6 +236,20 @@ _OWED_COLUMNS = (
 )  # fmt: skip
 
 
+# The columns a document's tally entry is computed from (Document.tally_entry).
+TALLY_FIELDS = frozenset(
+    {"account_id", "kind", "status", "net_total_eur", "gross_total_eur", *_AMOUNT_COLUMNS}
+)
+
+
+class TallyEntry(NamedTuple):
+    """A document's part of its account's tally: the (account, kind, status) row it counts in, and
+    (1 document, its net, gross and what remains to pay, in euro cents)."""
+
+    key: tuple[int, str, str]
+    values: tuple[int, int, int, int]
+
+
 class DocumentQuerySet(models.QuerySet["Document"]):
     """The rules that select or measure documents, as SQL: every list, report and export reads these."""
 
@@ -251,10 +267,10 @@ class DocumentQuerySet(models.QuerySet["Document"]):
 
     def with_remaining(self) -> "DocumentQuerySet":
         """Annotated with `amount_due_now` (what remains to pay, document currency) and `remaining_eur`
-        (the same in EUR at the document's rate, unrounded: sums are rounded once)."""
+        (the same in EUR at the document's rate, rounded per document as Document.remaining_in_eur)."""
         return self.annotate(
             amount_due_now=_REMAINING,
-            remaining_eur=ExpressionWrapper(_REMAINING * F("exchange_rate"), output_field=_MONEY),
+            remaining_eur=Round(_REMAINING * F("exchange_rate"), 2, output_field=_MONEY),
         )
 
     def printable(self) -> "DocumentQuerySet":
@@ -444,6 +460,40 @@ class Document(models.Model):
         """What the buyer still owes now: due amount less payments and credit notes."""
         return remaining_amount(self.kind, self.status, self.amount_due, self.paid_total, self.credited_total)
 
+    @property
+    def remaining_in_eur(self) -> Decimal:
+        """`remaining` in EUR at the document's rate, rounded per document (sums add these up)."""
+        return to_eur(self.remaining, self.exchange_rate)
+
+    # What the document counted for in its account's tally when last read or saved (billing/tallies.py);
+    # absent when that is not known (read without the tally's columns).
+    _tallied: "TallyEntry | None"
+
+    @classmethod
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> "Document":
+        document = super().from_db(db, field_names, values)
+        if TALLY_FIELDS.issubset(field_names):
+            # What the document counted for in its account's tally when read (billing/tallies.py).
+            document._tallied = document.tally_entry()
+        return document
+
+    def refresh_from_db(
+        self, using: str | None = None, fields: Iterable[str] | None = None, from_queryset: Any = None
+    ) -> None:
+        super().refresh_from_db(using, fields, from_queryset)
+        # The row may have changed since the entry was taken: take it again from what was just read, or
+        # (some columns only) let the next save read it.
+        self.__dict__.pop("_tallied", None)
+        if fields is None and not TALLY_FIELDS.intersection(self.get_deferred_fields()):
+            self._tallied = self.tally_entry()
+
+    def tally_entry(self) -> "TallyEntry":
+        """This document's part of its account's DocumentTally: its row, and what it adds to it."""
+        return TallyEntry(
+            (self.account_id, self.kind, self.status),
+            (1, cents(self.net_total_eur), cents(self.gross_total_eur), cents(self.remaining_in_eur)),
+        )
+
     def vat_due_at_payment(self, supply_kind: str) -> bool:
         """Whether the VAT of this document's buckets of `supply_kind` falls due as it is paid."""
         return vat_due_at_payment(
@@ -529,6 +579,29 @@ def vat_due_at_payment(kind: str, owes: bool, on_debits: bool, supply_kind: str)
     if supply_kind == SupplyKind.GOODS:
         return kind == Kind.ADVANCE
     return not on_debits
+
+
+class DocumentTally(models.Model):
+    """How many documents of an account have each kind and status, with their EUR net and gross totals
+    and what remains to pay (whole cents). Kept in step with the documents, in their transaction, by
+    billing/tallies.py: the sales list of an account of hundreds of thousands of documents reads its
+    count and totals here rather than adding up every document on each page."""
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20)
+    status = models.CharField(max_length=20)
+    documents = models.BigIntegerField(default=0)
+    net_cents = models.BigIntegerField(default=0)
+    gross_cents = models.BigIntegerField(default=0)
+    remaining_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "status"], name="document_tally_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.status}: {self.documents}"
 
 
 class DocumentLine(models.Model):

@@ -109,17 +109,28 @@ def get_settings(account: Account, *, lock: bool = False) -> BillingSettings:
     Two first issues of a new account may race to create the row: the creation runs in a savepoint, and
     the loser of the race (IntegrityError on the one-to-one) reads the winner's row instead.
     """
+    return _settings(account.pk, lock=lock)
+
+
+def lock_account(account_id: int) -> None:
+    """Hold the account's lock until commit: its BillingSettings row, under which its numbering, its
+    chain and what is derived from its documents (the reports' VAT summary) change one transaction at a
+    time. Issuing takes it first of all; the other writers take it after the documents they change."""
+    _settings(account_id, lock=True)
+
+
+def _settings(account_id: int, *, lock: bool) -> BillingSettings:
     queryset = BillingSettings.objects.select_for_update() if lock else BillingSettings.objects.all()
     try:
-        return queryset.get(account=account)
+        return queryset.get(account_id=account_id)
     except BillingSettings.DoesNotExist:
         pass
     try:
         with transaction.atomic():
-            BillingSettings.objects.create(account=account)
+            BillingSettings.objects.create(account_id=account_id)
     except IntegrityError:
         pass  # created meanwhile by a parallel transaction
-    return queryset.get(account=account)
+    return queryset.get(account_id=account_id)
 
 
 def allocate(

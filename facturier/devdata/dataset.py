@@ -4,8 +4,8 @@
 same documents (create_draft, issue, create_credit_note, pay_in_full): totals from billing/totals.py,
 numbers from billing/numbering.py, seller and buyer snapshots and due dates from the pure helpers of
 billing/services/documents.py (reused, so the two cannot drift), one DocumentVatLine per VAT bucket, the
-tamper-evidence chain from billing/chain.py, and at the end the reports' VAT summary
-(reports.summaries.rebuild, what the services update as they issue). Only the writing differs:
+tamper-evidence chain from billing/chain.py, and at the end the tally of documents and the reports' VAT
+summary (billing.tallies.rebuild, reports.summaries.rebuild: what the services update as they issue). Only the writing differs:
 bulk_create in batches, one transaction per batch. tests/test_dataset.py compares generated documents
 with documents issued through the services, column by column. Not generated: audit events (the
 dataset is not a history of user actions), products and expenses.
@@ -47,7 +47,7 @@ from django.db import connection, models, reset_queries, transaction
 from stdnum import iban, luhn
 
 from facturier.accounts.models import User
-from facturier.billing import chain, numbering, snapshots
+from facturier.billing import chain, numbering, snapshots, tallies
 from facturier.billing.models import (
     BillingSettings,
     Client,
@@ -694,8 +694,8 @@ def create_account(number: int, plan: Plan, rng: random.Random) -> AccountBuilde
 
 def finish_account(builder: AccountBuilder) -> None:
     """Store what the services keep up to date as they go: the series' last numbers and the chain head
-    (under the settings lock), and the VAT summary of the reports (reports/summaries.py), rebuilt from
-    the written documents."""
+    (under the settings lock), the account's tally of documents (billing/tallies.py) and the VAT summary
+    of the reports (reports/summaries.py), rebuilt from the written documents."""
     with transaction.atomic():
         NumberingSeries.objects.bulk_create(
             NumberingSeries(account=builder.account, kind=kind, year=year, last_number=last)
@@ -704,6 +704,7 @@ def finish_account(builder: AccountBuilder) -> None:
         BillingSettings.objects.filter(pk=builder.billing_settings.pk).update(
             chain_length=builder.chain_length, chain_last_hash=builder.chain_last_hash
         )
+        tallies.rebuild([builder.account.pk])
         summaries.rebuild(builder.account)
 
 

@@ -68,6 +68,17 @@ def cumulative_shares(
         done = share
 
 
+def cents(amount: Decimal) -> int:
+    """A EUR amount of whole cents as an integer number of cents (sums of integers stay exact on every
+    database)."""
+    return int(amount.scaleb(2))
+
+
+def from_cents(count: int | None) -> Decimal:
+    """An integer number of cents (None: none) as a EUR amount."""
+    return Decimal(count or 0).scaleb(-2).quantize(CENT)
+
+
 def to_eur(amount: Decimal, exchange_rate: Decimal) -> Decimal:
     """An amount of a document currency in EUR, `exchange_rate` being EUR per one unit of that currency."""
     return round_money(amount * exchange_rate, "EUR")

@@ -10,7 +10,8 @@ milliseconds, for any from–to range.
   debits). A document's rows are replaced as a whole whenever it, its credit notes or its payments
   change, so nothing has to be subtracted by hand and an update can never drift from a rebuild.
 - `ReportSummary`: the contributions of each account summed per day and bucket, and per month. Only the
-  days (and months) a change touches are summed again, under the account's `SummaryState` lock.
+  days (and months) a change touches are summed again, under the account's lock (its billing settings
+  row, billing.numbering.lock_account).
 
 Both are written only by reports/summaries.py, in the transaction of the service that changed the
 documents; `manage.py rebuild_report_summaries` recomputes them from the documents.
@@ -131,9 +132,11 @@ class ReportSummary(VatAmounts):
 
 
 class SummaryState(models.Model):
-    """One row per account, locked while its summary is written: two transactions re-summing the same
-    day would otherwise each keep rows the other does not see. Taken last in every transaction (after
-    the documents' own locks), so it cannot close a cycle of waits."""
+    """One row per account: when its summary was last rebuilt. The summary is written under the
+    account's lock (billing.numbering.lock_account): two transactions re-summing the same day would
+    otherwise each keep rows the other does not see. Writers other than issuing take it after the
+    documents' own locks, and issuing locks no issued document after it, so it cannot close a cycle
+    of waits."""
 
     account = models.OneToOneField(Account, on_delete=models.CASCADE, primary_key=True, related_name="+")
     rebuilt_at = models.DateTimeField(null=True, blank=True)

@@ -37,6 +37,7 @@ from django.db import connection, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from facturier.billing import numbering
 from facturier.billing.models import (
     INVOICE_KINDS,
     Document,
@@ -323,7 +324,9 @@ def _expenses_of(account_id: int, expense_ids: Iterable[int]) -> _Contributions:
 
 
 def _lock(account_id: int) -> None:
-    SummaryState.objects.select_for_update().get_or_create(account_id=account_id)
+    # The account's own lock (billing.numbering.lock_account): the summary changes under the lock the
+    # issue already holds, so issuing needs no second one.
+    numbering.lock_account(account_id)
 
 
 def _replace(account_id: int, direction: str, source_ids: Iterable[int], computed: _Contributions) -> None:
@@ -473,7 +476,8 @@ def documents_changed(documents: Iterable[Document]) -> None:
 
 @transaction.atomic(savepoint=False)
 def document_issued(document: Document) -> None:
-    """Bring the summary up to date with a document just issued, in its issuing transaction.
+    """Bring the summary up to date with a document just issued, in its issuing transaction (which
+    holds the account's lock).
 
     An invoice (advance, final, receipt) issued now has no payment, no credit note and no contribution
     yet: its contributions are computed from the document and its VAT rows in memory (held by the issue)
@@ -502,7 +506,7 @@ def document_issued(document: Document) -> None:
         )
         for row in document.vat_lines.all()
     ]
-    _lock(document.account_id)
+    # No _lock(): the issuing transaction holds the account's lock (billing.events.issued).
     _add_new(document.account_id, Direction.SALE, _sales_contributions([sale], {document.pk: rows}, {}))
 
 
@@ -579,7 +583,7 @@ def rebuild(account: Account) -> int:
     for date_kind in DateKind.values:
         for direction in Direction.values:
             _resum(account.pk, date_kind, direction, None)
-    SummaryState.objects.filter(account=account).update(rebuilt_at=timezone.now())
+    SummaryState.objects.update_or_create(account=account, defaults={"rebuilt_at": timezone.now()})
     return ReportSummary.objects.filter(account=account).count()
 
 

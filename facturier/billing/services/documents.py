@@ -25,7 +25,7 @@ from django.db.models import F, Sum
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
-from facturier.billing import chain, events, issued, numbering, snapshots, totals
+from facturier.billing import chain, events, issued, numbering, snapshots, tallies, totals
 from facturier.billing.models import (
     DEDUCTIBLE_ADVANCE_STATUSES,
     INVOICE_KINDS,
@@ -674,6 +674,7 @@ def _line_input(line: DocumentLine) -> LineInput:
 
 
 @transaction.atomic
+@tallies.deferred()
 def issue(actor: Actor, document: Document) -> Document:
     """Issue a draft: number it, freeze the buyer and seller blocks, chain it, make it immutable.
 
@@ -685,6 +686,7 @@ def issue(actor: Actor, document: Document) -> Document:
 
 
 @transaction.atomic
+@tallies.deferred()
 def create_document(actor: Actor, account: Account, data: DocumentInput, *, issue: bool) -> Document:
     """Create a draft and, with `issue`, issue it in the same transaction (the sales form and the API).
 
@@ -977,6 +979,7 @@ def mark_sent(actor: Actor, document: Document) -> Document:
 
 
 @transaction.atomic
+@tallies.deferred()
 def convert(actor: Actor, source: Document, kind: str = Kind.INVOICE) -> Document:
     """A new draft invoice (or proforma) from an issued quote or proforma, linked by source_document."""
     require(actor, source.account, "sales.create")
@@ -989,6 +992,7 @@ def convert(actor: Actor, source: Document, kind: str = Kind.INVOICE) -> Documen
 
 
 @transaction.atomic
+@tallies.deferred()
 def create_advance(
     actor: Actor, quote: Document, *, percent: Decimal | None = None, amount: Decimal | None = None
 ) -> Document:
@@ -1065,6 +1069,7 @@ def _advance_share(quote: Document, percent: Decimal | None, amount: Decimal | N
 
 
 @transaction.atomic
+@tallies.deferred()
 def create_final(actor: Actor, quote: Document, advances: list[Document]) -> Document:
     """A draft final invoice: the quote's lines, less the given advances (their TTC totals).
 
@@ -1122,6 +1127,7 @@ def _check_quote(source: Document, *, kinds: tuple[str, ...]) -> None:
 
 
 @transaction.atomic
+@tallies.deferred()
 def create_credit_note(
     actor: Actor, invoice: Document, *, lines: list[LineInput] | None = None, reason: str
 ) -> Document:

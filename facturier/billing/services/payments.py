@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from facturier.billing import events
+from facturier.billing import events, tallies
 from facturier.billing.models import (
     PAYABLE_KINDS,
     Document,
@@ -34,6 +34,7 @@ from facturier.tenancy.models import Account
 
 
 @transaction.atomic
+@tallies.deferred()
 def record_payment(
     actor: Actor,
     account: Account,
@@ -94,6 +95,7 @@ def record_payment(
 
 
 @transaction.atomic
+@tallies.deferred()
 def pay_in_full(
     actor: Actor,
     document: Document,
@@ -118,6 +120,7 @@ def pay_in_full(
 
 
 @transaction.atomic
+@tallies.deferred()
 def delete_payment(actor: Actor, payment: Payment) -> None:
     """Delete a payment: what it settled is owed again. Its date must be outside the locked period."""
     require(actor, payment.account, "payments.delete")

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from facturier.billing import tallies
 from facturier.billing.chain import verify
 from facturier.billing.models import Document, IssuedFile
 from facturier.billing.services.billing_settings import update_billing_settings
@@ -23,15 +24,17 @@ from facturier.tenancy.services import update_account_identity
 RATES = ["20", "20", "20", "20", "20", "10", "10", "10", "5.5", "5.5"]
 
 # The draft: its client, then the document, its lines and its VAT rows, one INSERT each.
+# After the audit event, the account's tally of documents (billing/tallies.py), once per service call.
+TALLY = "INSERT billing_documenttally"
 DRAFT = [
     "SELECT billing_client",
     "INSERT billing_document",
     "INSERT billing_documentline",
     "INSERT billing_documentvatline",
 ]
-# Issuing: the settings lock, the series (with the date of its last invoice), the e-invoice settings, the
-# document, the chain head, the reports' summary (lock, contributions, one upsert), the kept files (the PDF,
-# and a Factur-X when the account keeps one, in one INSERT).
+# Issuing: the account's lock (its settings row), the series (with the date of its last invoice), the
+# e-invoice settings, the document, the chain head, the reports' summary (contributions, one upsert: under
+# the lock already held), the kept files (the PDF, and a Factur-X when the account keeps one, in one INSERT).
 ISSUE = [
     "SELECT billing_billingsettings",
     "SELECT billing_numberingseries",
@@ -39,7 +42,6 @@ ISSUE = [
     "SELECT einvoice_einvoicesettings",
     "UPDATE billing_document",
     "UPDATE billing_billingsettings",
-    "SELECT reports_summarystate",
     "INSERT reports_reportcontribution",
     "INSERT reports_reportsummary",
     "INSERT billing_issuedfile",
@@ -84,7 +86,7 @@ def test_creating_and_issuing_a_ten_line_invoice_takes_fifteen_queries(
 
     # The two audit events (created, issued) go in one INSERT; nothing runs after the commit of an
     # account without webhooks.
-    assert statements(queries) == [*DRAFT, *ISSUE, "INSERT tenancy_auditevent"]
+    assert statements(queries) == [*DRAFT, *ISSUE, "INSERT tenancy_auditevent", TALLY]
     stored = Document.objects.get(pk=document.pk)
     assert (stored.number, stored.gross_total, stored.lines.count()) == (
         document.number,
@@ -100,9 +102,10 @@ def test_creating_and_issuing_a_ten_line_invoice_takes_fifteen_queries(
     ]
     assert verify(acme) is None
     assert computed_summary(acme) == stored_summary(acme)
+    assert tallies.stored([acme.pk]) == tallies.entries(Document.objects.filter(account=acme))
 
 
-def test_issuing_a_saved_draft_takes_fourteen_queries(actor, acme, django_capture_on_commit_callbacks):
+def test_issuing_a_saved_draft_takes_fifteen_queries(actor, acme, django_capture_on_commit_callbacks):
     buyer = make_client(acme)
     create_document(actor, acme, ten_lines(buyer), issue=True)
     with CaptureQueriesContext(connection) as drafting:
@@ -111,7 +114,7 @@ def test_issuing_a_saved_draft_takes_fourteen_queries(actor, acme, django_captur
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
         issue(actor, draft)
 
-    assert statements(drafting) == [*DRAFT, "INSERT tenancy_auditevent"]
+    assert statements(drafting) == [*DRAFT, "INSERT tenancy_auditevent", TALLY]
     # The draft is read again, locked, with its lines and VAT rows: it may have changed since.
     assert statements(queries) == [
         ISSUE[0],
@@ -120,9 +123,11 @@ def test_issuing_a_saved_draft_takes_fourteen_queries(actor, acme, django_captur
         "SELECT billing_documentvatline",
         *ISSUE[1:],
         "INSERT tenancy_auditevent",
+        TALLY,
     ]
     assert verify(acme) is None
     assert computed_summary(acme) == stored_summary(acme)
+    assert tallies.stored([acme.pk]) == tallies.entries(Document.objects.filter(account=acme))
 
 
 def test_an_invoice_kept_with_its_factur_x_takes_fifteen_queries_too(
@@ -142,6 +147,6 @@ def test_an_invoice_kept_with_its_factur_x_takes_fifteen_queries_too(
     with CaptureQueriesContext(connection) as queries, django_capture_on_commit_callbacks(execute=True):
         document = create_document(actor, acme, ten_lines(buyer), issue=True)
 
-    assert statements(queries) == [*DRAFT, *ISSUE, "INSERT tenancy_auditevent"]
+    assert statements(queries) == [*DRAFT, *ISSUE, "INSERT tenancy_auditevent", TALLY]
     kept = IssuedFile.objects.filter(document=document).values_list("kind", flat=True)
     assert sorted(kept) == [IssuedFile.Kind.FACTURX, IssuedFile.Kind.PDF]

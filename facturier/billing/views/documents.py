@@ -273,7 +273,7 @@ def document_list(request: AccountRequest) -> HttpResponse:
     filters = form.filters(account.today())
     matching = queries.filtered_documents(account, filters)
     limit = queries.SEARCH_COUNT_LIMIT if filters.search.strip() else None
-    totals = queries.document_totals(matching, limit)
+    totals = queries.tallied_totals(account, filters) or queries.document_totals(matching, limit)
     window = queries.PageWindow.of(request.GET.get("page"), totals.count, more=totals.more)
     documents = queries.document_page(matching, filters.sort, window.offset, window.per_page)
     current = filters.sort

@@ -18,7 +18,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import models
 
-from facturier.billing import chain, numbering, totals
+from facturier.billing import chain, numbering, tallies, totals
 from facturier.billing.models import (
     BillingSettings,
     Client,
@@ -190,6 +190,12 @@ def test_the_reports_summary_is_the_one_the_documents_give(generated):
     for account in generated:
         stored = summaries.stored_summary(account)
         assert stored and stored == summaries.computed_summary(account)
+
+
+def test_the_tally_of_documents_is_the_one_the_documents_give(generated):
+    for account in generated:
+        stored = tallies.stored([account.pk])
+        assert stored and stored == tallies.entries(Document.objects.filter(account=account))
 
 
 def test_a_second_run_refuses_without_replace(generated):
