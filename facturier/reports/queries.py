@@ -57,7 +57,7 @@ from facturier.billing.models import (
 from facturier.lib import vat
 from facturier.lib.countries import EU_MEMBERS, country_name
 from facturier.lib.dates import date_text
-from facturier.lib.money import CENT, ZERO, amount_text, round_money, to_eur
+from facturier.lib.money import ZERO, amount_text, from_cents, round_money, to_eur
 from facturier.purchases.models import Expense, ExpenseCategory, ExpenseStatus
 from facturier.reports import summaries
 from facturier.reports.base import REPORT_CODES, ChartBar, Column, Report, ReportFilters, Table
@@ -1174,15 +1174,6 @@ def _bucket(days_overdue: int) -> str:
     return "days_90" if days_overdue <= 90 else "older"
 
 
-def _eur_cents(cents: int, rate: Decimal) -> int:
-    """Whole cents of a document currency, in whole euro cents (rounded as to_eur rounds)."""
-    return int(to_eur(Decimal(cents).scaleb(-2), rate).scaleb(2))
-
-
-def _from_cents(cents: int) -> Decimal:
-    return Decimal(cents).scaleb(-2).quantize(CENT)
-
-
 def _overdue(due_date: datetime.date | None, today: datetime.date) -> int:
     return max(0, (today - due_date).days) if due_date else 0
 
@@ -1197,7 +1188,8 @@ def unpaid_list(
 ) -> Report:
     """Open sales documents issued in the period that still owe something: due date, days overdue,
     remaining amount (in the document's currency and in EUR), and the ageing per client (not due,
-    1–30, 31–60, 61–90, more than 90 days overdue on `today`). Two queries."""
+    1–30, 31–60, 61–90, more than 90 days overdue on `today`). Three queries: the rows, the ageing's
+    totals, the ageing's clients."""
     statuses = [s for s in OPEN_STATUSES if not filters.statuses or s in filters.statuses]
     remaining = Document.objects.remaining_expression()
     documents = (
@@ -1230,74 +1222,61 @@ def unpaid_list(
             }
         )
 
-    # Ageing per client, in one query: the documents in euros summed per client by the database, in
-    # whole cents (exact, and integers cost Python nothing to read), those in another currency one row
-    # each, converted one by one as their rows are. Amounts become Decimals only for what is shown.
+    # Ageing per client: the database adds up each client's cents per bucket (what remains to pay in EUR,
+    # rounded per document as everywhere: DocumentQuerySet.with_remaining) and the totals of all clients,
+    # so that only the clients shown come back to Python. On screen, a large account's thousands of
+    # clients would make a page of megabytes: it shows those who owe the most (`limit`), and the rest on
+    # one line; the files keep every client, by name.
     ages = _ageing_filters(today)
-    cents_left = Cast(Round(remaining * 100), BigIntegerField())
-    # Per client: its name (that of its first row) and its cents per bucket; a large account has thousands
-    # of clients, hence lists and tuples rather than dicts.
-    ageing: dict[int, tuple[str, list[int]]] = {}
-    count = 0
-    for client_id, alone, name, rate, documents_count, *cents in (
-        documents.order_by()
-        .values(
-            "client_id",
-            alone=Case(When(currency="EUR", then=Value(0)), default=F("pk"), output_field=BigIntegerField()),
-        )
-        .annotate(
-            name=Max("buyer_name"),
-            rate=Max(Case(When(~Q(currency="EUR"), then=F("exchange_rate")))),
-            count=Count("id"),
-            **{bucket: Sum(cents_left, filter=condition) for bucket, condition in ages.items()},
-        )
-        .values_list("client_id", "alone", "name", "rate", "count", *BUCKETS)
-    ):
-        amounts = ageing.setdefault(client_id, (name, [0] * len(BUCKETS)))[1]
-        for index, value in enumerate(cents):
-            if value:
-                amounts[index] += value if alone == 0 else _eur_cents(value, rate)
-        count += documents_count
-    # (name, cents per bucket, total) of each client, by name.
-    clients = sorted(
-        ((name, amounts, sum(amounts)) for name, amounts in ageing.values()),
-        key=lambda entry: str(entry[0]).casefold(),
+    owed = documents.with_remaining().annotate(cents=Cast(Round(F("remaining_eur") * 100), BigIntegerField()))
+    sums = {bucket: Sum("cents", filter=condition) for bucket, condition in ages.items()}
+    overall = owed.aggregate(count=Count("id"), clients=Count("client_id", distinct=True), **sums)
+    count, client_count = overall["count"], overall["clients"]
+    bucket_cents = [overall[bucket] or 0 for bucket in BUCKETS]
+    per_client_sums = (
+        owed.order_by()
+        .values("client_id")
+        .annotate(name=Max("buyer_name"), total=Sum("cents"), **sums)
+        .values_list("name", "total", *BUCKETS)
     )
-    bucket_cents = [sum(column) for column in zip(*(entry[1] for entry in clients), strict=True)] or [
-        0
-    ] * len(BUCKETS)
-    bucket_totals = {b: _from_cents(cents) for b, cents in zip(BUCKETS, bucket_cents, strict=True)}
-    grand_total = _from_cents(sum(bucket_cents))
-    ageing_notes: list[str] = []
-    client_count = len(clients)
-    others: list[tuple[str, list[int], int]] = []
     if limit is not None and client_count > limit:
-        # On screen, a large account's thousands of clients would make a page of megabytes: it shows
-        # those who owe the most, and the rest on one line; the files keep every client.
-        clients.sort(key=lambda entry: entry[2], reverse=True)
-        clients, others = clients[:limit], clients[limit:]
+        top = per_client_sums.order_by("-total", "client_id")[:limit]
+        clients = [(name, [cents or 0 for cents in amounts], total) for name, total, *amounts in top]
+        shown = [sum(column) for column in zip(*(entry[1] for entry in clients), strict=True)]
+        others = [every - some for every, some in zip(bucket_cents, shown, strict=True)]
+        others_count = client_count - len(clients)
+    else:
+        clients = sorted(
+            ((name, [cents or 0 for cents in amounts], total) for name, total, *amounts in per_client_sums),
+            key=lambda entry: str(entry[0]).casefold(),
+        )
+        others, others_count = [0] * len(BUCKETS), 0
+    bucket_totals = {b: from_cents(cents) for b, cents in zip(BUCKETS, bucket_cents, strict=True)}
+    grand_total = from_cents(sum(bucket_cents))
+    ageing_notes: list[str] = []
+    if others_count:
         ageing_notes.append(
             _(
                 "Les %(shown)d clients qui doivent le plus sur %(count)d, puis les autres sur une ligne ; "
                 "les fichiers Excel, CSV et PDF les donnent tous."
             )
-            % {"shown": limit, "count": client_count}
+            % {"shown": len(clients), "count": client_count}
         )
 
     def client_row(label: str, amounts: Iterable[int], total: int) -> dict[str, Cell]:
         return {
             "client": label,
-            **{b: _from_cents(cents) for b, cents in zip(BUCKETS, amounts, strict=True)},
-            "total": _from_cents(total),
+            **{b: from_cents(cents) for b, cents in zip(BUCKETS, amounts, strict=True)},
+            "total": from_cents(total),
         }
 
     per_client = [client_row(name, amounts, total) for name, amounts, total in clients]
-    if others:
+    if others_count:
         per_client.append(
             client_row(
-                ngettext("%(n)d autre client", "%(n)d autres clients", len(others)) % {"n": len(others)},
-                [sum(column) for column in zip(*(entry[1] for entry in others), strict=True)],
-                sum(entry[2] for entry in others),
+                ngettext("%(n)d autre client", "%(n)d autres clients", others_count) % {"n": others_count},
+                others,
+                sum(others),
             )
         )
     documents_table = Table(

@@ -802,7 +802,7 @@ REPORTS = [
     ("expenses", {}, 3),
     ("vat-register", {"vat_mode": "due"}, 1),
     ("oss", {}, 3),
-    ("unpaid", {}, 2),
+    ("unpaid", {}, 3),
 ]
 
 
