@@ -111,4 +111,3 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     request = context.get("request")
     logger.exception("API error on %s", getattr(request, "path", "?"), exc_info=exc)
     return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, _("Erreur interne du serveur."))
-

@@ -56,7 +56,7 @@ SUPPLIER_FIELDS = [
     coercion.Field("seller_street", "street"),
     coercion.Field("seller_post_code", "post_code"),
     coercion.Field("seller_city", "city"),
-    coercion.Field("seller_country", "country", read.to_upper),
+    coercion.Field("seller_country", "country", coercion.to_code),
     coercion.Field("seller_email", "email"),
 ]
 FIELDS = [
@@ -64,7 +64,7 @@ FIELDS = [
     coercion.Field("issue_date", "issue_date", read.to_date),
     coercion.Field("sell_date", "sell_date", read.to_sell_date),
     coercion.Field("payment_to", "due_date", read.to_date),
-    coercion.Field("currency", "currency", read.to_upper),
+    coercion.Field("currency", "currency", coercion.to_code),
     coercion.Field("exchange_currency_rate", "exchange_rate", coercion.to_decimal),
     coercion.Field("description", "notes"),
     coercion.Field("category_id", "category_id", coercion.to_id),

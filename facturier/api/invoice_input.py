@@ -138,17 +138,13 @@ def to_payment_terms(value: Any, field: str) -> int | None:
     return coercion.to_int(value, field, minimum=0, maximum=3650)
 
 
-def to_upper(value: Any, field: str) -> str:
-    return coercion.to_text(value, field).strip().upper()
-
-
 FIELDS = [
     Field("kind", "kind", to_kind),
     Field("issue_date", "issue_date", to_date),
     Field("sell_date", "sell_date", to_sell_date),
     Field("payment_to", "due_date", to_date),
     Field("payment_to_kind", "payment_terms", to_payment_terms),
-    Field("currency", "currency", to_upper),
+    Field("currency", "currency", coercion.to_code),
     Field("lang", "language", to_language),
     Field("payment_type", "payment_method", to_payment_type),
     Field("oid", "buyer_reference"),
@@ -163,7 +159,7 @@ FIELDS = [
     Field("delivery_address_street", "delivery_street"),
     Field("delivery_address_post_code", "delivery_post_code"),
     Field("delivery_address_city", "delivery_city"),
-    Field("delivery_address_country", "delivery_country", to_upper),
+    Field("delivery_address_country", "delivery_country", coercion.to_code),
 ]
 BUYER_FIELDS = [
     Field("buyer_name", "name"),
@@ -174,7 +170,7 @@ BUYER_FIELDS = [
     Field("buyer_street", "street"),
     Field("buyer_post_code", "post_code"),
     Field("buyer_city", "city"),
-    Field("buyer_country", "country", to_upper),
+    Field("buyer_country", "country", coercion.to_code),
     Field("buyer_email", "email"),
     Field("buyer_phone", "phone"),
 ]
