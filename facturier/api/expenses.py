@@ -35,7 +35,7 @@ from facturier.api.invoice_output import (
 )
 from facturier.api.periods import period_range
 from facturier.api.products import read_tax
-from facturier.api.views import AccountView, ordering, paginate, text_param
+from facturier.api.views import AccountView, list_param, ordering, paginate, text_param
 from facturier.billing.models import Client
 from facturier.billing.services import clients as client_service
 from facturier.einvoice.importing import match_supplier
@@ -187,7 +187,7 @@ def listed(view: AccountView, params: QueryDict, *, positions: bool) -> list[dic
     number = text_param(params, "number")
     if number:
         rows = rows.filter(supplier_number=number)
-    ids = coercion.to_ids([*params.getlist("invoice_ids"), *params.getlist("invoice_ids[]")], "invoice_ids")
+    ids = coercion.to_ids(list_param(params, "invoice_ids"), "invoice_ids")
     if ids:
         rows = rows.filter(pk__in=ids)
     supplier = text_param(params, "client_id")

@@ -44,7 +44,7 @@ from facturier.api.schema import (
     request_body,
     responses,
 )
-from facturier.api.views import AccountView, ordering, paginate, text_param
+from facturier.api.views import AccountView, list_param, ordering, paginate, text_param
 from facturier.billing import issued, pdf
 from facturier.billing.models import Document, Kind, PaymentAllocation, Status
 from facturier.billing.services import documents as service
@@ -100,7 +100,7 @@ def _in_period(rows: QuerySet[Document], params: QueryDict, account: Account) ->
 def filtered(rows: QuerySet[Document], params: QueryDict, account: Account) -> QuerySet[Document]:
     """The list filters of the public API (api.md, section 3)."""
     rows = _in_period(rows, params, account)
-    kinds = [*params.getlist("kinds[]"), *params.getlist("kinds"), *params.getlist("kind")]
+    kinds = [*list_param(params, "kinds"), *params.getlist("kind")]
     kinds = [kind.strip() for value in kinds for kind in value.split(",") if kind.strip()]
     if kinds:
         # Kinds we do not have (the public API's kp, kw...) have no documents here.
@@ -108,7 +108,7 @@ def filtered(rows: QuerySet[Document], params: QueryDict, account: Account) -> Q
     number = text_param(params, "number")
     if number:
         rows = rows.filter(number=number)
-    ids = coercion.to_ids([*params.getlist("invoice_ids"), *params.getlist("invoice_ids[]")], "invoice_ids")
+    ids = coercion.to_ids(list_param(params, "invoice_ids"), "invoice_ids")
     if ids:
         rows = rows.filter(pk__in=ids)
     for name, lookup in (("client_id", "client_id"), ("from_invoice_id", "source_document_id")):

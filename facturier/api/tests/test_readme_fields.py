@@ -80,3 +80,91 @@ def test_an_empty_country_of_a_client_reads_as_absent(owner_api, acme):
         f"/clients/{response.json()['id']}.json", {"client": {"country": "", "city": "Nice"}}
     )
     assert (updated.json()["country"], updated.json()["city"]) == ("FR", "Nice")
+
+
+# --- Form-encoded bodies ------------------------------------------------------------------------------
+
+
+def form_post(client, path, body):
+    return client.post(path, body, content_type="application/x-www-form-urlencoded")
+
+
+def test_a_form_encoded_invoice_is_read_like_its_json(owner_token, acme):
+    from django.test import Client as HttpClient
+
+    body = (
+        f"api_token={owner_token}&invoice[kind]=vat&invoice[buyer_name]=Client+Untel"
+        "&invoice[positions][][name]=Produit+A1&invoice[positions][][tax]=20"
+        "&invoice[positions][][total_price_gross]=24,00&invoice[positions][][quantity]=2"
+        "&invoice[positions][][name]=Produit+A2&invoice[positions][][tax]=20"
+        "&invoice[positions][][price_net]=10&invoice[positions][][quantity]=1"
+    )
+    response = form_post(HttpClient(enforce_csrf_checks=True), "/invoices.json", body)
+
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert [(p["name"], p["quantity"]) for p in data["positions"]] == [
+        ("Produit A1", "2"),
+        ("Produit A2", "1"),
+    ]
+    assert data["buyer_name"] == "Client Untel"
+    assert Document.objects.filter(account=acme).count() == 1
+
+
+def test_indexed_positions_of_a_form_are_read_in_order(owner_api, dupont):
+    body = (
+        f"invoice[client_id]={dupont.pk}&invoice[positions][0][name]=A&invoice[positions][0][price_net]=1"
+        "&invoice[positions][1][name]=B&invoice[positions][1][price_net]=2"
+    )
+    response = form_post(owner_api.http, f"/invoices.json?api_token={owner_api.token}", body)
+
+    assert response.status_code == 201, response.json()
+    assert [p["name"] for p in response.json()["positions"]] == ["A", "B"]
+
+
+def test_json_sent_with_curls_default_form_label_is_still_json(owner_api):
+    response = form_post(
+        owner_api.http, f"/clients.json?api_token={owner_api.token}", '{"client": {"name": "Dupont"}}'
+    )
+
+    assert response.status_code == 201
+
+
+@pytest.mark.parametrize("body", ["invoice[kind]=vat&invoice=x", "a[b]=1&a[]=2", "a[b[c]=1"])
+def test_a_form_whose_keys_contradict_each_other_is_a_400(owner_api, body):
+    response = form_post(owner_api.http, f"/invoices.json?api_token={owner_api.token}", body)
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "error"
+
+
+# --- Indexed query parameters -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("query", ["kinds[]=estimate&kinds[]=proforma", "kinds[0]=estimate&kinds[1]=proforma",
+                                   "kinds=estimate,proforma", "kinds[1]=proforma&kinds[0]=estimate"])  # fmt: skip
+def test_kinds_filter_the_list_in_every_form_of_a_list_parameter(owner_api, dupont, query):
+    for kind in ("vat", "estimate", "proforma"):
+        response = owner_api.post(
+            "/invoices.json",
+            {"invoice": {"kind": kind, "client_id": dupont.pk, "positions": [{"name": "A", "price_net": 1}]}},
+        )
+        assert response.status_code == 201, response.json()
+
+    listed = owner_api.get(f"/invoices.json?{query}").json()
+
+    assert sorted(row["kind"] for row in listed) == ["estimate", "proforma"]
+
+
+def test_indexed_invoice_ids_filter_the_list(owner_api, dupont):
+    ids = [
+        owner_api.post(
+            "/invoices.json",
+            {"invoice": {"client_id": dupont.pk, "positions": [{"name": "A", "price_net": 1}]}},
+        ).json()["id"]
+        for _ in range(3)
+    ]
+
+    listed = owner_api.get(f"/invoices.json?invoice_ids[0]={ids[0]}&invoice_ids[1]={ids[2]}").json()
+
+    assert sorted(row["id"] for row in listed) == [ids[0], ids[2]]
