@@ -8,6 +8,11 @@ gross when its positions give gross prices only; a price of the other kind is co
 
 The buyer is `client_id`, or the client found from the `buyer_*` fields (on the tax number, else on the
 name and email), or else created from them.
+
+An OSS sale (a distance sale to a consumer in another member state) carries the VAT of the buyer's
+country on its lines: `use_oss` asks for it, `identify_oss` lets the rules decide (a buyer without a VAT
+number in another member state, and rates of that state), `force_tax_oss` (or `oss_force_tax`) puts the
+destination's rates on the lines whatever was sent.
 """
 
 import calendar
@@ -310,6 +315,47 @@ def line_input(
         line = replace(line, unit_price=_in_mode(amount, is_gross, line.vat_rate, line.vat_category, gross))
         break
     return line
+
+
+@dataclass(frozen=True)
+class OssRequest:
+    """What a body asks about OSS beyond `use_oss`: let the rules decide, and replace the rates sent."""
+
+    identify: bool = False
+    force: bool = False
+
+
+def with_oss(document: DocumentInput, client: Client, request: OssRequest) -> DocumentInput:
+    """The document with its OSS flag decided and its taxed lines in the VAT of the right country.
+
+    `identify` (or `force`) makes it an OSS sale exactly when the buyer is in another member state without
+    a VAT number (a consumer) and, unless `force`, every taxed line has a rate of that state; otherwise it
+    is an ordinary French sale, whatever `use_oss` says. Without them, `use_oss` is obeyed, and refused
+    for a buyer outside the other member states."""
+    destination = vat.oss_destination(client.country)
+    taxed = [line for line in document.lines if line.vat_category == vat.STANDARD]
+    oss = document.oss
+    if request.identify or request.force:
+        oss = destination is not None and not client.vat_number
+        if oss and not request.force:
+            oss = bool(taxed) and all(vat.is_valid_rate(str(destination), line.vat_rate) for line in taxed)
+    elif oss and destination is None:
+        raise InputError.on(
+            "use_oss", _("L'OSS ne s'applique qu'aux ventes à un client établi dans un autre pays de l'UE.")
+        )
+    country = destination if oss and destination else "FR"
+    lines = [
+        _in_country(line, country, force=request.force) if line.vat_category == vat.STANDARD else line
+        for line in document.lines
+    ]
+    return replace(document, oss=oss, lines=lines)
+
+
+def _in_country(line: LineInput, country: str, *, force: bool) -> LineInput:
+    rate = line.vat_rate
+    if force and not vat.is_valid_rate(country, rate):
+        rate = vat.standard_rate(country) or rate
+    return replace(line, vat_country=country, vat_rate=rate)
 
 
 def stored_line(line: DocumentLine) -> LineInput:
