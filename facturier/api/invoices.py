@@ -348,7 +348,12 @@ def _shown(view: AccountView, pk: int) -> dict[str, Any]:
 
 INCOME = OpenApiParameter("income", str, description="1: sales (the default); 0: expenses.")
 INVOICE_FIELDS = [*read.FIELDS, *read.BUYER_FIELDS, *read.ISSUED_FIELDS]
-REQUEST = request_body("Invoice", "invoice", INVOICE_FIELDS)
+OSS_FLAGS = [
+    coercion.Field("identify_oss", "identify", coercion.to_bool),
+    coercion.Field("force_tax_oss", "force", coercion.to_bool),
+    coercion.Field("oss_force_tax", "force", coercion.to_bool),
+]
+REQUEST = request_body("Invoice", "invoice", INVOICE_FIELDS, beside=OSS_FLAGS)
 LIST_PARAMETERS = [
     OpenApiParameter("period", str, enum=sorted(PERIODS), description="last_12_months by default."),
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="With period=more."),
