@@ -344,8 +344,9 @@ def with_oss(document: DocumentInput, client: Client, request: OssRequest) -> Do
             "use_oss", _("L'OSS ne s'applique qu'aux ventes à un client établi dans un autre pays de l'UE.")
         )
     country = destination if oss and destination else "FR"
+    force = request.force and oss  # the rates sent stand on an ordinary sale
     lines = [
-        _in_country(line, country, force=request.force) if line.vat_category == vat.STANDARD else line
+        _in_country(line, country, force=force) if line.vat_category == vat.STANDARD else line
         for line in document.lines
     ]
     return replace(document, oss=oss, lines=lines)

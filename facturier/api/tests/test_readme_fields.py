@@ -308,3 +308,15 @@ def test_a_draft_turned_oss_moves_its_lines_to_the_destination_and_back(owner_ap
     assert back.status_code == 200, back.json()
     assert back.json()["use_oss"] is False
     assert {line[:2] for line in lines_of(back)} == {("FR", Decimal("20"))}
+
+
+def test_oss_force_tax_leaves_the_rates_of_an_ordinary_sale_alone(owner_api):
+    invoice = oss_readme_invoice(buyer_country="FR")
+    invoice["positions"][0]["tax"] = "5,5"
+    response = owner_api.post(
+        "/invoices.json", {"identify_oss": True, "oss_force_tax": True, "invoice": invoice}
+    )
+
+    assert response.status_code == 201, response.json()
+    assert response.json()["use_oss"] is False
+    assert [line[:2] for line in lines_of(response)] == [("FR", Decimal("5.5"))]
