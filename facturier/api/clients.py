@@ -67,7 +67,7 @@ FIELDS = [
     Field("street", "street"),
     Field("post_code", "post_code"),
     Field("city", "city"),
-    Field("country", "country"),
+    Field("country", "country", coercion.to_code),
     Field("email", "email"),
     Field("phone", "phone"),
     Field("note", "notes"),

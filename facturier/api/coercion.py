@@ -1,7 +1,8 @@
 """Input as the public API's clients send it (api.md, section 2, "Loose typing").
 
 Numbers come as JSON numbers or strings, with a decimal point or a decimal comma; booleans as
-true/false, 1/0, "yes"/"no"; `null` means "not given". Each helper turns one value into what a
+true/false, 1/0, "yes"/"no"; `null` means "not given", and so does an empty string, except for a free
+text, where it is the empty text (which clears the text on an update). Each helper turns one value into what a
 service expects or raises InputError naming the field; `read` applies them to a resource's known
 writable keys and ignores every other key (read-only ones included), gathering all the errors at once.
 """
@@ -24,8 +25,9 @@ MAX_DIGITS = 20
 
 
 def is_absent(value: Any) -> bool:
-    """`null` (and the string "null" the public docs show for dates) means the key was not sent."""
-    return value is None or (isinstance(value, str) and value.strip().lower() == "null")
+    """`null` (and the string "null" the public docs show for dates) means the key was not sent; so
+    does an empty string, which the public API's clients send for every field they leave blank."""
+    return value is None or (isinstance(value, str) and value.strip().lower() in ("null", ""))
 
 
 def to_decimal(value: Any, field: str) -> Decimal:
@@ -85,6 +87,11 @@ def to_text(value: Any, field: str) -> str:
     return text
 
 
+def to_code(value: Any, field: str) -> str:
+    """A code (country, currency): its text in capitals."""
+    return to_text(value, field).strip().upper()
+
+
 def to_id(value: Any, field: str) -> int:
     """A row id: a positive integer that fits the database's bigint."""
     return to_int(value, field, minimum=1, maximum=2**63 - 1)
@@ -107,6 +114,11 @@ class Field:
     name: str
     coerce: Callable[[Any, str], Any] = to_text
 
+    @property
+    def keeps_blank(self) -> bool:
+        """Whether an empty string is a value (a free text's) rather than "not given"."""
+        return self.coerce is to_text
+
 
 def read(data: Mapping[str, Any], fields: Sequence[Field]) -> dict[str, Any]:
     """The service's keyword arguments for the keys of `data` that `fields` know; all the keys at
@@ -114,7 +126,8 @@ def read(data: Mapping[str, Any], fields: Sequence[Field]) -> dict[str, Any]:
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for field in fields:
-        if field.api_name not in data or is_absent(data[field.api_name]):
+        raw = data.get(field.api_name)
+        if is_absent(raw) and not (field.keeps_blank and isinstance(raw, str) and not raw.strip()):
             continue
         try:
             values[field.name] = field.coerce(data[field.api_name], field.api_name)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from rest_framework import exceptions, status
@@ -111,8 +111,3 @@ def exception_handler(exc: Exception, context: Mapping[str, Any]) -> Response:
     request = context.get("request")
     logger.exception("API error on %s", getattr(request, "path", "?"), exc_info=exc)
     return error_response(status.HTTP_500_INTERNAL_SERVER_ERROR, _("Erreur interne du serveur."))
-
-
-def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
-    """Any other `.json` address: the API's 404 body rather than an HTML page."""
-    return JsonResponse(body(NOT_FOUND), status=404)

@@ -5,8 +5,9 @@ Here expenses live in the purchases app and have ids of their own, which may equ
 So every call about expenses says `income=0`: the list and create (in the query or the body, as the
 public API does), and show, update and delete of one expense (`/invoices/{id}.json?income=0`).
 
-In an expense the seller is the supplier (`client_id`, or `seller_name` and `seller_tax_no` to find or
-create it) and the buyer is the account itself; `number` is the supplier's invoice number; `status` is
+As in both official READMEs, the parties of an expense keep their invoice names seen from the account:
+`seller_*` is the account's own company (read-only here: its identity is the account's) and `buyer_*` is
+the supplier (`client_id`, or `buyer_name`, `buyer_tax_no`... to find or create it); `number` is the supplier's invoice number; `status` is
 `issued` (to pay), `partial` or `paid`, following the payments recorded in the application.
 """
 
@@ -24,7 +25,7 @@ from rest_framework import serializers
 from facturier.api import coercion
 from facturier.api import invoice_input as read
 from facturier.api.clients import tax_identity
-from facturier.api.errors import InputError
+from facturier.api.errors import InputError, api_field_names
 from facturier.api.invoice_output import (
     SHAPE_ORDERS,
     AccountingStatusField,
@@ -35,9 +36,10 @@ from facturier.api.invoice_output import (
 )
 from facturier.api.periods import period_range
 from facturier.api.products import read_tax
-from facturier.api.views import AccountView, ordering, paginate, text_param
+from facturier.api.views import AccountView, list_param, ordering, paginate, text_param
 from facturier.billing.models import Client
 from facturier.billing.services import clients as client_service
+from facturier.billing.services.clients import person_name
 from facturier.einvoice.importing import match_supplier
 from facturier.einvoice.reading import Party
 from facturier.purchases import services
@@ -50,21 +52,16 @@ STATUS_FILTER = {api: ours for ours, api in STATUS_OF.items()}
 DATE_COLUMNS = {"issue_date": "issue_date", "sell_date": "sell_date", "transaction_date": "sell_date"}
 DATE_COLUMNS["payment_to"] = "due_date"
 ORDERS = {"id": "pk", "number": "supplier_number", **SHAPE_ORDERS}
-SUPPLIER_FIELDS = [
-    coercion.Field("seller_name", "name"),
-    coercion.Field("seller_tax_no", "tax_no"),
-    coercion.Field("seller_street", "street"),
-    coercion.Field("seller_post_code", "post_code"),
-    coercion.Field("seller_city", "city"),
-    coercion.Field("seller_country", "country", read.to_upper),
-    coercion.Field("seller_email", "email"),
-]
+# The supplier, in the buyer fields (the official READMEs' "les champs acheteur et vendeur sont inversés").
+SUPPLIER_FIELDS = read.BUYER_FIELDS
+# The fields that name a supplier: an update sending one of them changes the expense's supplier.
+SUPPLIER_NAMES = ("client_id", "buyer_name", "buyer_first_name", "buyer_last_name", "buyer_tax_no")
 FIELDS = [
     coercion.Field("number", "supplier_number"),
     coercion.Field("issue_date", "issue_date", read.to_date),
     coercion.Field("sell_date", "sell_date", read.to_sell_date),
     coercion.Field("payment_to", "due_date", read.to_date),
-    coercion.Field("currency", "currency", read.to_upper),
+    coercion.Field("currency", "currency", coercion.to_code),
     coercion.Field("exchange_currency_rate", "exchange_rate", coercion.to_decimal),
     coercion.Field("description", "notes"),
     coercion.Field("category_id", "category_id", coercion.to_id),
@@ -118,14 +115,19 @@ class ExpenseSerializer(InvoiceShapeSerializer[Expense]):
     price_gross = serializers.DecimalField(source="gross_total", max_digits=16, decimal_places=2)
     paid = serializers.DecimalField(source="paid_total", max_digits=16, decimal_places=2)
     client_id = serializers.IntegerField(source="supplier_id")
-    seller_name = serializers.CharField(source="supplier.name")
-    seller_tax_no = serializers.SerializerMethodField()
-    seller_street = serializers.CharField(source="supplier.street")
-    seller_post_code = serializers.CharField(source="supplier.post_code")
-    seller_city = serializers.CharField(source="supplier.city")
-    seller_country = serializers.CharField(source="supplier.country")
-    buyer_name = serializers.CharField(source="account.name")
+    buyer_name = serializers.CharField(source="supplier.name")
     buyer_tax_no = serializers.SerializerMethodField()
+    buyer_street = serializers.CharField(source="supplier.street")
+    buyer_post_code = serializers.CharField(source="supplier.post_code")
+    buyer_city = serializers.CharField(source="supplier.city")
+    buyer_country = serializers.CharField(source="supplier.country")
+    buyer_email = serializers.CharField(source="supplier.email")
+    seller_name = serializers.CharField(source="account.name")
+    seller_tax_no = serializers.SerializerMethodField()
+    seller_street = serializers.CharField(source="account.street")
+    seller_post_code = serializers.CharField(source="account.post_code")
+    seller_city = serializers.CharField(source="account.city")
+    seller_country = serializers.CharField(source="account.country")
     category_id = serializers.IntegerField()
     description = serializers.CharField(source="notes")
     accounting_status = AccountingStatusField()
@@ -147,11 +149,11 @@ class ExpenseSerializer(InvoiceShapeSerializer[Expense]):
         return STATUS_OF.get(ExpenseStatus(expense.status), "issued")
 
     @extend_schema_field(OpenApiTypes.STR)
-    def get_seller_tax_no(self, expense: Expense) -> str:
-        return expense.supplier.vat_number or expense.supplier.siren
+    def get_buyer_tax_no(self, expense: Expense) -> str:
+        return expense.supplier.vat_number or expense.supplier.siret or expense.supplier.siren
 
     @extend_schema_field(OpenApiTypes.STR)
-    def get_buyer_tax_no(self, expense: Expense) -> str:
+    def get_seller_tax_no(self, expense: Expense) -> str:
         return expense.account.vat_number or expense.account.siren
 
     @extend_schema_field(ExpensePositionSerializer(many=True))
@@ -187,7 +189,7 @@ def listed(view: AccountView, params: QueryDict, *, positions: bool) -> list[dic
     number = text_param(params, "number")
     if number:
         rows = rows.filter(supplier_number=number)
-    ids = coercion.to_ids([*params.getlist("invoice_ids"), *params.getlist("invoice_ids[]")], "invoice_ids")
+    ids = coercion.to_ids(list_param(params, "invoice_ids"), "invoice_ids")
     if ids:
         rows = rows.filter(pk__in=ids)
     supplier = text_param(params, "client_id")
@@ -213,9 +215,13 @@ def _supplier_id(actor: Actor, account: Account, data: Mapping[str, Any]) -> int
     fields = coercion.read(data, SUPPLIER_FIELDS)
     identity = tax_identity(fields.pop("tax_no", "")) if fields.get("tax_no") else {}
     fields |= identity
-    name = str(fields.get("name", "")).strip()
+    name = str(fields.get("name") or person_name(fields.get("first_name", ""), fields.get("last_name", "")))
+    name = name.strip()
     if not name and not identity:
-        raise InputError.on("seller_name", _("Indiquez le fournisseur : client_id ou seller_name."))
+        raise InputError.on(
+            "buyer_name",
+            _("Indiquez le fournisseur dans les champs buyer_ (buyer_name, buyer_tax_no) ou par client_id."),
+        )
     # The e-invoice import's matching: SIREN (also read from a SIRET or a French VAT number), VAT
     # number, then name; suppliers before buyers, active before archived.
     match = match_supplier(
@@ -229,8 +235,11 @@ def _supplier_id(actor: Actor, account: Account, data: Mapping[str, Any]) -> int
     )
     if match is None:
         if not name:
-            raise InputError.on("seller_name", _("Indiquez le nom du fournisseur."))
-        return client_service.create_client(actor, account, kind=Client.Kind.SUPPLIER, **fields).pk
+            raise InputError.on("buyer_name", _("Indiquez le nom du fournisseur."))
+        if "is_company" not in fields and not fields.get("name"):
+            fields["is_company"] = False  # a person sent by first and last name only
+        with api_field_names(read.BUYER_API_NAMES):
+            return client_service.create_client(actor, account, kind=Client.Kind.SUPPLIER, **fields).pk
     if match.kind == Client.Kind.BUYER:
         client_service.update_client(actor, match, kind=Client.Kind.BOTH)
     return match.pk
@@ -344,12 +353,8 @@ def update(view: AccountView, expense: Expense, data: Mapping[str, Any]) -> Expe
             for line in expense.lines.order_by("position", "pk")
         ]
         gross = expense.prices_are_gross
-    named = any(not coercion.is_absent(data.get(f.api_name)) for f in SUPPLIER_FIELDS)
-    supplier_id = (
-        _supplier_id(view.actor, view.account, data)
-        if named or not coercion.is_absent(data.get("client_id"))
-        else expense.supplier_id
-    )
+    named = any(not coercion.is_absent(data.get(key)) for key in SUPPLIER_NAMES)
+    supplier_id = _supplier_id(view.actor, view.account, data) if named else expense.supplier_id
     return services.update_expense(
         view.actor,
         expense,

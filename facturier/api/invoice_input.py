@@ -8,6 +8,11 @@ gross when its positions give gross prices only; a price of the other kind is co
 
 The buyer is `client_id`, or the client found from the `buyer_*` fields (on the tax number, else on the
 name and email), or else created from them.
+
+An OSS sale (a distance sale to a consumer in another member state) carries the VAT of the buyer's
+country on its lines: `use_oss` asks for it, `identify_oss` lets the rules decide (a buyer without a VAT
+number in another member state, and rates of that state), `force_tax_oss` (or `oss_force_tax`) puts the
+destination's rates on the lines whatever was sent.
 """
 
 import calendar
@@ -138,17 +143,13 @@ def to_payment_terms(value: Any, field: str) -> int | None:
     return coercion.to_int(value, field, minimum=0, maximum=3650)
 
 
-def to_upper(value: Any, field: str) -> str:
-    return coercion.to_text(value, field).strip().upper()
-
-
 FIELDS = [
     Field("kind", "kind", to_kind),
     Field("issue_date", "issue_date", to_date),
     Field("sell_date", "sell_date", to_sell_date),
     Field("payment_to", "due_date", to_date),
     Field("payment_to_kind", "payment_terms", to_payment_terms),
-    Field("currency", "currency", to_upper),
+    Field("currency", "currency", coercion.to_code),
     Field("lang", "language", to_language),
     Field("payment_type", "payment_method", to_payment_type),
     Field("oid", "buyer_reference"),
@@ -163,7 +164,7 @@ FIELDS = [
     Field("delivery_address_street", "delivery_street"),
     Field("delivery_address_post_code", "delivery_post_code"),
     Field("delivery_address_city", "delivery_city"),
-    Field("delivery_address_country", "delivery_country", to_upper),
+    Field("delivery_address_country", "delivery_country", coercion.to_code),
 ]
 BUYER_FIELDS = [
     Field("buyer_name", "name"),
@@ -174,7 +175,7 @@ BUYER_FIELDS = [
     Field("buyer_street", "street"),
     Field("buyer_post_code", "post_code"),
     Field("buyer_city", "city"),
-    Field("buyer_country", "country", to_upper),
+    Field("buyer_country", "country", coercion.to_code),
     Field("buyer_email", "email"),
     Field("buyer_phone", "phone"),
 ]
@@ -314,6 +315,48 @@ def line_input(
         line = replace(line, unit_price=_in_mode(amount, is_gross, line.vat_rate, line.vat_category, gross))
         break
     return line
+
+
+@dataclass(frozen=True)
+class OssRequest:
+    """What a body asks about OSS beyond `use_oss`: let the rules decide, and replace the rates sent."""
+
+    identify: bool = False
+    force: bool = False
+
+
+def with_oss(document: DocumentInput, client: Client, request: OssRequest) -> DocumentInput:
+    """The document with its OSS flag decided and its taxed lines in the VAT of the right country.
+
+    `identify` (or `force`) makes it an OSS sale exactly when the buyer is in another member state without
+    a VAT number (a consumer) and, unless `force`, every taxed line has a rate of that state; otherwise it
+    is an ordinary French sale, whatever `use_oss` says. Without them, `use_oss` is obeyed, and refused
+    for a buyer outside the other member states."""
+    destination = vat.oss_destination(client.country)
+    taxed = [line for line in document.lines if line.vat_category == vat.STANDARD]
+    oss = document.oss
+    if request.identify or request.force:
+        oss = destination is not None and not client.vat_number
+        if oss and not request.force:
+            oss = bool(taxed) and all(vat.is_valid_rate(str(destination), line.vat_rate) for line in taxed)
+    elif oss and destination is None:
+        raise InputError.on(
+            "use_oss", _("L'OSS ne s'applique qu'aux ventes à un client établi dans un autre pays de l'UE.")
+        )
+    country = destination if oss and destination else "FR"
+    force = request.force and oss  # the rates sent stand on an ordinary sale
+    lines = [
+        _in_country(line, country, force=force) if line.vat_category == vat.STANDARD else line
+        for line in document.lines
+    ]
+    return replace(document, oss=oss, lines=lines)
+
+
+def _in_country(line: LineInput, country: str, *, force: bool) -> LineInput:
+    rate = line.vat_rate
+    if force and not vat.is_valid_rate(country, rate):
+        rate = vat.standard_rate(country) or rate
+    return replace(line, vat_country=country, vat_rate=rate)
 
 
 def stored_line(line: DocumentLine) -> LineInput:

@@ -44,9 +44,9 @@ from facturier.api.schema import (
     request_body,
     responses,
 )
-from facturier.api.views import AccountView, ordering, paginate, text_param
+from facturier.api.views import AccountView, list_param, ordering, paginate, text_param
 from facturier.billing import issued, pdf
-from facturier.billing.models import Document, Kind, PaymentAllocation, Status
+from facturier.billing.models import Client, Document, Kind, PaymentAllocation, Status
 from facturier.billing.services import documents as service
 from facturier.billing.services import payments, sending
 from facturier.billing.services.clients import split_emails
@@ -100,7 +100,7 @@ def _in_period(rows: QuerySet[Document], params: QueryDict, account: Account) ->
 def filtered(rows: QuerySet[Document], params: QueryDict, account: Account) -> QuerySet[Document]:
     """The list filters of the public API (api.md, section 3)."""
     rows = _in_period(rows, params, account)
-    kinds = [*params.getlist("kinds[]"), *params.getlist("kinds"), *params.getlist("kind")]
+    kinds = [*list_param(params, "kinds"), *params.getlist("kind")]
     kinds = [kind.strip() for value in kinds for kind in value.split(",") if kind.strip()]
     if kinds:
         # Kinds we do not have (the public API's kp, kw...) have no documents here.
@@ -108,7 +108,7 @@ def filtered(rows: QuerySet[Document], params: QueryDict, account: Account) -> Q
     number = text_param(params, "number")
     if number:
         rows = rows.filter(number=number)
-    ids = coercion.to_ids([*params.getlist("invoice_ids"), *params.getlist("invoice_ids[]")], "invoice_ids")
+    ids = coercion.to_ids(list_param(params, "invoice_ids"), "invoice_ids")
     if ids:
         rows = rows.filter(pk__in=ids)
     for name, lookup in (("client_id", "client_id"), ("from_invoice_id", "source_document_id")):
@@ -154,6 +154,26 @@ def _due_date(values: dict[str, Any], issue_date: datetime.date) -> datetime.dat
     return issue_date + datetime.timedelta(days=terms) if terms is not None else None
 
 
+def _oss_request(request: Request) -> read.OssRequest:
+    """`identify_oss` and `force_tax_oss` (or `oss_force_tax`), beside `invoice` as the README shows them,
+    or inside it, or in the query."""
+    identify = _param(request, "identify_oss")
+    force = _param(request, "force_tax_oss", "oss_force_tax")
+    return read.OssRequest(
+        identify=identify is not None and coercion.to_bool(identify, "identify_oss"),
+        force=force is not None and coercion.to_bool(force, "force_tax_oss"),
+    )
+
+
+def _oss_decided(view: AccountView, document: DocumentInput, *, changed: bool) -> DocumentInput:
+    """The document with OSS applied (read.with_oss), reading the buyer only when OSS is in question."""
+    request = _oss_request(view.request)
+    if not (document.oss or changed or request.identify or request.force):
+        return document
+    client = view.get_row(Client, document.client_id)
+    return read.with_oss(document, client, request)
+
+
 def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
     """The DocumentInput of a create (creating the buyer as a client when no client matches)."""
     values = coercion.read(data, read.FIELDS)
@@ -165,7 +185,7 @@ def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
     issue_date = values.pop("issue_date", view.account.today())
     due_date = _due_date(values, issue_date)
     client_id = read.find_or_create_client(view.actor, view.account, buyer)
-    return DocumentInput(
+    document = DocumentInput(
         client_id=client_id,
         issue_date=issue_date,
         due_date=due_date,
@@ -173,6 +193,7 @@ def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
         prices_are_gross=gross,
         **{"kind": Kind.INVOICE, **values},
     )
+    return _oss_decided(view, document, changed=False)
 
 
 def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) -> DocumentInput:
@@ -213,9 +234,10 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
     client_id = (
         read.find_or_create_client(view.actor, view.account, buyer) if buyer.given else current.client_id
     )
-    return replace(
+    edited = replace(
         current, **values, client_id=client_id, issue_date=issue_date, due_date=due_date, lines=lines
     )
+    return _oss_decided(view, edited, changed=current.oss or "oss" in values)
 
 
 # Fields an issued document shows that make its legal content: sent with another value, they get a 422.
@@ -326,7 +348,12 @@ def _shown(view: AccountView, pk: int) -> dict[str, Any]:
 
 INCOME = OpenApiParameter("income", str, description="1: sales (the default); 0: expenses.")
 INVOICE_FIELDS = [*read.FIELDS, *read.BUYER_FIELDS, *read.ISSUED_FIELDS]
-REQUEST = request_body("Invoice", "invoice", INVOICE_FIELDS)
+OSS_FLAGS = [
+    coercion.Field("identify_oss", "identify", coercion.to_bool),
+    coercion.Field("force_tax_oss", "force", coercion.to_bool),
+    coercion.Field("oss_force_tax", "force", coercion.to_bool),
+]
+REQUEST = request_body("Invoice", "invoice", INVOICE_FIELDS, beside=OSS_FLAGS)
 LIST_PARAMETERS = [
     OpenApiParameter("period", str, enum=sorted(PERIODS), description="last_12_months by default."),
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="With period=more."),

@@ -81,8 +81,11 @@ _SCHEMA_FIELDS: dict[Callable[..., Any], Callable[[], serializers.Field[Any, Any
 }
 
 
-def request_body(name: str, wrapper: str, fields: Sequence[Field]) -> serializers.Serializer[dict[str, Any]]:
-    """`{"api_token": ..., wrapper: {...}}` with the resource's writable keys."""
+def request_body(
+    name: str, wrapper: str, fields: Sequence[Field], beside: Sequence[Field] = ()
+) -> serializers.Serializer[dict[str, Any]]:
+    """`{"api_token": ..., wrapper: {...}}` with the resource's writable keys, and the keys read beside
+    the wrapper (`beside`)."""
     inner = inline_serializer(
         name=f"{name}Input",
         fields={
@@ -90,9 +93,10 @@ def request_body(name: str, wrapper: str, fields: Sequence[Field]) -> serializer
             for field in fields
         },
     )
+    top = {field.api_name: _SCHEMA_FIELDS[field.coerce]() for field in beside}
     return inline_serializer(
         name=f"{name}Request",
-        fields={"api_token": serializers.CharField(required=False), wrapper: inner},
+        fields={"api_token": serializers.CharField(required=False), **top, wrapper: inner},
     )
 
 

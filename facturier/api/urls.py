@@ -1,14 +1,14 @@
 """The public API's own paths (`/clients.json`...), compatible with VosFactures / Fakturownia.
 
 Every resource path ends in `.json`, so none can shadow a page under /<slug>/; the OpenAPI document is
-at /api/schema/. The last pattern answers any other `.json` address with the API's JSON 404.
+at /api/schema/. The last patterns answer every other `.json` or `.xml` address in JSON (unserved.py).
 """
 
 from django.urls import URLPattern, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from facturier.api import account_api, categories, clients, errors, invoices, payments, products
+from facturier.api import account_api, categories, clients, invoices, payments, products, unserved
 from facturier.webhooks import api as webhooks
 
 app_name = "api"
@@ -57,5 +57,7 @@ urlpatterns: list[URLPattern] = [
         ),
         name="docs",
     ),
-    re_path(r"^[\w./-]*\.json$", errors.not_found),
+    re_path(unserved.UNMANAGED_PATH, unserved.unmanaged),
+    re_path(r"^[\w./-]*\.xml$", unserved.json_only),
+    re_path(r"^[\w./-]*\.json$", unserved.not_found),
 ]

@@ -1,6 +1,7 @@
 """What every resource view of the API shares: the caller's account and actor, the body under its
 wrapper key, rows fetched through the access gate, and list pagination (api.md, section 3)."""
 
+import re
 from typing import Any, TypeVar, cast
 
 from django.db import models
@@ -51,6 +52,17 @@ class AccountView(APIView):
 def text_param(params: QueryDict, name: str) -> str:
     value = params.get(name)
     return coercion.to_text(value, name).strip() if value is not None else ""
+
+
+def list_param(params: QueryDict, name: str) -> list[str]:
+    """The values of a list parameter, in every form clients send one: `name=a,b` (split by the
+    caller), `name=a&name=b`, `name[]=a&name[]=b`, or indexed `name[0]=a&name[1]=b` (in index order)."""
+    indexed = re.compile(re.escape(name) + r"\[(\d+)\]")
+    numbered = sorted(
+        (int(match[1]), key) for key in params if (match := indexed.fullmatch(key)) and len(match[1]) < 7
+    )
+    values = [*params.getlist(name), *params.getlist(f"{name}[]")]
+    return values + [value for _index, key in numbered for value in params.getlist(key)]
 
 
 def paginate(rows: "models.QuerySet[M]", params: QueryDict) -> list[M]:

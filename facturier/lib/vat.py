@@ -74,3 +74,8 @@ def standard_rate(country: str) -> Decimal | None:
 
 def is_valid_rate(country: str, rate: Decimal) -> bool:
     return rate == 0 or rate in rates_for(country)
+
+
+def oss_destination(country: str | None) -> str | None:
+    """The member state whose VAT an OSS distance sale to a buyer in `country` carries, if any."""
+    return country if country in EU_MEMBERS and country != "FR" else None

@@ -102,3 +102,12 @@ def test_the_resource_is_read_under_its_wrapper_key_or_from_the_body_itself():
     for body in [[], "x", {"client": [1]}, {"client": "A"}]:
         with pytest.raises(InputError):
             coercion.resource_body(body, "client")
+
+
+@pytest.mark.parametrize("blank", ["", "  "])
+def test_an_empty_string_is_absent_except_for_a_free_text(blank):
+    fields = [Field("note", "notes"), Field("country", "country", coercion.to_code),
+              Field("price", "price", coercion.to_decimal), Field("paid", "paid", coercion.to_bool)]  # fmt: skip
+    values = coercion.read({"note": blank, "country": blank, "price": blank, "paid": blank}, fields)
+
+    assert values == {"notes": blank}

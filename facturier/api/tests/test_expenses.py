@@ -17,8 +17,8 @@ def expense_body(**fields):
         "number": "FA-2026-118",
         "issue_date": "2026-11-02",
         "payment_to": "2026-12-02",
-        "seller_name": "Papeterie Durand",
-        "seller_tax_no": "FR40303265045",
+        "buyer_name": "Papeterie Durand",
+        "buyer_tax_no": "FR40303265045",
         "positions": [
             {"name": "Ramettes A4", "quantity": "10", "price_net": "4,50", "tax": "20"},
             {"name": "Livraison", "quantity": 1, "total_price_net": 12, "tax": 20},
@@ -46,8 +46,8 @@ def test_it_creates_an_expense_and_its_supplier_with_income_zero(owner_api, acme
         "issued",
     )
     assert (data["price_net"], data["price_tax"], data["price_gross"]) == ("57.00", "11.40", "68.40")
-    assert data["seller_name"] == "Papeterie Durand"
-    assert data["buyer_name"] == acme.name
+    assert (data["buyer_name"], data["buyer_tax_no"]) == ("Papeterie Durand", "FR40303265045")
+    assert data["seller_name"] == acme.name
     assert [p["total_price_net"] for p in data["positions"]] == ["45.00", "12.00"]
     expense = Expense.objects.get(pk=data["id"], account=acme)
     assert expense.supplier.kind == Client.Kind.SUPPLIER
@@ -58,7 +58,7 @@ def test_it_creates_an_expense_and_its_supplier_with_income_zero(owner_api, acme
 
 
 def test_a_second_expense_reuses_the_supplier_found_by_tax_number(owner_api, acme, expense):
-    body = expense_body(number="FA-2026-119", seller_name="PAPETERIE DURAND SAS")
+    body = expense_body(number="FA-2026-119", buyer_name="PAPETERIE DURAND SAS")
     response = owner_api.post("/invoices.json?income=0", {"invoice": body})
 
     assert response.status_code == 201
@@ -68,7 +68,7 @@ def test_a_second_expense_reuses_the_supplier_found_by_tax_number(owner_api, acm
 
 def test_a_buyer_named_as_supplier_becomes_client_and_supplier(owner_api, acme):
     buyer = make_client(acme, name="Garage Lefèvre", siren="", vat_number="")
-    body = expense_body(seller_name="garage lefèvre", seller_tax_no="")
+    body = expense_body(buyer_name="garage lefèvre", buyer_tax_no="")
     response = owner_api.post("/invoices.json", body)
 
     assert response.status_code == 201
@@ -154,7 +154,8 @@ def test_show_update_and_delete_take_income_zero(owner_api, acme, expense):
 @pytest.mark.parametrize(
     ("fields", "key"),
     [
-        ({"seller_name": "", "seller_tax_no": ""}, "seller_name"),
+        ({"buyer_name": "", "buyer_tax_no": ""}, "buyer_name"),
+        ({"buyer_tax_no": "FR00000000000"}, "buyer_tax_no"),
         ({"positions": []}, "positions"),
         ({"positions": [{"name": "Sans prix"}]}, "positions"),
         ({"positions": [{"name": "A", "price_net": "abc"}]}, "positions"),
@@ -197,3 +198,89 @@ def test_a_collaborator_follows_the_purchases_permissions(collaborator_api, expe
     assert [row["id"] for row in listed.json()] == [expense.pk]
     assert deleted.status_code == 403
     assert Expense.objects.filter(pk=expense.pk).exists()
+
+
+def test_the_readmes_expense_books_the_supplier_from_the_buyer_fields(owner_api, acme):
+    # The official README's own example (vosfactures-README.md, "Créer une facture d'achat"), whose
+    # seller_* is the account's company and buyer_* the supplier.
+    readme = {
+        "kind": "vat",
+        "income": "0",
+        "sell_date": "2013-01-16",
+        "issue_date": "2013-01-16",
+        "payment_to": "2013-01-23",
+        "seller_name": "Société Chose",
+        "seller_tax_no": "FR5252445767",
+        "buyer_name": "Fournisseur XYZ",
+        "buyer_email": "xyz@testemail.com",
+        "buyer_tax_no": "BE453627823",
+        "positions": [{"name": "Produit A1", "tax": 20, "total_price_gross": 10.23, "quantity": 1}],
+    }
+    # The README's Belgian number fails its check digits: refused, naming the supplier's field.
+    refused = owner_api.post("/invoices.json", {"api_token": owner_api.token, "invoice": readme})
+    assert refused.status_code == 422
+    assert list(refused.json()["message"]) == ["buyer_tax_no"]
+
+    readme["buyer_tax_no"] = "BE0403170701"
+    response = owner_api.post("/invoices.json", {"api_token": owner_api.token, "invoice": readme})
+
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    supplier = Expense.objects.get(pk=data["id"], account=acme).supplier
+    assert (supplier.name, supplier.vat_number, supplier.email, supplier.kind) == (
+        "Fournisseur XYZ",
+        "BE0403170701",
+        "xyz@testemail.com",
+        Client.Kind.SUPPLIER,
+    )
+    assert not Client.objects.filter(account=acme, name="Société Chose").exists()
+    # The JSON answered presents the parties as the README does.
+    assert (data["buyer_name"], data["buyer_tax_no"], data["buyer_email"]) == (
+        "Fournisseur XYZ",
+        "BE0403170701",
+        "xyz@testemail.com",
+    )
+    assert (data["seller_name"], data["seller_tax_no"]) == (acme.name, acme.vat_number or acme.siren)
+    assert data["client_id"] == supplier.pk
+    shown = owner_api.get(f"/invoices/{data['id']}.json?income=0").json()
+    assert (shown["buyer_name"], shown["seller_name"]) == ("Fournisseur XYZ", acme.name)
+
+
+def test_the_fakturownia_readmes_expense_with_income_as_false(owner_api, acme):
+    body = {
+        "kind": "vat",
+        "income": False,
+        "issue_date": "2013-01-16",
+        "seller_name": "Wystawca Sp. z o.o.",
+        "seller_tax_no": "5252445767",
+        "buyer_name": "Klient1 Sp. z o.o.",
+        "buyer_email": "buyer@testemail.pl",
+        "positions": [{"name": "Produkt A1", "tax": 20, "total_price_gross": 10.23, "quantity": 1}],
+    }
+    response = owner_api.post("/invoices.json", {"invoice": body})
+
+    assert response.status_code == 201, response.json()
+    assert Expense.objects.get(pk=response.json()["id"]).supplier.name == "Klient1 Sp. z o.o."
+
+
+def test_an_expense_of_a_person_takes_the_buyers_first_and_last_names(owner_api, acme):
+    body = expense_body(buyer_name=None, buyer_tax_no=None, buyer_first_name="Jean", buyer_last_name="Martin")
+    response = owner_api.post("/invoices.json", {"invoice": body})
+
+    assert response.status_code == 201, response.json()
+    supplier = Expense.objects.get(pk=response.json()["id"]).supplier
+    assert (supplier.first_name, supplier.last_name, supplier.is_company) == ("Jean", "Martin", False)
+
+
+def test_an_update_naming_another_buyer_changes_the_supplier(owner_api, acme, expense):
+    response = owner_api.put(
+        f"/invoices/{expense.pk}.json?income=0", {"invoice": {"buyer_name": "Imprimerie Roux"}}
+    )
+
+    assert response.status_code == 200, response.json()
+    assert response.json()["buyer_name"] == "Imprimerie Roux"
+    expense.refresh_from_db()
+    assert expense.supplier.name == "Imprimerie Roux"
+    # Naming our own company again (seller_*) changes nothing: it is the account.
+    again = owner_api.put(f"/invoices/{expense.pk}.json?income=0", {"invoice": {"seller_name": "Autre"}})
+    assert again.json()["buyer_name"] == "Imprimerie Roux"

@@ -155,7 +155,7 @@ def test_partial_credit_note_with_plain_positions(owner_api, invoice):
         {"copy_invoice_from": "__INVOICE__", "kind": "estimate"},
         {"copy_invoice_from": "__INVOICE__", "kind": "correction", "total_correction": "peut-être"},
         {"copy_invoice_from": "__INVOICE__", "payment_to_kind": "x"},
-        {"income": "0", "buyer_name": "Fournisseur", "positions": [{"name": "A", "price_net": 1}]},
+        {"income": "0", "seller_name": "Fournisseur", "positions": [{"name": "A", "price_net": 1}]},
     ],
 )  # fmt: skip
 def test_refused_special_modes_get_a_422_and_store_nothing(owner_api, acme, invoice, quote, body):

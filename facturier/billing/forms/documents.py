@@ -33,6 +33,7 @@ from facturier.lib import vat as vat_rules
 from facturier.lib.countries import COUNTRY_CODES, EU_MEMBERS, country_name, lazy_country_choices
 from facturier.lib.filters import FilterDateField
 from facturier.lib.money import CURRENCIES, ZERO
+from facturier.lib.vat import oss_destination
 
 LANGUAGES = [("fr", gettext_lazy("Français")), ("en", gettext_lazy("Anglais"))]
 MAX_LINES = 500
@@ -72,11 +73,6 @@ def vat_label(rate: Decimal, category: str, country: str, reason: str = "") -> s
 
 def oss_group_label(country: str) -> str:
     return _("TVA %(country)s (OSS)") % {"country": country_name(country)}
-
-
-def oss_destination(country: str | None) -> str | None:
-    """The member state whose VAT an OSS sale to a buyer in `country` carries, if any."""
-    return country if country in EU_MEMBERS and country != "FR" else None
 
 
 def vat_choices(destination: str | None) -> list[tuple[str, list[tuple[str, str]]]]:

@@ -30,7 +30,6 @@ from facturier.billing.forms.documents import (
     issued_initial,
     line_formset,
     line_initial,
-    oss_destination,
     oss_rate_table,
     vat_label,
 )
@@ -50,6 +49,7 @@ from facturier.billing.services.documents import LineInput
 from facturier.billing.totals import Totals
 from facturier.lib import vat as vat_rules
 from facturier.lib.filters import parse_id
+from facturier.lib.vat import oss_destination
 from facturier.tenancy.access import AccountRequest, account_view, actor_for, get_in_account
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account
