@@ -32,6 +32,7 @@ from pypdf import PdfReader, PdfWriter
 
 from facturier.billing import pdf
 from facturier.billing.models import BillingSettings, Document, IssuedFile
+from facturier.lib import fonts
 from facturier.tenancy.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -149,7 +150,8 @@ def _stamp(language: str) -> bytes:
     with translation.override(language):
         text = _("DUPLICATA")
     with _stamp_lock:
-        compiler = typst.Compiler(_STAMP_TEMPLATE, root=_STAMP_TEMPLATE.parent, ignore_system_fonts=True)
-        result = compiler.compile(format="pdf", sys_inputs={"data": json.dumps({"text": text})})
+        result = fonts.compiler(_STAMP_TEMPLATE).compile(
+            format="pdf", sys_inputs={"data": json.dumps({"text": text}), **fonts.INPUTS}
+        )
     assert isinstance(result, bytes)
     return result
