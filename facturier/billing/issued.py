@@ -61,6 +61,23 @@ def render_for_issue(document: Document, billing_settings: BillingSettings) -> b
         ) from error
 
 
+def _render_later(document: Document) -> bytes:
+    """The PDF of a document issued before PDFs were kept, made now. One that cannot be laid out is
+    refused with the reason: its number stands, and `manage.py keep_issued_pdfs` makes it once the
+    fonts can write it."""
+    try:
+        return pdf.render_document_pdf(document)
+    except typst.TypstError as error:
+        logger.warning("Issued document %s could not be rendered: %s", document.pk, error)
+        raise ServiceError(
+            _(
+                "Le PDF de ce document ne peut pas être mis en page : un de ses textes contient un "
+                "caractère que les polices du PDF ne savent pas écrire. Le document reste émis sous son "
+                "numéro ; contactez le support pour obtenir son PDF."
+            )
+        ) from error
+
+
 def keep(document: Document, kind: str, content: bytes, *, at_issue: bool = True) -> IssuedFile:
     """Store one file of an issued document. Call it in the transaction that issues the document."""
     row = _stored(document, kind, content, at_issue=at_issue)
@@ -109,7 +126,7 @@ def issued_pdf(document: Document) -> bytes:
     content = stored(document, IssuedFile.Kind.PDF)
     if content is not None:
         return content
-    content = pdf.render_document_pdf(document)
+    content = _render_later(document)
     try:
         with transaction.atomic():
             keep(document, IssuedFile.Kind.PDF, content, at_issue=False)
