@@ -10,6 +10,7 @@ import hashlib
 import io
 import unicodedata
 from pathlib import Path
+from typing import Any
 
 import noto_cjk_sans_otc
 import pytest
@@ -56,7 +57,8 @@ def text_and_fonts(content: bytes) -> tuple[str, set[str]]:
     text = "".join(page.extract_text() for page in reader.pages)
     names = set()
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        resources: Any = page["/Resources"]
+        for font in resources["/Font"].values():
             names.add(str(font.get_object()["/BaseFont"]).split("+")[-1])
     return unicodedata.normalize("NFC", text), names
 

@@ -59,9 +59,9 @@ def fonts() -> typst.Fonts:
     return typst.Fonts(include_system_fonts=False, include_embedded_fonts=True, font_paths=folders())
 
 
-def compiler(template: Path | bytes, root: Path | None = None) -> typst.Compiler:
-    """A Typst compiler of `template` (a file, or the source itself with `root`) with these fonts.
-    Callers keep it for the process (the template is parsed once) and pass `INPUTS` with their data."""
+def compiler(template: Path | bytes) -> typst.Compiler:
+    """A Typst compiler of `template` (a file, or the source itself) with these fonts. Callers keep it
+    for the process (the template is parsed once) and pass `INPUTS` with their data."""
     if isinstance(template, Path):
-        root = root or template.parent
-    return typst.Compiler(template, root=root, font_paths=fonts(), ignore_system_fonts=True)
+        return typst.Compiler(template, root=template.parent, font_paths=fonts(), ignore_system_fonts=True)
+    return typst.Compiler(template, font_paths=fonts(), ignore_system_fonts=True)
