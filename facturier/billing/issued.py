@@ -32,6 +32,7 @@ from pypdf import PdfReader, PdfWriter
 
 from facturier.billing import pdf
 from facturier.billing.models import BillingSettings, Document, IssuedFile
+from facturier.lib import fonts
 from facturier.tenancy.errors import ServiceError
 
 logger = logging.getLogger(__name__)
@@ -56,6 +57,23 @@ def render_for_issue(document: Document, billing_settings: BillingSettings) -> b
             _(
                 "Le document ne peut pas être mis en page en PDF, il n'est donc pas émis. Vérifiez les "
                 "textes saisis (un caractère que les polices du PDF ne savent pas écrire, par exemple)."
+            )
+        ) from error
+
+
+def _render_later(document: Document) -> bytes:
+    """The PDF of a document issued before PDFs were kept, made now. One that cannot be laid out is
+    refused with the reason: its number stands, and `manage.py keep_issued_pdfs` makes it once the
+    fonts can write it."""
+    try:
+        return pdf.render_document_pdf(document)
+    except typst.TypstError as error:
+        logger.warning("Issued document %s could not be rendered: %s", document.pk, error)
+        raise ServiceError(
+            _(
+                "Le PDF de ce document ne peut pas être mis en page : un de ses textes contient un "
+                "caractère que les polices du PDF ne savent pas écrire. Le document reste émis sous son "
+                "numéro ; contactez le support pour obtenir son PDF."
             )
         ) from error
 
@@ -108,7 +126,7 @@ def issued_pdf(document: Document) -> bytes:
     content = stored(document, IssuedFile.Kind.PDF)
     if content is not None:
         return content
-    content = pdf.render_document_pdf(document)
+    content = _render_later(document)
     try:
         with transaction.atomic():
             keep(document, IssuedFile.Kind.PDF, content, at_issue=False)
@@ -149,7 +167,8 @@ def _stamp(language: str) -> bytes:
     with translation.override(language):
         text = _("DUPLICATA")
     with _stamp_lock:
-        compiler = typst.Compiler(_STAMP_TEMPLATE, root=_STAMP_TEMPLATE.parent, ignore_system_fonts=True)
-        result = compiler.compile(format="pdf", sys_inputs={"data": json.dumps({"text": text})})
+        result = fonts.compiler(_STAMP_TEMPLATE).compile(
+            format="pdf", sys_inputs={"data": json.dumps({"text": text}), **fonts.INPUTS}
+        )
     assert isinstance(result, bytes)
     return result

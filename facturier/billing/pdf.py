@@ -38,7 +38,7 @@ from facturier.billing.models import (
 )
 from facturier.billing.services.billing_settings import settings_for
 from facturier.billing.totals import unit_prices
-from facturier.lib import vat
+from facturier.lib import fonts, vat
 from facturier.lib.countries import country_name
 from facturier.tenancy.models import Account
 from facturier.tenancy.services import IDENTITY_FIELDS
@@ -60,10 +60,9 @@ _REVERSE_CHARGE = vat.DEFAULT_MENTIONS[vat.REVERSE_CHARGE]
 
 @functools.cache
 def _compiler(template: Path) -> typst.Compiler:
-    # Built once per process and template: fonts are loaded and the template parsed once, later renders
-    # reuse them (measured: about 28 ms for the first one-page invoice, 12 to 15 ms for the next ones).
-    # System fonts are ignored so every machine produces the same file with the fonts Typst embeds.
-    return typst.Compiler(template, root=template.parent, ignore_system_fonts=True)
+    # Built once per process and template: the template is parsed once, later renders reuse it and the
+    # fonts (lib/fonts, found once per process for every compiler).
+    return fonts.compiler(template)
 
 
 # A compiler keeps the inputs of its last compilation: one render at a time per process.
@@ -73,7 +72,9 @@ _compile_lock = threading.Lock()
 def compile_pdf(inputs: dict[str, str], template: Path = TEMPLATE) -> bytes:
     """A PDF/A-3b of one of billing/typst's templates, `inputs` given as its sys.inputs."""
     with _compile_lock:
-        pdf = _compiler(template).compile(format="pdf", sys_inputs=inputs, pdf_standards=["a-3b"])
+        pdf = _compiler(template).compile(
+            format="pdf", sys_inputs={**inputs, **fonts.INPUTS}, pdf_standards=["a-3b"]
+        )
     assert isinstance(pdf, bytes)
     return pdf
 

@@ -33,7 +33,6 @@ from collections.abc import Iterator
 from decimal import Decimal
 from typing import IO, Any
 
-import typst
 from django.db.models import Count, QuerySet, Sum
 from django.template.defaultfilters import filesizeformat
 from django.utils import formats, timezone, translation
@@ -45,7 +44,7 @@ from facturier.billing.issued import issued_pdf
 from facturier.billing.models import Document, DocumentQuerySet, Kind
 from facturier.exports import selection
 from facturier.exports.base import CHUNK_SIZE, ExportError, ExportRequest, Progress
-from facturier.lib import csvfiles
+from facturier.lib import csvfiles, fonts
 from facturier.lib.money import round_money
 from facturier.purchases.models import Attachment, Expense
 
@@ -460,7 +459,7 @@ NOTES_TEMPLATE = b"""
 #let d = json(bytes(sys.inputs.data))
 #set document(title: d.title)
 #set page(paper: "a4", margin: 2cm)
-#set text(font: "Libertinus Serif", size: 10pt, lang: d.lang)
+#set text(font: json(bytes(sys.inputs.fonts)), size: 10pt, lang: d.lang)
 #heading(d.title)
 #d.intro
 #list(..d.items)
@@ -474,8 +473,8 @@ def _notes_page(notes: list[str]) -> bytes:
         "intro": _("Ces dépenses n'ont pas de justificatif imprimable dans Facturier :"),
         "items": notes,
     }
-    pdf = typst.compile(
-        NOTES_TEMPLATE, format="pdf", ignore_system_fonts=True, sys_inputs={"data": json.dumps(data)}
+    pdf = fonts.compiler(NOTES_TEMPLATE).compile(
+        format="pdf", sys_inputs={"data": json.dumps(data), **fonts.INPUTS}
     )
     assert isinstance(pdf, bytes)
     return pdf

@@ -134,11 +134,6 @@ def _date(day: datetime.date) -> str:
     return formats.date_format(day, "SHORT_DATE_FORMAT")
 
 
-def _rate_text(rate: Decimal) -> str:
-    """20 -> "20", 5.5 -> "5,5" (in French)."""
-    return f"{rate.normalize():f}".replace(".", str(formats.get_format("DECIMAL_SEPARATOR")))
-
-
 class RevenueAccounts:
     """The revenue account of each sales line, by the FEC's rule (fec.py), so both exports name the
     same accounts: the line's own account (copied from its product) when it is a valid class 7 account;
@@ -248,7 +243,7 @@ def document_columns() -> list[Column]:
     """The per-document layout."""
     columns = _head_columns()
     for rate in FRENCH_RATE_COLUMNS:
-        text = _rate_text(rate)
+        text = vat.rate_text(rate)
         columns.append(Column(_("HT %(rate)s %% (EUR)") % {"rate": text}, "money", 13, "sum"))
         columns.append(Column(_("TVA %(rate)s %% (EUR)") % {"rate": text}, "money", 13, "sum"))
     columns += [

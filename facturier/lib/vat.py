@@ -8,6 +8,7 @@ import functools
 from decimal import Decimal
 
 import eu_vat_rates_data
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from facturier.lib.countries import EU_MEMBERS
@@ -65,6 +66,12 @@ def _decimal(value: float) -> Decimal:
     # The package gives floats; go through str so 5.5 stays exactly 5.5, and 10.0 reads 10.
     number = Decimal(str(value))
     return number.quantize(Decimal(1)) if number == number.to_integral_value() else number.normalize()
+
+
+def rate_text(rate: Decimal) -> str:
+    """A rate or a percentage as a label writes it in the active language, without needless zeros:
+    20.00 -> "20", 5.50 -> "5,5" in French ("5.5" in English)."""
+    return f"{rate.normalize():f}".replace(".", str(formats.get_format("DECIMAL_SEPARATOR")))
 
 
 def standard_rate(country: str) -> Decimal | None:

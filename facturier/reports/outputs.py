@@ -24,7 +24,7 @@ import xlsxwriter
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
-from facturier.lib import csvfiles
+from facturier.lib import csvfiles, fonts
 from facturier.lib.money import round_money
 from facturier.reports.base import Column, ColumnKind, Report, Table, Value
 from facturier.reports.forms import ALL_DATES_START
@@ -339,21 +339,23 @@ IN_PROCESS_MAX_ROWS = 500
 TAGGED_MAX_ROWS = 2_000
 CHILD_TIMEOUT = 300  # seconds
 
-# The child: the template and the tagging in its arguments, the JSON data on stdin, the PDF on stdout.
+# The child: the template, the tagging and the fonts (lib/fonts: the folders, then the inputs) in its
+# arguments, the JSON data on stdin, the PDF on stdout.
 _CHILD_SCRIPT = """
-import sys, typst
+import json, sys, typst
 template, root, tagged = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-compiler = typst.Compiler(template, root=root, ignore_system_fonts=True)
-data = sys.stdin.buffer.read().decode("utf-8")
-sys.stdout.buffer.write(compiler.compile(format="pdf", sys_inputs={"data": data}, pdf_tags=tagged))
+fonts = typst.Fonts(include_system_fonts=False, font_paths=json.loads(sys.argv[4]))
+compiler = typst.Compiler(template, root=root, font_paths=fonts, ignore_system_fonts=True)
+inputs = {**json.loads(sys.argv[5]), "data": sys.stdin.buffer.read().decode("utf-8")}
+sys.stdout.buffer.write(compiler.compile(format="pdf", sys_inputs=inputs, pdf_tags=tagged))
 """
 
 
 @functools.cache
 def _compiler() -> typst.Compiler:
-    # The same handling as billing/pdf.py: one compiler per process (fonts and template loaded once),
-    # system fonts ignored so every machine makes the same file with the fonts Typst embeds.
-    return typst.Compiler(TEMPLATE, root=TEMPLATE.parent, ignore_system_fonts=True)
+    # The same handling as billing/pdf.py: one compiler per process (template parsed once), with the
+    # fonts of every PDF (lib/fonts).
+    return fonts.compiler(TEMPLATE)
 
 
 # A compiler keeps the inputs of its last compilation: one render at a time per process.
@@ -361,7 +363,13 @@ _compile_lock = threading.Lock()
 
 
 def _compile_in_child(data: str, tagged: bool) -> bytes:
-    arguments = [str(TEMPLATE), str(TEMPLATE.parent), "1" if tagged else "0"]
+    arguments = [
+        str(TEMPLATE),
+        str(TEMPLATE.parent),
+        "1" if tagged else "0",
+        json.dumps(fonts.folders()),
+        json.dumps(fonts.INPUTS),
+    ]
     done = subprocess.run(  # noqa: S603 (our interpreter and script; the data goes through stdin)
         [sys.executable, "-c", _CHILD_SCRIPT, *arguments],
         input=data.encode("utf-8"),
@@ -413,6 +421,6 @@ def to_pdf(report: Report, account: Account) -> bytes:
     if rows > IN_PROCESS_MAX_ROWS:
         return _compile_in_child(data, tagged=rows <= TAGGED_MAX_ROWS)
     with _compile_lock:
-        pdf = _compiler().compile(format="pdf", sys_inputs={"data": data})
+        pdf = _compiler().compile(format="pdf", sys_inputs={"data": data, **fonts.INPUTS})
     assert isinstance(pdf, bytes)
     return pdf

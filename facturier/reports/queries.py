@@ -38,7 +38,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Coalesce, Round
-from django.utils import formats, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -76,11 +76,6 @@ _ZERO = Value(ZERO, output_field=_MONEY)
 
 
 # --- Shared ----------------------------------------------------------------------------------------
-
-
-def _rate_text(rate: Decimal) -> str:
-    """20.00 -> "20", 5.50 -> "5,5" (in French)."""
-    return f"{rate.normalize():f}".replace(".", str(formats.get_format("DECIMAL_SEPARATOR")))
 
 
 def _sum(rows: Iterable[dict[str, Cell]], key: str) -> Decimal:
@@ -766,7 +761,7 @@ def vat_register(account: Account, filters: ReportFilters) -> Report:
         tables=[sales_table, purchases_table, ca3],
         chart_title=_("TVA collectée par taux (EUR)"),
         chart=[
-            ChartBar(f"{_rate_text(rate)} %", amount)
+            ChartBar(f"{vat.rate_text(rate)} %", amount)
             for rate, amount in sorted(domestic_by_rate.items(), reverse=True)
         ],
     )

@@ -1016,7 +1016,9 @@ def create_advance(
         )
         lines = [
             LineInput(
-                name=label if row.vat_category != vat.STANDARD else f"{label} ({_('TVA')} {row.vat_rate} %)",
+                name=label
+                if row.vat_category != vat.STANDARD
+                else _("%(label)s (TVA %(rate)s %%)") % {"label": label, "rate": vat.rate_text(row.vat_rate)},
                 quantity=Decimal(1),
                 unit_price=round_money(row.base * share, quote.currency),
                 vat_rate=row.vat_rate,
@@ -1035,7 +1037,7 @@ def create_advance(
 
 
 def _percent_text(percent: Decimal | None) -> str:
-    return f"{percent.normalize():f}" if percent is not None else ""
+    return vat.rate_text(percent) if percent is not None else ""
 
 
 def _advance_share(quote: Document, percent: Decimal | None, amount: Decimal | None) -> Decimal:

@@ -422,6 +422,21 @@ def test_an_advance_takes_a_share_of_each_vat_rate_of_the_quote(actor, quote):
     )
 
 
+def test_an_advance_labels_its_rates_in_the_documents_language(actor, quote):
+    advance = services.create_advance(actor, quote, percent=D("12.5"))
+    assert [row.name for row in advance.lines.all()] == [
+        "Acompte de 12,5 % sur le devis D-2026-0001 (TVA 20 %)",
+        "Acompte de 12,5 % sur le devis D-2026-0001 (TVA 5,5 %)",
+    ]
+
+    Document.objects.filter(pk=quote.pk).update(language="en")
+    quote.refresh_from_db()
+    english = services.create_advance(actor, quote, percent=D("12.5"))
+    assert [row.name for row in english.lines.all()][1] == (
+        "Advance payment of 12.5% on quote D-2026-0001 (VAT 5.5%)"
+    )
+
+
 def test_an_advance_of_an_amount_splits_it_over_the_rates(actor, quote):
     advance = services.create_advance(actor, quote, amount=D("345.50"))
 
