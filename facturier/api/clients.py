@@ -70,6 +70,12 @@ FIELDS = [
     Field("country", "country"),
     Field("email", "email"),
     Field("phone", "phone"),
+    Field("mobile_phone", "mobile_phone"),
+    Field("www", "www"),
+    Field("shortcut", "shortcut"),
+    Field("external_id", "external_id"),
+    Field("bank", "bank"),
+    Field("bank_account", "bank_account"),
     Field("note", "notes"),
     Field("payment_to_kind", "payment_terms_days", coercion.to_int),
     Field("accounting_id", "accounting_code"),
@@ -91,6 +97,8 @@ def service_fields(data: dict[str, Any], *, creating: bool) -> tuple[dict[str, A
     """The service's keyword arguments, and whether to archive (True), restore (False) or neither."""
     values = coercion.read(data, FIELDS)
     disabled = values.pop("disabled", None)  # archiving is its own service call
+    if not values.get("country", "x").strip():
+        del values["country"]  # the README's own examples send "country": "" for "not given"
     tax_no = values.pop("tax_no", None)
     if tax_no:
         values |= tax_identity(tax_no)
@@ -122,6 +130,12 @@ class ClientSerializer(serializers.Serializer[Client]):
     country = serializers.CharField()
     email = serializers.CharField()
     phone = serializers.CharField()
+    mobile_phone = serializers.CharField()
+    www = serializers.CharField()
+    shortcut = serializers.CharField()
+    external_id = serializers.CharField()
+    bank = serializers.CharField()
+    bank_account = serializers.CharField()
     note = serializers.CharField(source="notes")
     payment_to_kind = serializers.IntegerField(source="payment_terms_days")
     accounting_id = serializers.CharField(source="accounting_code")
@@ -144,27 +158,32 @@ ORDERS = {"id": "pk", "name": "name", "created_at": "created_at", "updated_at": 
 def filtered(rows: QuerySet[Client], request: Request) -> QuerySet[Client]:
     """The list filters of the public API: name, email, shortcut, tax_no, external_id, order."""
     params = request.query_params
-    name = text_param(params, "name") or text_param(params, "shortcut")  # no short names: the name
+    name = text_param(params, "name")
     if name:
         rows = rows.filter(name__icontains=name)
+    shortcut = text_param(params, "shortcut")
+    if shortcut:
+        rows = rows.filter(shortcut__icontains=shortcut)
     email = text_param(params, "email")
     if email:
         rows = rows.filter(email__icontains=email)
     tax_no = "".join(text_param(params, "tax_no").split())
     if tax_no:
         rows = rows.filter(Q(vat_number__icontains=tax_no) | Q(siren=tax_no) | Q(siret=tax_no))
-    if text_param(params, "external_id"):
-        rows = rows.none()  # no client has an external id yet
+    external_id = text_param(params, "external_id").strip()
+    if external_id:
+        # Exact: a sync that looks up code 100 must not get client 1000.
+        rows = rows.filter(external_id=external_id)
     return rows.order_by(*ordering(params, ORDERS))
 
 
 REQUEST = request_body("Client", "client", FIELDS)
 LIST_PARAMETERS = [
     OpenApiParameter("name", str, description="Part of the name."),
-    OpenApiParameter("shortcut", str, description="Read as name."),
+    OpenApiParameter("shortcut", str, description="Part of the short name."),
     OpenApiParameter("email", str, description="Part of the email address."),
     OpenApiParameter("tax_no", str, description="SIREN, SIRET or VAT number."),
-    OpenApiParameter("external_id", str),
+    OpenApiParameter("external_id", str, description="The client's code in another system (exact)."),
     order_parameter(list(ORDERS)),
     *PAGINATION,
 ]

@@ -325,3 +325,86 @@ def test_an_unexpected_failure_is_still_answered_in_json(owner_api, dupont, monk
     response = owner_api.put(f"/clients/{dupont.pk}.json", {"client": {"name": "B"}})
     assert response.status_code == 500
     assert response.json()["code"] == "error"
+
+
+# --- The official README's client fields ------------------------------------------------------------
+
+# The README's "Créer un contact" body, as written ("country": "" included).
+README_CLIENT = {
+    "name": "Client1",
+    "tax_no": "FR5252445333",
+    "bank": "banque1",
+    "bank_account": "IBAN1",
+    "city": "Nice",
+    "street": "13 Rue des Fleurs",
+    "country": "",
+    "email": "client@email.fr",
+    "post_code": "06000",
+    "phone": "0400000000",
+    "mobile_phone": "0600000000",
+}
+
+
+def test_the_readmes_bank_and_mobile_phone_are_stored_and_returned(owner_api, acme):
+    body = dict(README_CLIENT, tax_no="FR96552100554")  # a VAT number that checks out
+    response = owner_api.post("/clients.json", {"client": body})
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert (data["bank"], data["bank_account"], data["mobile_phone"]) == ("banque1", "IBAN1", "0600000000")
+    client = Client.objects.get(account=acme)
+    assert (client.bank, client.bank_account, client.mobile_phone) == ("banque1", "IBAN1", "0600000000")
+    assert owner_api.get(f"/clients/{client.pk}.json").json()["bank_account"] == "IBAN1"
+
+
+def test_external_id_is_stored_and_finds_the_client_exactly(owner_api, acme):
+    for code, name in [(100, "Client1"), ("1000", "Client2")]:
+        response = owner_api.post("/clients.json", {"client": {"name": name, "external_id": code}})
+        assert response.status_code == 201, response.json()
+    assert response.json()["external_id"] == "1000"
+    assert Client.objects.get(account=acme, name="Client1").external_id == "100"
+    found = owner_api.get("/clients.json?external_id=100").json()
+    assert [c["name"] for c in found] == ["Client1"]
+    assert owner_api.get("/clients.json?external_id=10").json() == []
+
+
+def test_another_accounts_external_id_is_not_found(owner_api, globex):
+    make_client(globex, name="Theirs", external_id="100")
+    assert owner_api.get("/clients.json?external_id=100").json() == []
+
+
+def test_shortcut_and_www_are_stored_and_shortcut_is_searched(owner_api, acme):
+    body = {"name": "Entreprise ABC", "shortcut": "ABC", "www": "https://abc.test"}
+    response = owner_api.post("/clients.json", {"client": body})
+    assert response.status_code == 201, response.json()
+    assert (response.json()["shortcut"], response.json()["www"]) == ("ABC", "https://abc.test")
+    make_client(acme, name="ABC Autre", siren="", vat_number="")
+    found = owner_api.get("/clients.json?shortcut=ABC").json()
+    assert [c["name"] for c in found] == ["Entreprise ABC"]
+
+
+def test_a_persons_own_name_is_kept_beside_the_last_name(owner_api, acme):
+    # The README's person: a name and a last name, company false.
+    body = dict(README_CLIENT, last_name="Nom de famille", company=False)
+    del body["tax_no"]
+    response = owner_api.post("/clients.json", {"client": body})
+    assert response.status_code == 201, response.json()
+    assert (response.json()["name"], response.json()["last_name"]) == ("Client1", "Nom de famille")
+    client = Client.objects.get(account=acme)
+    assert (client.name, client.is_company, client.country) == ("Client1", False, "FR")
+    response = owner_api.put(f"/clients/{client.pk}.json", {"client": {"first_name": "Paul"}})
+    assert response.json()["name"] == "Client1"
+
+
+def test_a_persons_name_built_from_the_parts_follows_them(owner_api, acme):
+    response = owner_api.post("/clients.json", {"client": {"first_name": "Jean", "last_name": "Dupond"}})
+    pk = response.json()["id"]
+    response = owner_api.put(f"/clients/{pk}.json", {"client": {"last_name": "Durand"}})
+    assert response.json()["name"] == "Jean Durand"
+    response = owner_api.put(f"/clients/{pk}.json", {"client": {"name": "M. Durand", "first_name": "Paul"}})
+    assert response.json()["name"] == "M. Durand"
+
+
+def test_a_too_long_external_id_gets_422_naming_it(owner_api, acme):
+    response = owner_api.post("/clients.json", {"client": {"name": "X", "external_id": "9" * 101}})
+    assert response.status_code == 422
+    assert list(response.json()["message"]) == ["external_id"]

@@ -6,7 +6,7 @@ the rules refuse. Values are checked here again, whatever the caller (page, API,
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -28,8 +28,8 @@ from facturier.tenancy.models import Account
 # What create_client and update_client accept, and what the audit trail compares.
 CLIENT_FIELDS = [
     "kind", "is_company", "name", "first_name", "last_name", "siren", "siret", "vat_number",
-    "street", "post_code", "city", "country", "email", "cc_emails", "phone", "payment_terms_days",
-    "notes", "accounting_code",
+    "street", "post_code", "city", "country", "email", "cc_emails", "phone", "mobile_phone", "www",
+    "shortcut", "external_id", "bank", "bank_account", "payment_terms_days", "notes", "accounting_code",
 ]  # fmt: skip
 
 MAX_PAYMENT_TERMS_DAYS = 365
@@ -75,6 +75,12 @@ def person_name(first_name: str, last_name: str) -> str:
     return f"{first_name} {last_name}".strip()
 
 
+def name_follows_parts(values: Mapping[str, Any]) -> bool:
+    """Whether a person's stored name is the one built from their first and last names (so it follows
+    them when they change), rather than a name of its own (the public API lets a person have one)."""
+    return bool(values["name"] == person_name(values["first_name"], values["last_name"]))
+
+
 def _checked(field: str, check: Callable[[str], Any], value: str) -> Any:
     """`check(value)`, its ValidationError turned into the ServiceError of `field`."""
     try:
@@ -94,8 +100,8 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         if not values["name"]:
             raise ServiceError(_("Indiquez le nom de l'entreprise."), field="name")
     else:
-        # A person is named from first and last names; an import or the API may give the name alone.
-        values["name"] = person_name(values["first_name"], values["last_name"]) or values["name"]
+        # A person's name is the one given (the public API keeps it), else first then last name.
+        values["name"] = values["name"] or person_name(values["first_name"], values["last_name"])
         if not values["name"]:
             raise ServiceError(_("Indiquez le nom de famille de la personne."), field="last_name")
     for field, check in [
@@ -163,6 +169,9 @@ def update_client(actor: Actor, client: Client, **fields: Any) -> Client:
     _check_fields(fields)
     client = Client.objects.select_for_update().select_related("account").get(pk=client.pk)
     before = _values_of(client)
+    renamed = "first_name" in fields or "last_name" in fields
+    if "name" not in fields and renamed and not before["is_company"] and name_follows_parts(before):
+        fields = fields | {"name": ""}  # rebuilt from the new first and last names
     after = _clean(before | fields)
     changes = audit.diff(before, after)
     if changes:
