@@ -712,7 +712,9 @@ def summed(buckets: Iterable[VatBucket]) -> tuple[Decimal, Decimal]:
 
 
 class Payment(models.Model):
-    """Money received from a client. It settles one or several documents through its allocations."""
+    """Money received from a client. It settles one or several documents through its allocations, or
+    none yet: an unallocated payment (money received that no document claims, as the public API allows),
+    allocated later by changing it."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(
@@ -730,6 +732,12 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Set when an accounting export (the FEC) carried it, like Document.exported_at.
+    exported_at = models.DateTimeField(_("exporté en comptabilité le"), null=True, blank=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("paiement")

@@ -47,6 +47,7 @@ ACTIONS: dict[str, Promise] = {
     "document.sent": _("Document envoyé par email"),
     "document.status_changed": _("État d'un document modifié"),
     "payment.recorded": _("Paiement enregistré"),
+    "payment.changed": _("Paiement modifié"),
     "payment.deleted": _("Paiement supprimé"),
     "expense.created": _("Dépense créée"),
     "expense.changed": _("Dépense modifiée"),

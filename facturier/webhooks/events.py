@@ -61,6 +61,7 @@ ACTION_KINDS: dict[str, str] = {
     "document.deleted": Kind.INVOICE_DESTROY,
     # A payment changes what its documents show as paid, remaining, and their status.
     "payment.recorded": Kind.INVOICE_UPDATE,
+    "payment.changed": Kind.INVOICE_UPDATE,
     "payment.deleted": Kind.INVOICE_UPDATE,
 }
 
