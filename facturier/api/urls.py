@@ -27,6 +27,7 @@ urlpatterns: list[URLPattern] = [
     path("clients/<int:pk>.json", clients.ClientDetail.as_view(), name="client"),
     path("products.json", products.ProductList.as_view(), name="products"),
     path("products/<int:pk>.json", products.ProductDetail.as_view(), name="product"),
+    path("products/<str:pk>.json", products.ProductDetail.as_view(), name="product_by_code"),
     path("categories.json", categories.CategoryList.as_view(), name="categories"),
     path("categories/<int:pk>.json", categories.CategoryDetail.as_view(), name="category"),
     path("webhooks.json", webhooks.WebhookList.as_view(), name="webhooks"),
