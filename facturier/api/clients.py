@@ -236,3 +236,24 @@ class ClientDetail(AccountView):
         with api_field_names(API_NAMES):
             service.delete_client(self.actor, client)
         return Response("ok")
+
+
+class ClientMerge(AccountView):
+    """Merge duplicates into the client of the path (the public API's `merge_ids`, kept in order)."""
+
+    @extend_schema(
+        request={"application/json": {"type": "object", "properties": {"merge_ids": {"type": "array"}}}},
+        responses=responses(ClientSerializer),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        kept = self.get_row(Client, pk)
+        self.require("clients.edit")
+        data = request.data if isinstance(request.data, dict) else {}
+        raw = data.get("merge_ids", request.query_params.getlist("merge_ids[]") or [])
+        ids = coercion.to_ids(raw if isinstance(raw, list) else [raw], "merge_ids")
+        found = {c.pk: c for c in Client.objects.filter(account=self.account, pk__in=ids)}
+        if any(pk not in found for pk in ids):
+            raise InputError.on("merge_ids", _("Un des clients n'existe pas dans ce compte."))
+        with api_field_names(API_NAMES):
+            kept = service.merge_clients(self.actor, kept, [found[pk] for pk in dict.fromkeys(ids)])
+        return Response(ClientSerializer(kept).data)

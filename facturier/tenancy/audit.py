@@ -32,6 +32,7 @@ ACTIONS: dict[str, Promise] = {
     "billing.settings_changed": _("Paramètres de facturation modifiés"),
     "client.created": _("Client créé"),
     "client.changed": _("Client modifié"),
+    "client.merged": _("Clients fusionnés"),
     "client.archived": _("Client archivé"),
     "client.restored": _("Client désarchivé"),
     "client.deleted": _("Client supprimé"),

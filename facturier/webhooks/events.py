@@ -45,6 +45,7 @@ CREATE, UPDATE, DESTROY = "create", "update", "destroy"
 ACTION_KINDS: dict[str, str] = {
     "client.created": Kind.CLIENT_CREATE,
     "client.changed": Kind.CLIENT_UPDATE,
+    "client.merged": Kind.CLIENT_UPDATE,
     "client.archived": Kind.CLIENT_UPDATE,
     "client.restored": Kind.CLIENT_UPDATE,
     "client.deleted": Kind.CLIENT_DESTROY,

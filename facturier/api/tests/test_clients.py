@@ -408,3 +408,49 @@ def test_a_too_long_external_id_gets_422_naming_it(owner_api, acme):
     response = owner_api.post("/clients.json", {"client": {"name": "X", "external_id": "9" * 101}})
     assert response.status_code == 422
     assert list(response.json()["message"]) == ["external_id"]
+
+
+# --- Merge ------------------------------------------------------------------------------------------
+
+
+def test_the_readmes_merge_moves_the_documents_and_deletes_the_duplicates(owner_api, owner, acme):
+    kept = make_client(acme, name="Dupont SARL")
+    second = make_client(acme, name="Dupont S.A.R.L.")
+    third = make_client(acme, name="DUPONT")
+    invoice = make_invoice(actor_for(acme, owner), second)
+    response = owner_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [second.pk, third.pk]})
+    assert response.status_code == 200, response.json()
+    assert response.json()["id"] == kept.pk
+    assert list(Client.objects.filter(account=acme).values_list("pk", flat=True)) == [kept.pk]
+    invoice.refresh_from_db()
+    assert (invoice.client_id, invoice.buyer_name) == (kept.pk, "Dupont S.A.R.L.")  # as issued
+    event = AuditEvent.objects.get(account=acme, action="client.merged")
+    assert "Dupont S.A.R.L., DUPONT" in event.summary
+
+
+def test_a_merge_with_another_accounts_client_or_itself_is_refused(owner_api, acme, globex):
+    kept = make_client(acme)
+    theirs = make_client(globex)
+    response = owner_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [theirs.pk]})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["merge_ids"])
+    response = owner_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [kept.pk]})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["merge_ids"])
+    assert Client.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_merge_that_would_move_a_locked_document_is_refused(owner_api, owner, acme):
+    kept, duplicate = make_client(acme), make_client(acme, name="Doublon")
+    invoice = make_invoice(actor_for(acme, owner), duplicate)
+    acme.locked_until = invoice.issue_date
+    acme.save()
+    response = owner_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [duplicate.pk]})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["merge_ids"])
+    assert "période protégée" in response.json()["message"]["merge_ids"][0]
+    assert Client.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_a_merge_needs_the_right_to_delete_clients(collaborator_api, acme):
+    kept, duplicate = make_client(acme), make_client(acme, name="Doublon")
+    response = collaborator_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [duplicate.pk]})
+    assert response.status_code == 403
+    assert Client.objects.filter(pk=duplicate.pk).exists()
