@@ -449,3 +449,19 @@ class Login(APIView):
                 "api_token": plain,
             }
         return Response(body)
+
+
+class AccountDelete(AccountView):
+    """`POST /account/delete.json`: the public API starts the deletion of the account; Facturier keeps
+    accounts, since the books they hold must be kept ten years, and says so."""
+
+    @extend_schema(responses={422: OpenApiResponse(description="The account is not deleted: why.")})
+    def post(self, request: Request) -> Response:
+        raise InputError.on(
+            "account",
+            _(
+                "Facturier ne supprime pas de compte : ses factures et ses écritures doivent être conservées "
+                "dix ans (Code de commerce, art. L123-22). Laissez l'abonnement prendre fin : le compte "
+                "reste consultable et exportable, en lecture seule."
+            ),
+        )

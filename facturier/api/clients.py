@@ -70,6 +70,12 @@ FIELDS = [
     Field("country", "country", coercion.to_code),
     Field("email", "email"),
     Field("phone", "phone"),
+    Field("mobile_phone", "mobile_phone"),
+    Field("www", "www"),
+    Field("shortcut", "shortcut"),
+    Field("external_id", "external_id"),
+    Field("bank", "bank"),
+    Field("bank_account", "bank_account"),
     Field("note", "notes"),
     Field("payment_to_kind", "payment_terms_days", coercion.to_int),
     Field("accounting_id", "accounting_code"),
@@ -122,6 +128,12 @@ class ClientSerializer(serializers.Serializer[Client]):
     country = serializers.CharField()
     email = serializers.CharField()
     phone = serializers.CharField()
+    mobile_phone = serializers.CharField()
+    www = serializers.CharField()
+    shortcut = serializers.CharField()
+    external_id = serializers.CharField()
+    bank = serializers.CharField()
+    bank_account = serializers.CharField()
     note = serializers.CharField(source="notes")
     payment_to_kind = serializers.IntegerField(source="payment_terms_days")
     accounting_id = serializers.CharField(source="accounting_code")
@@ -144,27 +156,32 @@ ORDERS = {"id": "pk", "name": "name", "created_at": "created_at", "updated_at": 
 def filtered(rows: QuerySet[Client], request: Request) -> QuerySet[Client]:
     """The list filters of the public API: name, email, shortcut, tax_no, external_id, order."""
     params = request.query_params
-    name = text_param(params, "name") or text_param(params, "shortcut")  # no short names: the name
+    name = text_param(params, "name")
     if name:
         rows = rows.filter(name__icontains=name)
+    shortcut = text_param(params, "shortcut")
+    if shortcut:
+        rows = rows.filter(shortcut__icontains=shortcut)
     email = text_param(params, "email")
     if email:
         rows = rows.filter(email__icontains=email)
     tax_no = "".join(text_param(params, "tax_no").split())
     if tax_no:
         rows = rows.filter(Q(vat_number__icontains=tax_no) | Q(siren=tax_no) | Q(siret=tax_no))
-    if text_param(params, "external_id"):
-        rows = rows.none()  # no client has an external id yet
+    external_id = text_param(params, "external_id").strip()
+    if external_id:
+        # Exact: a sync that looks up code 100 must not get client 1000.
+        rows = rows.filter(external_id=external_id)
     return rows.order_by(*ordering(params, ORDERS))
 
 
 REQUEST = request_body("Client", "client", FIELDS)
 LIST_PARAMETERS = [
     OpenApiParameter("name", str, description="Part of the name."),
-    OpenApiParameter("shortcut", str, description="Read as name."),
+    OpenApiParameter("shortcut", str, description="Part of the short name."),
     OpenApiParameter("email", str, description="Part of the email address."),
     OpenApiParameter("tax_no", str, description="SIREN, SIRET or VAT number."),
-    OpenApiParameter("external_id", str),
+    OpenApiParameter("external_id", str, description="The client's code in another system (exact)."),
     order_parameter(list(ORDERS)),
     *PAGINATION,
 ]
@@ -217,3 +234,24 @@ class ClientDetail(AccountView):
         with api_field_names(API_NAMES):
             service.delete_client(self.actor, client)
         return Response("ok")
+
+
+class ClientMerge(AccountView):
+    """Merge duplicates into the client of the path (the public API's `merge_ids`, kept in order)."""
+
+    @extend_schema(
+        request={"application/json": {"type": "object", "properties": {"merge_ids": {"type": "array"}}}},
+        responses=responses(ClientSerializer),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        kept = self.get_row(Client, pk)
+        self.require("clients.edit")
+        data = request.data if isinstance(request.data, dict) else {}
+        raw = data.get("merge_ids", request.query_params.getlist("merge_ids[]") or [])
+        ids = coercion.to_ids(raw if isinstance(raw, list) else [raw], "merge_ids")
+        found = {c.pk: c for c in Client.objects.filter(account=self.account, pk__in=ids)}
+        if any(pk not in found for pk in ids):
+            raise InputError.on("merge_ids", _("Un des clients n'existe pas dans ce compte."))
+        with api_field_names(API_NAMES):
+            kept = service.merge_clients(self.actor, kept, [found[pk] for pk in dict.fromkeys(ids)])
+        return Response(ClientSerializer(kept).data)

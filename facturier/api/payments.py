@@ -2,10 +2,11 @@
 the payments service (api.md, sections 4 and 6, `banking_payment`).
 
 A payment settles the documents named by `invoice_id` or `invoice_ids`, in the order given, each up to
-what it still owes (billing.services.payments.record_payment); a payment that settles nothing, or more
-than the documents owe, is refused (422), as on the pages. A recorded payment does not change: the
-service offers no update, so PUT and PATCH answer 200 when the body changes nothing (a client sending
-back the object it read) and 422 otherwise, telling to delete the payment and record it again.
+what it still owes (billing.services.payments.record_payment); more than the documents owe is refused
+(422), as on the pages. Without a document (the README's "minimal JSON", `"invoice_id": null`) it is
+recorded unallocated, for `client_id` when given. PUT and PATCH change a payment through
+billing.services.payments.update_payment (refused under the lock date, and for what an accounting
+export carried when the account protects exported documents).
 
 Fields: `name` is the payment's reference, `description` its notes, `price` its amount, `paid_date` its
 date (a timestamp at midnight in the account's time zone, as the public API shows it), `payment_type`
@@ -13,7 +14,6 @@ its method.
 """
 
 import datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,7 +31,7 @@ from facturier.api.errors import InputError, api_field_names
 from facturier.api.schema import DELETED, PAGINATION, order_parameter, request_body, responses
 from facturier.api.views import AccountView, ordering, paginate
 from facturier.billing import queries
-from facturier.billing.models import Document, Payment, PaymentAllocation, PaymentMethod
+from facturier.billing.models import Client, Document, Payment, PaymentAllocation, PaymentMethod
 from facturier.billing.services import payments as service
 from facturier.tenancy.models import Account
 
@@ -43,6 +43,7 @@ API_NAMES = {
     "reference": "name",
     "notes": "description",
     "currency": "currency",
+    "client": "client_id",
 }
 REFERENCE_MAX = Payment._meta.get_field("reference").max_length or 120
 TEXT_MAX = 10_000
@@ -108,16 +109,56 @@ FIELDS = [
     Field("currency", "currency", _currency),
     Field("invoice_id", "invoice_id", coercion.to_id),
     Field("invoice_ids", "invoice_ids", _invoice_ids),
+    Field("client_id", "client_id", coercion.to_id),
+    Field("paid", "paid", coercion.to_bool),
+    Field("generate_invoice", "generate_invoice", coercion.to_bool),
 ]
 
 
 def document_ids(values: dict[str, Any]) -> list[int] | None:
-    """The documents named by `invoice_ids`, else `invoice_id`; None when neither was sent."""
-    if values.get("invoice_ids"):
+    """The documents named by `invoice_ids`, else `invoice_id`; None when neither was sent (a `null`
+    is not sent), [] for `"invoice_ids": []`."""
+    if "invoice_ids" in values:
         return list(values["invoice_ids"])
     if "invoice_id" in values:
         return [values["invoice_id"]]
     return None
+
+
+def refuse_unsupported(values: dict[str, Any]) -> None:
+    """What the public API does that Facturier does not: refused by name rather than dropped."""
+    if values.get("paid") is False:
+        raise InputError.on(
+            "paid",
+            _(
+                "Facturier n'enregistre que les paiements reçus : un paiement attendu se suit par la "
+                "facture et son échéance."
+            ),
+        )
+    if values.get("generate_invoice"):
+        raise InputError.on(
+            "generate_invoice",
+            _(
+                "Facturier ne crée pas de facture depuis un paiement : créez la facture "
+                "(POST /invoices.json), puis le paiement avec son invoice_id."
+            ),
+        )
+
+
+def documents_of(account: Account, ids: list[int]) -> list[Document]:
+    found = {d.pk: d for d in Document.objects.filter(account=account, pk__in=ids)}
+    if any(pk not in found for pk in ids):
+        raise InputError.on("invoice_ids", _("Un des documents n'existe pas dans ce compte."))
+    return [found[pk] for pk in ids]
+
+
+def client_of(account: Account, values: dict[str, Any]) -> Client | None:
+    if "client_id" not in values:
+        return None
+    client = Client.objects.filter(account=account, pk=values["client_id"]).first()
+    if client is None:
+        raise InputError.on("client_id", _("Ce client n'existe pas dans ce compte."))
+    return client
 
 
 def _timestamp(day: datetime.date, account: Account) -> datetime.datetime:
@@ -146,7 +187,7 @@ class PaymentSerializer(serializers.Serializer[Payment]):
     invoice_id = serializers.SerializerMethodField()
     invoice_ids = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField(source="created_at")
+    updated_at = serializers.DateTimeField()
 
     def __init__(self, *args: Any, include_invoices: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -282,15 +323,11 @@ class PaymentList(AccountView):
     def post(self, request: Request) -> Response:
         self.require("payments.create")
         values = coercion.read(self.body("banking_payment"), FIELDS)
+        refuse_unsupported(values)
         if "amount" not in values:
             raise InputError.on("price", _("Indiquez le montant du paiement."))
-        ids = document_ids(values)
-        if not ids:
-            raise InputError.on("invoice_id", _("Indiquez le ou les documents que ce paiement règle."))
-        found = {d.pk: d for d in Document.objects.filter(account=self.account, pk__in=ids)}
-        if any(pk not in found for pk in ids):
-            raise InputError.on("invoice_ids", _("Un des documents n'existe pas dans ce compte."))
-        documents = [found[pk] for pk in ids]
+        documents = documents_of(self.account, document_ids(values) or [])
+        client = client_of(self.account, values)
         with api_field_names(API_NAMES):
             payment = service.record_payment(
                 self.actor,
@@ -301,33 +338,16 @@ class PaymentList(AccountView):
                 reference=values.get("reference", ""),
                 notes=values.get("notes", ""),
                 documents=documents,
-                currency=values.get("currency") or documents[0].currency,
+                currency=values.get("currency") or (documents[0].currency if documents else "EUR"),
+                client=client,
+                unallocated=not documents,
             )
         payment = with_allocations(Payment.objects.filter(pk=payment.pk)).get()
         return Response(PaymentSerializer(payment).data, status=status.HTTP_201_CREATED)
 
 
-def changed_fields(payment: Payment, values: dict[str, Any]) -> list[str]:
-    """The API names of the values that differ from the stored payment."""
-    allocated = [a.document_id for a in sorted(payment.allocations.all(), key=lambda a: a.pk)]
-    stored = {
-        "reference": payment.reference,
-        "notes": payment.notes,
-        "amount": Decimal(payment.amount),
-        "date": payment.date,
-        "method": payment.method,
-        "currency": payment.currency,
-    }
-    changed = [API_NAMES[key] for key, value in stored.items() if key in values and values[key] != value]
-    if values.get("invoice_ids") and sorted(values["invoice_ids"]) != sorted(allocated):
-        changed.append("invoice_ids")
-    if "invoice_id" in values and values["invoice_id"] not in allocated:
-        changed.append("invoice_id")
-    return changed
-
-
 class PaymentDetail(AccountView):
-    """One payment: show, update (nothing may change), delete."""
+    """One payment: show, change, delete."""
 
     def row(self, pk: int) -> Payment:
         return self.get_row(with_allocations(Payment.objects.all()), pk)
@@ -344,12 +364,23 @@ class PaymentDetail(AccountView):
     def put(self, request: Request, pk: int) -> Response:
         payment = self.row(pk)
         self.require("payments.edit")
-        changed = changed_fields(payment, coercion.read(self.body("banking_payment"), FIELDS))
-        if changed:
-            message = _(
-                "Un paiement enregistré ne se modifie pas : supprimez-le, puis enregistrez-le de nouveau."
+        values = coercion.read(self.body("banking_payment"), FIELDS)
+        refuse_unsupported(values)
+        ids = document_ids(values)
+        with api_field_names(API_NAMES):
+            service.update_payment(
+                self.actor,
+                payment,
+                date=values.get("date"),
+                amount=values.get("amount"),
+                method=values.get("method"),
+                reference=values.get("reference"),
+                notes=values.get("notes"),
+                currency=values.get("currency"),
+                documents=None if ids is None else documents_of(self.account, ids),
+                client=client_of(self.account, values),
             )
-            raise InputError({field: [message] for field in changed})
+        payment = self.row(pk)
         return Response(PaymentSerializer(payment).data)
 
     patch = put

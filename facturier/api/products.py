@@ -1,4 +1,6 @@
 """`/products.json` and `/products/{id}.json` (api.md, sections 4 and 6), over the products service.
+`/products/{code}.json` with `"find_by": "code"` (top level of the body, or the query) names the product
+by its code instead, as the public API documents for updates; `products.json?code=` finds it in a list.
 
 A product keeps one price, net or gross (`price_is_gross`), and its VAT. The API shows both prices
 and takes either: `price_net` sets a net price, `price_gross` a gross one. On update, as in the public
@@ -12,6 +14,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -23,12 +26,13 @@ from facturier.api import coercion
 from facturier.api.coercion import Field
 from facturier.api.errors import InputError, api_field_names
 from facturier.api.schema import DELETED, PAGINATION, order_parameter, request_body, responses
-from facturier.api.views import AccountView, ordering, paginate
+from facturier.api.views import AccountView, ordering, paginate, text_param
 from facturier.billing import client_queries
 from facturier.billing.models import Product, SupplyKind
 from facturier.billing.services import products as service
 from facturier.lib import vat
 from facturier.lib.money import round_money
+from facturier.tenancy.access import get_in_account
 
 # `tax` symbols of the public API without a rate, and the VAT category each stands for.
 TAX_SYMBOLS = {
@@ -156,6 +160,9 @@ def filtered(request: Request, rows: QuerySet[Product]) -> QuerySet[Product]:
     ids = coercion.to_ids([*params.getlist("ids"), *params.getlist("ids[]")], "ids")
     if ids:
         return rows.filter(pk__in=ids).order_by(*ordering(params, ORDERS))
+    code = text_param(params, "code")
+    if code:  # a code names one product, archived or not (codes are unique in an account)
+        return rows.filter(code=code).order_by(*ordering(params, ORDERS))
     disabled = params.get("filter", "").strip() == "disabled"
     return rows.filter(archived_at__isnull=not disabled).order_by(*ordering(params, ORDERS))
 
@@ -171,6 +178,7 @@ def _set_archived(view: AccountView, product: Product, disabled: bool | None) ->
 REQUEST = request_body("Product", "product", FIELDS)
 LIST_PARAMETERS = [
     OpenApiParameter("ids", str, description="Comma-separated ids (or repeated ids[])."),
+    OpenApiParameter("code", str, description="The product of this code (exact), archived or not."),
     OpenApiParameter("filter", str, enum=["disabled"], description="disabled: the archived products."),
     order_parameter(list(ORDERS)),
     *PAGINATION,
@@ -202,17 +210,38 @@ class ProductList(AccountView):
         return Response(ProductSerializer(product).data, status=status.HTTP_201_CREATED)
 
 
+def find_by_code(request: Request) -> bool:
+    """Whether the path names the product by its code: `find_by=code` beside the wrapper key of the
+    body (the public API's place), or in the query."""
+    where = request.query_params.get("find_by", "")
+    if request.method not in ("GET", "HEAD", "DELETE") and isinstance(request.data, dict):
+        where = request.data.get("find_by") or where
+    return isinstance(where, str) and where.strip().lower() == "code"
+
+
+BY_CODE = OpenApiParameter(
+    "find_by", str, enum=["code"], description="code: the path names the product by its code."
+)
+
+
 class ProductDetail(AccountView):
-    """One product: show, update, delete."""
+    """One product, by id (or by code with find_by=code): show, update, delete."""
 
-    @extend_schema(responses=responses(ProductSerializer))
-    def get(self, request: Request, pk: int) -> Response:
+    def row(self, key: int | str) -> Product:
+        if find_by_code(self.request):
+            return get_in_account(Product, self.account, code=str(key))
+        if isinstance(key, str):
+            raise Http404  # a code in the path, without find_by=code
+        return self.get_row(Product, key)
+
+    @extend_schema(parameters=[BY_CODE], responses=responses(ProductSerializer))
+    def get(self, request: Request, pk: int | str) -> Response:
         self.require("products.view")
-        return Response(ProductSerializer(self.get_row(Product, pk)).data)
+        return Response(ProductSerializer(self.row(pk)).data)
 
-    @extend_schema(request=REQUEST, responses=responses(ProductSerializer))
-    def put(self, request: Request, pk: int) -> Response:
-        product = self.get_row(Product, pk)
+    @extend_schema(parameters=[BY_CODE], request=REQUEST, responses=responses(ProductSerializer))
+    def put(self, request: Request, pk: int | str) -> Response:
+        product = self.row(pk)
         self.require("products.edit")
         fields, disabled = service_fields(self.body("product"), product)
         with api_field_names(API_NAMES), transaction.atomic():
@@ -222,9 +251,9 @@ class ProductDetail(AccountView):
 
     patch = put
 
-    @extend_schema(responses=DELETED)
-    def delete(self, request: Request, pk: int) -> Response:
-        product = self.get_row(Product, pk)
+    @extend_schema(parameters=[BY_CODE], responses=DELETED)
+    def delete(self, request: Request, pk: int | str) -> Response:
+        product = self.row(pk)
         with api_field_names(API_NAMES):
             service.delete_product(self.actor, product)
         return Response("ok")

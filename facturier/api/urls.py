@@ -25,8 +25,10 @@ urlpatterns: list[URLPattern] = [
     path("invoices/<int:pk>/send_by_email.json", invoices.InvoiceSendByEmail.as_view(), name="invoice_send"),
     path("clients.json", clients.ClientList.as_view(), name="clients"),
     path("clients/<int:pk>.json", clients.ClientDetail.as_view(), name="client"),
+    path("clients/<int:pk>/merge.json", clients.ClientMerge.as_view(), name="client_merge"),
     path("products.json", products.ProductList.as_view(), name="products"),
     path("products/<int:pk>.json", products.ProductDetail.as_view(), name="product"),
+    path("products/<str:pk>.json", products.ProductDetail.as_view(), name="product_by_code"),
     path("categories.json", categories.CategoryList.as_view(), name="categories"),
     path("categories/<int:pk>.json", categories.CategoryDetail.as_view(), name="category"),
     path("webhooks.json", webhooks.WebhookList.as_view(), name="webhooks"),
@@ -37,6 +39,7 @@ urlpatterns: list[URLPattern] = [
     path("account.json", account_api.AccountApi.as_view(), name="account"),
     path("account/add_user.json", account_api.AddUser.as_view(), name="account_add_user"),
     path("account/unlink.json", account_api.Unlink.as_view(), name="account_unlink"),
+    path("account/delete.json", account_api.AccountDelete.as_view(), name="account_delete"),
     path("login.json", account_api.Login.as_view(), name="login"),
     # "api" is a reserved account slug (tenancy/slugs.py): this path cannot meet an account's pages.
     path(

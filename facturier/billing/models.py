@@ -54,6 +54,15 @@ class Client(models.Model):
     email = models.EmailField(_("email"), blank=True)
     cc_emails = models.CharField(_("emails en copie"), max_length=500, blank=True)
     phone = models.CharField(_("téléphone"), max_length=40, blank=True)
+    mobile_phone = models.CharField(_("téléphone portable"), max_length=40, blank=True)
+    www = models.CharField(_("site internet"), max_length=200, blank=True)
+    # The public API's "nom d'usage": a short name the account knows the client by (searchable).
+    shortcut = models.CharField(_("nom d'usage"), max_length=100, blank=True)
+    # The client's code in another system (a CRM, a shop), by which integrations find it again.
+    external_id = models.CharField(_("réf./code client"), max_length=100, blank=True)
+    bank = models.CharField(_("banque"), max_length=120, blank=True)
+    # Free text: an IBAN, or a national account number, as the public API takes it.
+    bank_account = models.CharField(_("IBAN ou numéro de compte"), max_length=60, blank=True)
     payment_terms_days = models.PositiveIntegerField(_("délai de paiement (jours)"), default=30)
     notes = models.TextField(_("notes"), blank=True)
     accounting_code = models.CharField(_("compte auxiliaire"), max_length=20, blank=True)
@@ -63,7 +72,11 @@ class Client(models.Model):
 
     class Meta:
         verbose_name = _("client")
-        indexes = [models.Index(fields=["account", "name"]), models.Index(fields=["account", "created_at"])]
+        indexes = [
+            models.Index(fields=["account", "name"]),
+            models.Index(fields=["account", "created_at"]),
+            models.Index(fields=["account", "external_id"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -772,7 +785,9 @@ def summed(buckets: Iterable[VatBucket]) -> tuple[Decimal, Decimal]:
 
 
 class Payment(models.Model):
-    """Money received from a client. It settles one or several documents through its allocations."""
+    """Money received from a client. It settles one or several documents through its allocations, or
+    none yet: an unallocated payment (money received that no document claims, as the public API allows),
+    allocated later by changing it."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey(
@@ -790,6 +805,12 @@ class Payment(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Set when an accounting export (the FEC) carried it, like Document.exported_at.
+    exported_at = models.DateTimeField(_("exporté en comptabilité le"), null=True, blank=True)
+    exported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("paiement")

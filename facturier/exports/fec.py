@@ -680,7 +680,9 @@ EXPENSE_FIELDS = (
     "pk", "issue_date", "supplier_number", "currency", "supplier_id", "supplier__name",
     "supplier__accounting_code", "category_id", "settled",
 )  # fmt: skip
-PAYMENT_FIELDS = ("pk", "date", "c_amount", "currency", "reference")
+PAYMENT_FIELDS = (
+    "pk", "date", "c_amount", "currency", "reference", "client_id", "client__name", "client__accounting_code",
+)  # fmt: skip
 ALLOCATION_FIELDS = (  # read from the payments, after their date and id
     "allocations__document_id", "a_amount", "allocations__document__number", "allocations__document__kind",
     "c_due", "on_debits", "allocations__document__client_id", "allocations__document__client__name",
@@ -1122,7 +1124,7 @@ class _Receipts(_Source):
         paid_before: dict[tuple[int, int], int],
         matches: dict[int, _Match],
     ) -> _Entry | None:
-        pk, day, amount, currency, reference = payment
+        pk, day, amount, currency, reference, payer_id, payer_name, payer_code = payment
         chart = self.chart
         foreign = currency != "EUR"
         customers: list[_Line] = []
@@ -1150,6 +1152,16 @@ class _Receipts(_Source):
                 if vat_due_at_payment(kind, due > 0, on_debits, supply_kind):
                     share = _share(vat_eur, after, due) - _share(vat_eur, before, due)
                     moved.add(chart.collected(rate), share, 0)
+        if not allocations and amount and not foreign:
+            # Unallocated (billing refuses one in another currency): money received on the customer
+            # account, under its client when known, until a change of the payment allocates it.
+            aux = customer_auxiliary(payer_id, payer_code) if payer_id is not None else ""
+            customers.append(_new_line((chart.customer, aux, payer_name or "", -amount, None, None)))
+            label = f"Règlement non affecté {payer_name or reference}".strip()
+            lines = [_Line(chart.bank, "", "", amount, None), *customers]
+            return _new_entry(
+                ((day, RECEIPTS, pk), RECEIPTS, reference or f"P{pk}", day, label, currency, lines)
+            )
         if not customers:
             return None
         bank = -sum(line.amount for line in customers)

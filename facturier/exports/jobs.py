@@ -48,9 +48,10 @@ class FormatSpec:
     content_type: str
     # Up to this many source rows the export runs in the request (about a second of work).
     inline_limit: int
-    # Accounting exports mark the documents (and expenses) they carried as exported.
+    # Accounting exports mark the documents (and expenses, payments) they carried as exported.
     marks_sales: bool = False
     marks_expenses: bool = False
+    marks_payments: bool = False
 
     @property
     def writer(self) -> Writer:
@@ -71,6 +72,7 @@ FORMATS: dict[str, FormatSpec] = {
             inline_limit=3000,
             marks_sales=True,
             marks_expenses=True,
+            marks_payments=True,
         ),
         FormatSpec(
             ExportFormat.INVOICES_CSV,
@@ -291,6 +293,10 @@ def mark_carried(
     if spec.marks_expenses:
         marks.mark_exported(
             selection.expenses(request), written_field="created_at", started_at=started_at, at=at, by=by
+        )
+    if spec.marks_payments:
+        marks.mark_exported(
+            selection.payments(request), written_field="created_at", started_at=started_at, at=at, by=by
         )
 
 

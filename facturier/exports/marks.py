@@ -13,7 +13,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from facturier.accounts.models import User
-from facturier.billing.models import Document
+from facturier.billing.models import Document, Payment
 from facturier.exports.models import AccountingSettings
 from facturier.purchases.models import Expense
 from facturier.tenancy.errors import ServiceError
@@ -49,7 +49,7 @@ def on_exported_change(
 
 
 def mark_exported(
-    rows: QuerySet[Document] | QuerySet[Expense],
+    rows: QuerySet[Document] | QuerySet[Expense] | QuerySet[Payment],
     *,
     written_field: str,
     started_at: datetime.datetime,

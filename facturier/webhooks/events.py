@@ -45,6 +45,7 @@ CREATE, UPDATE, DESTROY = "create", "update", "destroy"
 ACTION_KINDS: dict[str, str] = {
     "client.created": Kind.CLIENT_CREATE,
     "client.changed": Kind.CLIENT_UPDATE,
+    "client.merged": Kind.CLIENT_UPDATE,
     "client.archived": Kind.CLIENT_UPDATE,
     "client.restored": Kind.CLIENT_UPDATE,
     "client.deleted": Kind.CLIENT_DESTROY,
@@ -61,6 +62,7 @@ ACTION_KINDS: dict[str, str] = {
     "document.deleted": Kind.INVOICE_DESTROY,
     # A payment changes what its documents show as paid, remaining, and their status.
     "payment.recorded": Kind.INVOICE_UPDATE,
+    "payment.changed": Kind.INVOICE_UPDATE,
     "payment.deleted": Kind.INVOICE_UPDATE,
 }
 

@@ -40,6 +40,9 @@ class Api:
     def put(self, path: str, data: Any, **extra: Any) -> Any:
         return self.http.put(self._url(path), json.dumps(data), content_type="application/json", **extra)
 
+    def patch(self, path: str, data: Any, **extra: Any) -> Any:
+        return self.http.patch(self._url(path), json.dumps(data), content_type="application/json", **extra)
+
     def delete(self, path: str, **extra: Any) -> Any:
         return self.http.delete(self._url(path), **extra)
 

@@ -366,3 +366,14 @@ def test_no_malformed_account_body_yields_a_500(firm_owner_api, firm, raw):
     assert response.status_code in (400, 422), response.content
     assert response.json()["code"] == "error"
     assert Account.objects.count() == before
+
+
+def test_account_delete_answers_a_422_saying_why_and_deletes_nothing(owner_token, acme):
+    # The README's call, as written: the token in the body.
+    response = HttpClient().post(
+        "/account/delete.json", json.dumps({"api_token": owner_token}), content_type="application/json"
+    )
+    assert response.status_code == 422
+    assert "conservées dix ans" in response.json()["message"]["account"][0]
+    assert Account.objects.filter(pk=acme.pk).exists()
+    assert HttpClient().post("/account/delete.json", "{}", content_type="application/json").status_code == 401

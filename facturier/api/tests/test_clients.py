@@ -325,3 +325,132 @@ def test_an_unexpected_failure_is_still_answered_in_json(owner_api, dupont, monk
     response = owner_api.put(f"/clients/{dupont.pk}.json", {"client": {"name": "B"}})
     assert response.status_code == 500
     assert response.json()["code"] == "error"
+
+
+# --- The official README's client fields ------------------------------------------------------------
+
+# The README's "Créer un contact" body, as written ("country": "" included).
+README_CLIENT = {
+    "name": "Client1",
+    "tax_no": "FR5252445333",
+    "bank": "banque1",
+    "bank_account": "IBAN1",
+    "city": "Nice",
+    "street": "13 Rue des Fleurs",
+    "country": "",
+    "email": "client@email.fr",
+    "post_code": "06000",
+    "phone": "0400000000",
+    "mobile_phone": "0600000000",
+}
+
+
+def test_the_readmes_bank_and_mobile_phone_are_stored_and_returned(owner_api, acme):
+    body = dict(README_CLIENT, tax_no="FR96552100554")  # a VAT number that checks out
+    response = owner_api.post("/clients.json", {"client": body})
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert (data["bank"], data["bank_account"], data["mobile_phone"]) == ("banque1", "IBAN1", "0600000000")
+    client = Client.objects.get(account=acme)
+    assert (client.bank, client.bank_account, client.mobile_phone) == ("banque1", "IBAN1", "0600000000")
+    assert owner_api.get(f"/clients/{client.pk}.json").json()["bank_account"] == "IBAN1"
+
+
+def test_external_id_is_stored_and_finds_the_client_exactly(owner_api, acme):
+    for code, name in [(100, "Client1"), ("1000", "Client2")]:
+        response = owner_api.post("/clients.json", {"client": {"name": name, "external_id": code}})
+        assert response.status_code == 201, response.json()
+    assert response.json()["external_id"] == "1000"
+    assert Client.objects.get(account=acme, name="Client1").external_id == "100"
+    found = owner_api.get("/clients.json?external_id=100").json()
+    assert [c["name"] for c in found] == ["Client1"]
+    assert owner_api.get("/clients.json?external_id=10").json() == []
+
+
+def test_another_accounts_external_id_is_not_found(owner_api, globex):
+    make_client(globex, name="Theirs", external_id="100")
+    assert owner_api.get("/clients.json?external_id=100").json() == []
+
+
+def test_shortcut_and_www_are_stored_and_shortcut_is_searched(owner_api, acme):
+    body = {"name": "Entreprise ABC", "shortcut": "ABC", "www": "https://abc.test"}
+    response = owner_api.post("/clients.json", {"client": body})
+    assert response.status_code == 201, response.json()
+    assert (response.json()["shortcut"], response.json()["www"]) == ("ABC", "https://abc.test")
+    make_client(acme, name="ABC Autre", siren="", vat_number="")
+    found = owner_api.get("/clients.json?shortcut=ABC").json()
+    assert [c["name"] for c in found] == ["Entreprise ABC"]
+
+
+def test_a_persons_own_name_is_kept_beside_the_last_name(owner_api, acme):
+    # The README's person: a name and a last name, company false.
+    body = dict(README_CLIENT, last_name="Nom de famille", company=False)
+    del body["tax_no"]
+    response = owner_api.post("/clients.json", {"client": body})
+    assert response.status_code == 201, response.json()
+    assert (response.json()["name"], response.json()["last_name"]) == ("Client1", "Nom de famille")
+    client = Client.objects.get(account=acme)
+    assert (client.name, client.is_company, client.country) == ("Client1", False, "FR")
+    response = owner_api.put(f"/clients/{client.pk}.json", {"client": {"first_name": "Paul"}})
+    assert response.json()["name"] == "Client1"
+
+
+def test_a_persons_name_built_from_the_parts_follows_them(owner_api, acme):
+    response = owner_api.post("/clients.json", {"client": {"first_name": "Jean", "last_name": "Dupond"}})
+    pk = response.json()["id"]
+    response = owner_api.put(f"/clients/{pk}.json", {"client": {"last_name": "Durand"}})
+    assert response.json()["name"] == "Jean Durand"
+    response = owner_api.put(f"/clients/{pk}.json", {"client": {"name": "M. Durand", "first_name": "Paul"}})
+    assert response.json()["name"] == "M. Durand"
+
+
+def test_a_too_long_external_id_gets_422_naming_it(owner_api, acme):
+    response = owner_api.post("/clients.json", {"client": {"name": "X", "external_id": "9" * 101}})
+    assert response.status_code == 422
+    assert list(response.json()["message"]) == ["external_id"]
+
+
+# --- Merge ------------------------------------------------------------------------------------------
+
+
+def test_the_readmes_merge_moves_the_documents_and_deletes_the_duplicates(owner_api, owner, acme):
+    kept = make_client(acme, name="Dupont SARL")
+    second = make_client(acme, name="Dupont S.A.R.L.")
+    third = make_client(acme, name="DUPONT")
+    invoice = make_invoice(actor_for(acme, owner), second)
+    response = owner_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [second.pk, third.pk]})
+    assert response.status_code == 200, response.json()
+    assert response.json()["id"] == kept.pk
+    assert list(Client.objects.filter(account=acme).values_list("pk", flat=True)) == [kept.pk]
+    invoice.refresh_from_db()
+    assert (invoice.client_id, invoice.buyer_name) == (kept.pk, "Dupont S.A.R.L.")  # as issued
+    event = AuditEvent.objects.get(account=acme, action="client.merged")
+    assert "Dupont S.A.R.L., DUPONT" in event.summary
+
+
+def test_a_merge_with_another_accounts_client_or_itself_is_refused(owner_api, acme, globex):
+    kept = make_client(acme)
+    theirs = make_client(globex)
+    response = owner_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [theirs.pk]})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["merge_ids"])
+    response = owner_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [kept.pk]})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["merge_ids"])
+    assert Client.objects.filter(pk=theirs.pk).exists()
+
+
+def test_a_merge_that_would_move_a_locked_document_is_refused(owner_api, owner, acme):
+    kept, duplicate = make_client(acme), make_client(acme, name="Doublon")
+    invoice = make_invoice(actor_for(acme, owner), duplicate)
+    acme.locked_until = invoice.issue_date
+    acme.save()
+    response = owner_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [duplicate.pk]})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["merge_ids"])
+    assert "période protégée" in response.json()["message"]["merge_ids"][0]
+    assert Client.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_a_merge_needs_the_right_to_delete_clients(collaborator_api, acme):
+    kept, duplicate = make_client(acme), make_client(acme, name="Doublon")
+    response = collaborator_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [duplicate.pk]})
+    assert response.status_code == 403
+    assert Client.objects.filter(pk=duplicate.pk).exists()

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client as HttpClient
+from django.utils import timezone
 
 from facturier.api.tests.conftest import RATE_LIMIT_QUERIES
 from facturier.billing.models import Document, Payment, Status
@@ -114,12 +115,76 @@ def test_an_overpayment_is_refused_with_422_on_price(owner_api, acme, first):
     assert state(first) == (D("0.00"), Status.ISSUED)
 
 
-def test_a_payment_needs_an_amount_and_an_invoice(owner_api, acme, first):
+def test_a_payment_needs_an_amount(owner_api, acme, first):
     response = owner_api.post("/banking/payments.json", {"banking_payment": {"invoice_id": first.pk}})
     assert (response.status_code, list(response.json()["message"])) == (422, ["price"])
-    response = owner_api.post("/banking/payments.json", {"banking_payment": {"price": "10"}})
-    assert (response.status_code, list(response.json()["message"])) == (422, ["invoice_id"])
     assert not Payment.objects.filter(account=acme).exists()
+
+
+# The README's "Minimal JSON", as written.
+README_MINIMAL = {
+    "name": "Titre du Paiement",
+    "price": 100.00,
+    "invoice_id": None,
+    "paid": True,
+    "kind": "api",
+}
+
+
+def test_the_readmes_minimal_payment_is_recorded_unallocated(owner_api, acme, first):
+    response = owner_api.post("/banking/payments.json", {"banking_payment": README_MINIMAL})
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert (data["price"], data["name"], data["invoice_id"], data["invoice_ids"]) == (
+        "100.00",
+        "Titre du Paiement",
+        None,
+        [],
+    )
+    assert data["client_id"] is None
+    payment = Payment.objects.get(account=acme)
+    assert (payment.amount, payment.client_id, payment.allocations.count()) == (D("100.00"), None, 0)
+    assert state(first) == (D("0.00"), Status.ISSUED)  # nothing owed changes
+    event = AuditEvent.objects.get(account=acme, action="payment.recorded")
+    assert "non affecté" in event.summary
+
+
+def test_an_unallocated_payment_may_name_its_client(owner_api, acme, buyer, globex):
+    body = dict(README_MINIMAL, client_id=buyer.pk)
+    response = owner_api.post("/banking/payments.json", {"banking_payment": body})
+    assert response.status_code == 201, response.json()
+    assert Payment.objects.get(account=acme).client_id == buyer.pk
+    theirs = make_client(globex)
+    response = owner_api.post("/banking/payments.json", {"banking_payment": dict(body, client_id=theirs.pk)})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["client_id"])
+
+
+def test_the_readmes_full_payment_is_refused_for_generate_invoice_only(owner_api, acme):
+    full = {
+        "city": None, "client_id": None, "comment": None, "country": None, "currency": "EUR",
+        "department_id": None, "description": "abonnement mensuel", "email": "email@email.com",
+        "first_name": "Paul", "generate_invoice": True, "invoice_city": "Paris", "invoice_comment": "",
+        "invoice_country": None, "invoice_id": None, "invoice_name": "Durand Paul",
+        "invoice_post_code": "06800", "invoice_street": "75 Rue du Parc", "invoice_tax_no": "FR5252445767",
+        "last_name": "Durand", "name": "Titre du Paiement", "oid": "", "paid": True, "paid_date": None,
+        "phone": None, "post_code": None, "price": "100.00", "product_id": 1, "promocode": "",
+        "provider": "virement", "provider_response": None, "provider_status": None, "provider_title": None,
+        "quantity": 1, "street": None, "kind": "api",
+    }  # fmt: skip
+    response = owner_api.post("/banking/payments.json", {"banking_payment": full})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["generate_invoice"])
+    assert "POST /invoices.json" in response.json()["message"]["generate_invoice"][0]
+    response = owner_api.post(
+        "/banking/payments.json", {"banking_payment": dict(full, generate_invoice=False)}
+    )
+    assert response.status_code == 201, response.json()
+    assert Payment.objects.get(account=acme).notes == "abonnement mensuel"
+
+
+def test_a_payment_not_received_is_refused_by_name(owner_api, acme):
+    response = owner_api.post("/banking/payments.json", {"banking_payment": dict(README_MINIMAL, paid=False)})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["paid"])
+    assert not Payment.objects.exists()
 
 
 def test_another_accounts_invoice_cannot_be_paid(owner_api, outsider, globex, acme):
@@ -265,16 +330,82 @@ def test_sending_back_the_object_read_answers_200_and_changes_nothing(owner_api,
         assert response.json() == read
 
 
-def test_a_change_is_refused_with_a_clear_422(owner_api, payment):
-    response = owner_api.put(
-        f"/banking/payments/{payment.pk}.json", {"banking_payment": {"price": "40", "name": "X"}}
-    )
-    assert response.status_code == 422
-    message = response.json()["message"]
-    assert set(message) == {"price", "name"}
-    assert "supprimez-le" in message["price"][0]
+def test_the_readmes_patch_changes_the_name_and_the_amount_applied(owner_api, acme, payment, first):
+    # The README's "Modifier un paiement" body.
+    body = {"name": "Nouveau titre du Paiement", "price": 120.00}
+    response = owner_api.patch(f"/banking/payments/{payment.pk}.json", {"banking_payment": body})
+    assert response.status_code == 200, response.json()
+    assert (response.json()["name"], response.json()["price"]) == ("Nouveau titre du Paiement", "120.00")
     payment.refresh_from_db()
-    assert (payment.amount, payment.reference) == (D("50.00"), "VIR 1")
+    assert (payment.amount, payment.reference) == (D("120.00"), "Nouveau titre du Paiement")
+    assert state(first) == (D("120.00"), Status.PAID)
+    event = AuditEvent.objects.get(account=acme, action="payment.changed")
+    assert event.changes["amount"] == ["50.00", "120.00"]
+    assert event.changes["reference"] == ["VIR 1", "Nouveau titre du Paiement"]
+
+
+def test_a_change_beyond_what_the_invoice_owes_is_refused_and_changes_nothing(owner_api, payment, first):
+    response = owner_api.put(f"/banking/payments/{payment.pk}.json", {"banking_payment": {"price": "500"}})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["price"])
+    payment.refresh_from_db()
+    assert payment.amount == D("50.00")
+    assert state(first) == (D("50.00"), Status.PARTIAL)
+
+
+def test_an_unallocated_payment_is_allocated_by_a_change(owner_api, acme, first, second):
+    created = owner_api.post("/banking/payments.json", {"banking_payment": dict(README_MINIMAL, price="200")})
+    pk = created.json()["id"]
+    response = owner_api.put(
+        f"/banking/payments/{pk}.json", {"banking_payment": {"invoice_ids": [first.pk, second.pk]}}
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["invoice_ids"] == [first.pk, second.pk]
+    assert response.json()["client_id"] == first.client_id
+    assert state(first) == (D("120.00"), Status.PAID)
+    assert state(second) == (D("80.00"), Status.PARTIAL)
+    response = owner_api.put(f"/banking/payments/{pk}.json", {"banking_payment": {"invoice_ids": []}})
+    assert response.json()["invoice_ids"] == []
+    assert state(first) == (D("0.00"), Status.ISSUED)
+    assert state(second) == (D("0.00"), Status.ISSUED)
+
+
+def test_a_change_of_a_payment_in_the_locked_period_is_refused_with_a_clear_422(owner_api, acme, payment):
+    acme.locked_until = acme.today()
+    acme.save()
+    response = owner_api.patch(f"/banking/payments/{payment.pk}.json", {"banking_payment": {"name": "X"}})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["paid_date"])
+    assert "paiements datés" in response.json()["message"]["paid_date"][0].lower()
+    payment.refresh_from_db()
+    assert payment.reference == "VIR 1"
+    assert not AuditEvent.objects.filter(account=acme, action="payment.changed").exists()
+
+
+def test_a_payment_cannot_be_moved_into_the_locked_period(owner_api, acme, payment):
+    acme.locked_until = acme.today() - datetime.timedelta(days=10)
+    acme.save()
+    day = (acme.today() - datetime.timedelta(days=20)).isoformat()
+    response = owner_api.patch(
+        f"/banking/payments/{payment.pk}.json", {"banking_payment": {"paid_date": day}}
+    )
+    assert (response.status_code, list(response.json()["message"])) == (422, ["paid_date"])
+
+
+def test_an_exported_payments_amount_is_protected_when_the_account_protects_exports(owner_api, acme, payment):
+    from facturier.exports.models import AccountingSettings
+
+    AccountingSettings.objects.update_or_create(account=acme, defaults={"lock_exported": True})
+    Payment.objects.filter(pk=payment.pk).update(exported_at=timezone.now())
+    response = owner_api.patch(f"/banking/payments/{payment.pk}.json", {"banking_payment": {"price": "40"}})
+    assert response.status_code == 422
+    assert "exporté en comptabilité" in str(response.json()["message"])
+    assert owner_api.delete(f"/banking/payments/{payment.pk}.json").status_code == 422
+    # What the export did not carry may still change.
+    response = owner_api.patch(
+        f"/banking/payments/{payment.pk}.json", {"banking_payment": {"description": "Reçu par virement"}}
+    )
+    assert response.status_code == 200, response.json()
+    payment.refresh_from_db()
+    assert (payment.amount, payment.notes) == (D("50.00"), "Reçu par virement")
 
 
 def test_delete_answers_ok_and_the_invoice_is_owed_again(owner_api, acme, payment, first):

@@ -155,3 +155,43 @@ def test_a_duplicate_code_is_refused(owner_api, conseil):
     response = owner_api.post("/products.json", {"product": {"name": "Autre", "code": "cns"}})
     assert response.status_code == 422
     assert list(response.json()["message"]) == ["code"]
+
+
+# --- By code ----------------------------------------------------------------------------------------
+
+
+def test_the_readmes_update_by_code_finds_the_product_by_its_code(owner_api, acme):
+    product = make_product(acme, name="Produit", code="REFABC")
+    # The README's body, as written ("find_by" beside the wrapper key).
+    body = {
+        "find_by": "code",
+        "product": {"name": "Product A", "tax": "20", "price_gross": "102", "description": "Test 123"},
+    }
+    response = owner_api.put("/products/REFABC.json", body)
+    assert response.status_code == 200, response.json()
+    assert (response.json()["id"], response.json()["name"]) == (product.pk, "Product A")
+    product.refresh_from_db()
+    assert (product.name, product.price_is_gross, product.unit_price) == ("Product A", True, Decimal("102"))
+
+
+def test_a_numeric_code_is_a_code_with_find_by(owner_api, acme):
+    product = make_product(acme, name="Produit", code="1001")
+    response = owner_api.put("/products/1001.json", {"find_by": "code", "product": {"name": "Renamed"}})
+    assert response.status_code == 200, response.json()
+    assert Product.objects.get(pk=product.pk).name == "Renamed"
+    assert owner_api.get("/products/1001.json?find_by=code").json()["id"] == product.pk
+
+
+def test_a_code_without_find_by_or_of_another_account_is_a_json_404(owner_api, acme, globex):
+    make_product(acme, name="Produit", code="REFABC")
+    make_product(globex, name="Theirs", code="THEIRS")
+    assert owner_api.get("/products/REFABC.json").status_code == 404
+    response = owner_api.put("/products/THEIRS.json", {"find_by": "code", "product": {"name": "x"}})
+    assert (response.status_code, response.json()["code"]) == (404, "error")
+    assert owner_api.delete("/products/THEIRS.json?find_by=code").status_code == 404
+
+
+def test_the_list_finds_a_product_by_its_exact_code(owner_api, acme):
+    make_product(acme, name="A", code="A001")
+    make_product(acme, name="B", code="A0012")
+    assert [p["name"] for p in owner_api.get("/products.json?code=A001").json()] == ["A"]

@@ -14,6 +14,7 @@ from facturier.billing.services.clients import (
     MAX_PAYMENT_TERMS_DAYS,
     check_siret_matches_siren,
     check_vat_matches_siren,
+    name_follows_parts,
     person_name,
     split_emails,
 )
@@ -35,6 +36,13 @@ class ClientForm(forms.ModelForm[Client]):
     )
     # Required for a company only; a person's name is built from the first and last names.
     name = forms.CharField(label=gettext_lazy("Nom de l'entreprise"), required=False, max_length=200)
+    # A person's own name (the public API lets one have a name other than first and last names).
+    display_name = forms.CharField(
+        label=gettext_lazy("Nom affiché"),
+        required=False,
+        max_length=200,
+        help_text=gettext_lazy("Laissé vide : le prénom suivi du nom de famille."),
+    )
     country = forms.ChoiceField(label=gettext_lazy("Pays"), choices=lazy_country_choices, initial="FR")
     # Typed with spaces ("552 100 554"): longer than the compact form the model stores.
     siren = forms.CharField(label=gettext_lazy("SIREN"), required=False, max_length=20)
@@ -63,7 +71,16 @@ class ClientForm(forms.ModelForm[Client]):
         model = Client
         fields = CLIENT_FIELDS
         widgets = {"notes": forms.Textarea(attrs={"rows": 3})}
-        help_texts = {"accounting_code": gettext_lazy("Par exemple 411DUPONT ; repris dans les exports.")}
+        help_texts = {
+            "accounting_code": gettext_lazy("Par exemple 411DUPONT ; repris dans les exports."),
+            "external_id": gettext_lazy("Son code dans un autre logiciel (CRM, boutique), pour l'API."),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        client = self.instance
+        if client.pk and not client.is_company and not name_follows_parts(self.initial):
+            self.initial["display_name"] = client.name
 
     def _optional(self, field: str, check: Any) -> str:
         value = (self.cleaned_data.get(field) or "").strip()
@@ -95,7 +112,9 @@ class ClientForm(forms.ModelForm[Client]):
         elif not (cleaned.get("last_name") or "").strip():
             self.add_error("last_name", _("Indiquez le nom de famille de la personne."))
         else:
-            cleaned["name"] = person_name(cleaned.get("first_name", "").strip(), cleaned["last_name"].strip())
+            cleaned["name"] = (cleaned.get("display_name") or "").strip() or person_name(
+                cleaned.get("first_name", "").strip(), cleaned["last_name"].strip()
+            )
         if cleaned.get("siret") and not cleaned.get("siren") and "siren" not in self.errors:
             cleaned["siren"] = cleaned["siret"][:9]
         siren = cleaned.get("siren") or ""

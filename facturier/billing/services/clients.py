@@ -6,13 +6,13 @@ the rules refuse. Values are checked here again, whatever the caller (page, API,
 """
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import ProtectedError, RestrictedError
+from django.db.models import Max, ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from facturier.billing.models import Client
@@ -21,15 +21,15 @@ from facturier.lib import identifiers
 from facturier.lib.countries import COUNTRY_CODES
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
-from facturier.tenancy.errors import ServiceError
-from facturier.tenancy.locking import ensure_writable
+from facturier.tenancy.errors import LockedPeriodError, ServiceError
+from facturier.tenancy.locking import ensure_exported_changeable, ensure_writable
 from facturier.tenancy.models import Account
 
 # What create_client and update_client accept, and what the audit trail compares.
 CLIENT_FIELDS = [
     "kind", "is_company", "name", "first_name", "last_name", "siren", "siret", "vat_number",
-    "street", "post_code", "city", "country", "email", "cc_emails", "phone", "payment_terms_days",
-    "notes", "accounting_code",
+    "street", "post_code", "city", "country", "email", "cc_emails", "phone", "mobile_phone", "www",
+    "shortcut", "external_id", "bank", "bank_account", "payment_terms_days", "notes", "accounting_code",
 ]  # fmt: skip
 
 MAX_PAYMENT_TERMS_DAYS = 365
@@ -75,6 +75,12 @@ def person_name(first_name: str, last_name: str) -> str:
     return f"{first_name} {last_name}".strip()
 
 
+def name_follows_parts(values: Mapping[str, Any]) -> bool:
+    """Whether a person's stored name is the one built from their first and last names (so it follows
+    them when they change), rather than a name of its own (the public API lets a person have one)."""
+    return bool(values["name"] == person_name(values["first_name"], values["last_name"]))
+
+
 def _checked(field: str, check: Callable[[str], Any], value: str) -> Any:
     """`check(value)`, its ValidationError turned into the ServiceError of `field`."""
     try:
@@ -94,8 +100,8 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
         if not values["name"]:
             raise ServiceError(_("Indiquez le nom de l'entreprise."), field="name")
     else:
-        # A person is named from first and last names; an import or the API may give the name alone.
-        values["name"] = person_name(values["first_name"], values["last_name"]) or values["name"]
+        # A person's name is the one given (the public API keeps it), else first then last name.
+        values["name"] = values["name"] or person_name(values["first_name"], values["last_name"])
         if not values["name"]:
             raise ServiceError(_("Indiquez le nom de famille de la personne."), field="last_name")
     for field, check in [
@@ -163,6 +169,9 @@ def update_client(actor: Actor, client: Client, **fields: Any) -> Client:
     _check_fields(fields)
     client = Client.objects.select_for_update().select_related("account").get(pk=client.pk)
     before = _values_of(client)
+    renamed = "first_name" in fields or "last_name" in fields
+    if "name" not in fields and renamed and not before["is_company"] and name_follows_parts(before):
+        fields = fields | {"name": ""}  # rebuilt from the new first and last names
     after = _clean(before | fields)
     changes = audit.diff(before, after)
     if changes:
@@ -207,3 +216,57 @@ def delete_client(actor: Actor, client: Client) -> None:
             )
             % {"name": name}
         ) from None
+
+
+@transaction.atomic
+def merge_clients(actor: Actor, kept: Client, others: list[Client]) -> Client:
+    """Merge duplicates into `kept`: whatever refers to `others` (documents, payments, expenses) then
+    refers to `kept`, and `others` are deleted. Issued documents keep the buyer printed on them (their
+    snapshot); only the link moves. Refused when a row to move is dated in the locked period, or was
+    exported and the account protects exported documents: the books already name that client."""
+    actor.require("clients.edit")
+    actor.require("clients.delete")
+    account = kept.account
+    ensure_writable(account)
+    if not others:
+        raise ServiceError(_("Indiquez les clients à fusionner avec celui-ci."), field="merge_ids")
+    if any(other.pk == kept.pk or other.account_id != account.pk for other in others):
+        raise ServiceError(_("Un client ne se fusionne pas avec lui-même."), field="merge_ids")
+    kept = Client.objects.select_for_update().get(pk=kept.pk)
+    # Every table that points at a client, found from the model (billing knows purchases only so).
+    for relation in Client._meta.related_objects:
+        if not relation.one_to_many:
+            continue
+        model = relation.related_model
+        assert not isinstance(model, str)  # resolved once the apps are loaded
+        field = relation.field.name
+        rows = model._default_manager.filter(**{f"{field}__in": others})
+        columns = {f.name for f in model._meta.get_fields()}
+        day_field = next((name for name in ("issue_date", "date") if name in columns), None)
+        if day_field and account.locked_until is not None:
+            locked = rows.filter(**{f"{day_field}__lte": account.locked_until}).exists()
+            if locked:
+                raise LockedPeriodError(
+                    _(
+                        "Ces clients ont des documents ou paiements de la période protégée : la "
+                        "fusion les changerait de client. Fusionnez-les après avoir levé la protection."
+                    ),
+                    field="merge_ids",
+                )
+        if "exported_at" in columns:
+            ensure_exported_changeable(account, rows.aggregate(latest=Max("exported_at"))["latest"])
+        rows.update(**{field: kept})
+    if any(other.kind != kept.kind for other in others):
+        kept.kind = Client.Kind.BOTH  # a supplier merged into a buyer keeps its expenses
+        kept.save(update_fields=["kind", "updated_at"])
+    names = ", ".join(other.name for other in others)
+    audit.record(
+        actor,
+        account,
+        "client.merged",
+        target=kept.name,
+        summary=_("Fusionné avec : %(names)s.") % {"names": names},
+        subjects=[kept],
+    )
+    Client.objects.filter(pk__in=[other.pk for other in others]).delete()
+    return kept

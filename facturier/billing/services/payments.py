@@ -3,20 +3,31 @@
 A payment settles one or several issued documents of one client, applied in the order given, each up to
 what it still owes; every document's paid_total and status follow (billing.services.documents.settle).
 
-Overpayment is refused (decision for issue 3): money beyond what the documents owe has no document to
-go to, and keeping it as a client credit would need a credit balance that nothing else reads yet. The
-user records the exact amount, and handles the surplus as a refund or on a later invoice.
+A payment may also settle no document yet (the public API's "minimal JSON"): an unallocated payment,
+money received and in the books (bank against the customer account), that a later change allocates.
+Nothing owed changes until then. See docs/decisions/unallocated-payments.md.
+
+Overpayment of the documents named is refused (decision for issue 3): money beyond what they owe has no
+document to go to. The user records the exact amount, and the surplus as an unallocated payment or a
+refund.
+
+A payment can be changed (amount, date, documents, client, reference, notes, method) unless it is dated
+in the locked period (before or after the change), and, when the account protects exported documents,
+what the accounting export carried (amount, date, currency, documents, client) stays as exported.
 """
 
 import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from facturier.billing import events, tallies
 from facturier.billing.models import (
     PAYABLE_KINDS,
+    Client,
     Document,
     Kind,
     Payment,
@@ -28,8 +39,8 @@ from facturier.billing.services.documents import require, settle
 from facturier.lib.money import CURRENCIES, ZERO, round_money
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
-from facturier.tenancy.errors import ServiceError
-from facturier.tenancy.locking import ensure_unlocked, ensure_writable
+from facturier.tenancy.errors import LockedPeriodError, ServiceError
+from facturier.tenancy.locking import ensure_exported_changeable, ensure_writable, is_locked
 from facturier.tenancy.models import Account
 
 
@@ -46,26 +57,34 @@ def record_payment(
     notes: str = "",
     documents: list[Document],
     currency: str = "EUR",
+    client: Client | None = None,
+    unallocated: bool = False,
 ) -> Payment:
-    """Record a payment and apply it to `documents` in order, each up to its remaining amount.
+    """Record a payment and apply it to `documents` in order, each up to its remaining amount; with
+    `unallocated=True` and no documents, record it for `client` (or no one known yet) unallocated.
 
     Refused: an amount that is not positive, more than the documents owe together (overpayment), a
-    currency other than the documents', documents of another account or client, drafts, quotes,
-    proformas and credit notes, and a payment date in the locked period.
+    currency other than the documents', documents of another account or client (or of another client
+    than `client`), drafts, quotes, proformas and credit notes, and a payment date in the locked period.
     """
     require(actor, account, "payments.create")
     ensure_writable(account)
-    ensure_unlocked(account, date)
+    _ensure_unlocked(account, date)
     amount = _check_amount(amount, currency)
     if method not in PaymentMethod.values:
         raise ServiceError(_("Mode de paiement inconnu."), field="method")
-    locked = _locked_documents(account, [d.pk for d in documents])
-    _check_documents(locked, currency)
-    _refuse_overpayment(amount, currency, locked)
+    _check_client(account, client)
+    locked: list[Document] = []
+    if documents or not unallocated:
+        locked = _locked_documents(account, [d.pk for d in documents])
+        _check_documents(locked, currency, client)
+        _refuse_overpayment(amount, currency, locked)
+    else:
+        _check_unallocated(currency)
 
     payment = Payment.objects.create(
         account=account,
-        client_id=locked[0].client_id,
+        client_id=locked[0].client_id if locked else (client.pk if client else None),
         date=date,
         amount=amount,
         currency=currency,
@@ -87,9 +106,125 @@ def record_payment(
             "amount": amount,
             "currency": currency,
             "date": date.isoformat(),
-            "documents": ", ".join(f"{a.document.number} ({a.amount})" for a in allocations),
+            "documents": _settled_text(allocations),
         },
         subjects=[a.document for a in allocations],
+    )
+    return payment
+
+
+def _settled_text(allocations: list[PaymentAllocation]) -> str:
+    if not allocations:
+        return _("non affecté")
+    return ", ".join(f"{a.document.number} ({a.amount})" for a in allocations)
+
+
+# What an accounting export carries of a payment: protected once exported, when the account asks.
+EXPORTED_FIELDS = ("amount", "date", "currency", "client_id", "documents")
+
+
+@transaction.atomic
+def update_payment(
+    actor: Actor,
+    payment: Payment,
+    *,
+    date: datetime.date | None = None,
+    amount: Decimal | None = None,
+    method: str | None = None,
+    reference: str | None = None,
+    notes: str | None = None,
+    currency: str | None = None,
+    documents: list[Document] | None = None,
+    client: Client | None = None,
+) -> Payment:
+    """Change a payment; the arguments left at None keep their value. `documents` replaces what it
+    settles (an empty list unallocates it); a new amount is applied again to its documents.
+
+    Refused as record_payment refuses, and: a payment dated in the locked period (its old or new date),
+    and a change to what the accounting export carried when it was exported and the account protects
+    exported documents. The audit event keeps each changed value before and after.
+    """
+    require(actor, payment.account, "payments.edit")
+    ensure_writable(payment.account)
+    payment = Payment.objects.select_for_update().select_related("account").get(pk=payment.pk)
+    account = payment.account
+    old_allocations = list(payment.allocations.select_related("document").order_by("pk"))
+    old_ids = [a.document_id for a in old_allocations]
+    new_ids = old_ids if documents is None else [d.pk for d in documents]
+    if len(set(new_ids)) != len(new_ids):
+        raise ServiceError(_("Un document figure deux fois dans le paiement."), field="documents")
+    new_client = client if client is not None else payment.client
+    before: dict[str, Any] = {
+        "amount": payment.amount,
+        "date": payment.date,
+        "currency": payment.currency,
+        "client_id": payment.client_id,
+        "documents": old_ids,
+        "method": payment.method,
+        "reference": payment.reference,
+        "notes": payment.notes,
+    }
+    after = before | {
+        key: value
+        for key, value in {
+            "amount": amount,
+            "date": date,
+            "currency": currency,
+            "method": method,
+            "reference": reference.strip() if reference is not None else None,
+            "notes": notes.strip() if notes is not None else None,
+        }.items()
+        if value is not None
+    }
+    after["documents"] = new_ids
+    after["client_id"] = new_client.pk if new_client else None
+    # Checked before comparing, so 120.0 sent for 120.00 stored is no change.
+    after["amount"] = round_money(_check_amount(after["amount"], after["currency"]), after["currency"])
+    changes = audit.diff(before, after)
+    if not changes:
+        return payment
+    _ensure_unlocked(account, payment.date, after["date"])
+    if any(field in changes for field in EXPORTED_FIELDS):
+        ensure_exported_changeable(account, payment.exported_at)
+    if after["method"] not in PaymentMethod.values:
+        raise ServiceError(_("Mode de paiement inconnu."), field="method")
+    _check_client(account, client)
+    reference_max = Payment._meta.get_field("reference").max_length or 0
+    if len(after["reference"]) > reference_max:
+        raise ServiceError(
+            _("Ce texte est trop long (%(max)s caractères au plus).") % {"max": reference_max},
+            field="reference",
+        )
+
+    # Undo what it settled, then apply it again: the documents' paid totals and statuses follow.
+    every = _locked_documents(account, sorted(set(old_ids) | set(new_ids))) if old_ids or new_ids else []
+    found = {d.pk: d for d in every}
+    for allocation in old_allocations:
+        document = found[allocation.document_id]
+        document.paid_total -= allocation.amount
+        settle(document)
+        document.save(update_fields=["paid_total", "status", "updated_at"])
+    payment.allocations.all().delete()
+    allocated = [found[pk] for pk in new_ids]
+    _check_documents(allocated, after["currency"], client)
+    if allocated:
+        _refuse_overpayment(after["amount"], after["currency"], allocated)
+    else:
+        _check_unallocated(after["currency"])
+
+    payment.amount, payment.date, payment.currency = after["amount"], after["date"], after["currency"]
+    payment.method, payment.reference, payment.notes = after["method"], after["reference"], after["notes"]
+    payment.client_id = allocated[0].client_id if allocated else after["client_id"]
+    payment.save()
+    _allocate(payment, allocated)
+    events.sales_changed.send(sender=Payment, documents=every)
+    audit.record(
+        actor,
+        account,
+        "payment.changed",
+        target=str(payment.pk),
+        changes=changes,
+        subjects=every,
     )
     return payment
 
@@ -127,9 +262,11 @@ def delete_payment(actor: Actor, payment: Payment) -> None:
     ensure_writable(payment.account)
     payment = Payment.objects.select_for_update().select_related("account").get(pk=payment.pk)
     account = payment.account
-    ensure_unlocked(account, payment.date)
+    _ensure_unlocked(account, payment.date, field=None)
+    ensure_exported_changeable(account, payment.exported_at)
     allocations = list(payment.allocations.all())
-    documents = {d.pk: d for d in _locked_documents(account, [a.document_id for a in allocations])}
+    ids = [a.document_id for a in allocations]
+    documents = {d.pk: d for d in _locked_documents(account, ids)} if ids else {}
     for allocation in allocations:
         document = documents[allocation.document_id]
         document.paid_total -= allocation.amount
@@ -145,12 +282,50 @@ def delete_payment(actor: Actor, payment: Payment) -> None:
             "amount": payment.amount,
             "currency": payment.currency,
             "date": payment.date.isoformat(),
-            "documents": ", ".join(documents[a.document_id].number for a in allocations),
+            "documents": ", ".join(documents[a.document_id].number for a in allocations) or _("non affecté"),
         },
         subjects=list(documents.values()),
     )
     payment.delete()
     events.sales_changed.send(sender=Payment, documents=list(documents.values()))
+
+
+def _ensure_unlocked(account: Account, *days: datetime.date, field: str | None = "date") -> None:
+    """The lock date protects payments as it protects documents (the books of a closed period)."""
+    for day in days:
+        if is_locked(account, day):
+            assert account.locked_until is not None
+            raise LockedPeriodError(
+                _(
+                    "Les paiements datés du %(locked)s ou avant sont protégés (date de protection des "
+                    "documents) : le paiement du %(day)s ne peut être ni enregistré, ni modifié, ni "
+                    "supprimé."
+                )
+                % {
+                    "locked": formats.date_format(account.locked_until, "SHORT_DATE_FORMAT"),
+                    "day": formats.date_format(day, "SHORT_DATE_FORMAT"),
+                },
+                field=field,
+            )
+
+
+def _check_unallocated(currency: str) -> None:
+    """The books take a payment in euros; one in another currency is converted through the documents it
+    settles (their rate), so without documents it has no amount in euros to post."""
+    if currency != "EUR":
+        raise ServiceError(
+            _(
+                "Un paiement en %(currency)s doit régler au moins une facture : son montant en euros se "
+                "calcule au cours de ses factures."
+            )
+            % {"currency": currency},
+            field="documents",
+        )
+
+
+def _check_client(account: Account, client: Client | None) -> None:
+    if client is not None and client.account_id != account.pk:
+        raise ServiceError(_("Ce client n'existe pas dans ce compte."), field="client")
 
 
 def _check_amount(amount: Decimal, currency: str) -> Decimal:
@@ -180,8 +355,13 @@ def _locked_documents(account: Account, ids: list[int]) -> list[Document]:
     return [found[pk] for pk in ids]
 
 
-def _check_documents(documents: list[Document], currency: str) -> None:
+def _check_documents(documents: list[Document], currency: str, client: Client | None = None) -> None:
     for document in documents:
+        if client is not None and document.client_id != client.pk:
+            raise ServiceError(
+                _("Le document %(number)s n'est pas de ce client.") % {"number": document.number},
+                field="documents",
+            )
         if document.is_draft:
             raise ServiceError(
                 _("Un brouillon ne peut pas être réglé : émettez-le d'abord."), field="documents"

@@ -242,6 +242,45 @@ def test_the_edit_form_shows_the_stored_values(owner_client, acme):
     assert not re.search(r'name="is_company" value="True"[^>]* checked>', page)
 
 
+def test_the_form_stores_and_shows_the_contact_bank_and_reference_fields(owner_client, acme):
+    fields = {
+        "shortcut": "Dupont",
+        "external_id": "CRM-100",
+        "mobile_phone": "06 00 00 00 00",
+        "www": "https://dupont.test",
+        "bank": "Banque Populaire",
+        "bank_account": "FR76 3000 6000 0112 3456 7890 189",
+    }
+    response = owner_client.post(url("client_new"), company_form(**fields))
+
+    assert response.status_code == 302
+    client = Client.objects.get(account=acme)
+    assert {field: getattr(client, field) for field in fields} == fields
+    page = text(owner_client.get(url("client_detail", client.pk)))
+    for value in ("CRM-100", "06 00 00 00 00", "https://dupont.test", "Banque Populaire", "Dupont"):
+        assert value in page
+    edit = text(owner_client.get(url("client_edit", client.pk)))
+    assert 'value="CRM-100"' in edit
+
+
+def test_a_persons_own_name_is_kept_by_the_form_and_shown_when_editing(owner_client, acme):
+    data = company_form(
+        is_company="False", first_name="Jeanne", last_name="Moreau", display_name="Mme Moreau (atelier)"
+    )
+    owner_client.post(url("client_new"), data | {"siren": "", "siret": "", "vat_number": ""})
+    client = Client.objects.get(account=acme)
+    assert client.name == "Mme Moreau (atelier)"
+    assert 'value="Mme Moreau (atelier)"' in text(owner_client.get(url("client_edit", client.pk)))
+
+
+def test_a_person_named_from_the_parts_leaves_the_displayed_name_empty(owner_client, acme):
+    client = make_client(
+        acme, is_company=False, name="Jeanne Moreau", first_name="Jeanne", last_name="Moreau"
+    )
+    page = text(owner_client.get(url("client_edit", client.pk)))
+    assert re.search(r'name="display_name"(?![^>]*value=)[^>]*>', page)
+
+
 # --- Services -----------------------------------------------------------------------------------
 
 

@@ -270,6 +270,18 @@ def test_the_detail_lists_what_the_payment_settled(owner_client, acme, actor, bu
     assert "Supprimer le paiement" in page
 
 
+def test_an_unallocated_payment_shows_as_such_and_prints_its_receipt(owner_client, acme, actor, buyer):
+    payment = record_payment(
+        actor, acme, date=acme.today(), amount=Decimal("80"), documents=[], client=buyer, unallocated=True
+    )
+
+    assert "Non affecté" in owner_client.get(url("payment_list")).text
+    page = owner_client.get(url("payment_detail", payment.pk)).text
+    assert "80,00 EUR" in page and "ne règle encore aucun document" in page
+    receipt = owner_client.get(url("payment_receipt", payment.pk))
+    assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
+
+
 def test_deleting_a_payment_makes_its_documents_owed_again(owner_client, acme, actor, invoice):
     payment = pay(actor, acme, "120", invoice)
 

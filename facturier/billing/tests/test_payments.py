@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 
 from facturier.billing.models import Document, Payment, PaymentAllocation, Status
 from facturier.billing.services import documents as document_services
-from facturier.billing.services.payments import delete_payment, pay_in_full, record_payment
+from facturier.billing.services.payments import delete_payment, pay_in_full, record_payment, update_payment
 from facturier.billing.tests.factories import actor_for, line, make_client, make_invoice
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import AuditEvent
@@ -189,3 +189,42 @@ def test_payment_permissions(acme, owner, collaborator, firm_accountant, outside
     assert Payment.objects.count() == 1
     delete_payment(actor_for(acme, owner), payment)
     assert not Payment.objects.exists()
+
+
+# --- Unallocated payments and changes ---------------------------------------------------------------
+
+
+def test_an_unallocated_payment_in_another_currency_is_refused(actor, acme):
+    with pytest.raises(ServiceError, match="en GBP doit régler au moins une facture"):
+        record_payment(
+            actor, acme, date=acme.today(), amount=D("10"), currency="GBP", documents=[], unallocated=True
+        )
+    assert not Payment.objects.exists()
+
+
+def test_without_unallocated_a_payment_still_needs_a_document(actor, acme):
+    with pytest.raises(ServiceError, match="au moins un document"):
+        record_payment(actor, acme, date=acme.today(), amount=D("10"), documents=[])
+
+
+def test_a_payment_for_a_client_settles_only_that_clients_documents(actor, acme, invoice):
+    other = make_client(acme, name="Martin SAS", siren="", vat_number="")
+    with pytest.raises(ServiceError, match="n'est pas de ce client"):
+        record_payment(actor, acme, date=acme.today(), amount=D("10"), documents=[invoice], client=other)
+    payment = record_payment(
+        actor, acme, date=acme.today(), amount=D("10"), documents=[], client=other, unallocated=True
+    )
+    with pytest.raises(ServiceError, match="n'est pas de ce client"):
+        update_payment(actor, payment, documents=[invoice], client=other)
+    assert payment.allocations.count() == 0
+
+
+def test_a_change_needs_the_edit_permission_and_records_what_changed(acme, collaborator, actor, invoice):
+    payment = pay(actor, acme, "50", invoice)
+    with pytest.raises(PermissionDenied):
+        update_payment(actor_for(acme, collaborator), payment, notes="x")  # Utilisateur: no payments.edit
+    update_payment(actor, payment, date=acme.today() - datetime.timedelta(days=1), notes="Chèque n° 12")
+    event = AuditEvent.objects.get(account=acme, action="payment.changed")
+    assert set(event.changes) == {"date", "notes"}
+    assert update_payment(actor, payment, notes="Chèque n° 12") is not None  # nothing changes: no event
+    assert AuditEvent.objects.filter(account=acme, action="payment.changed").count() == 1

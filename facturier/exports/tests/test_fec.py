@@ -556,3 +556,23 @@ def test_shares_are_rounded_like_round_money():
         for currency in ("EUR", "JPY"):
             expected = round_money(D(total) / 100 * paid / due, currency) * 100
             assert fec._share(total, paid, due, currency) == expected, (total, paid, due, currency)
+
+
+def test_an_unallocated_payment_posts_bank_against_the_customer_account(frozen, acme, owner):
+    actor = actor_for(acme, owner)
+    client = make_client(acme, accounting_code="CDUPONT")
+    record_payment(actor, acme, date=day("2025-04-01"), amount=D("100"), reference="VIR 9", documents=[],
+                   client=client, unallocated=True)  # fmt: skip
+    record_payment(actor, acme, date=day("2025-04-02"), amount=D("30"), documents=[], unallocated=True)
+
+    text = export(acme)
+
+    assert check_fec(io.StringIO(text)) == []
+    found = [(r["CompteNum"], r["CompAuxNum"], r["Debit"], r["Credit"], r["PieceRef"]) for r in rows(text)]
+    assert found == [
+        ("512000", "", "100,00", "0,00", "VIR 9"),
+        ("411000", "CDUPONT", "0,00", "100,00", "VIR 9"),
+        ("512000", "", "30,00", "0,00", found[2][4]),
+        ("411000", "", "0,00", "30,00", found[2][4]),
+    ]
+    assert found[2][4]

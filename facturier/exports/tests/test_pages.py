@@ -10,14 +10,16 @@ import time_machine
 from django.core import mail
 from django.urls import reverse
 
+from facturier.billing.models import Payment
 from facturier.billing.services.documents import update_issued
-from facturier.billing.services.payments import record_payment
+from facturier.billing.services.payments import record_payment, update_payment
 from facturier.billing.tests.factories import actor_for, make_client, make_invoice
 from facturier.exports import jobs
 from facturier.exports.marks import ExportedDocumentError
 from facturier.exports.models import AccountingSettings, ExportJob, ExportStatus
 from facturier.purchases.services import update_expense
 from facturier.purchases.tests.conftest import expense_input, make_expense
+from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import AuditEvent
 
 NOW = datetime.datetime(2026, 3, 10, 10, 0, tzinfo=datetime.UTC)
@@ -152,6 +154,17 @@ def test_the_invoice_export_marks_documents_and_the_next_can_skip_them(owner_cli
     assert "Exporté le 10/03/2026 11:00 par olivia@acme.test" in page
     response = _export(owner_client, "invoices-csv", not_exported="on")
     assert "Rien à exporter" in response.content.decode()
+
+
+def test_the_fec_marks_the_payments_it_carried_and_protects_their_amounts(owner_client, acme, owner, books):
+    assert _export(owner_client, "fec").status_code == 200
+    payment = Payment.objects.get(account=acme)
+    assert payment.exported_at == NOW
+    assert payment.exported_by is not None and payment.exported_by.email == "olivia@acme.test"
+    assert _export(owner_client, "payments-csv").status_code == 200  # a list, not the books: no mark
+    AccountingSettings.objects.update_or_create(account=acme, defaults={"lock_exported": True})
+    with pytest.raises(ServiceError, match="exporté en comptabilité"):
+        update_payment(actor_for(acme, owner), payment, amount=payment.amount - 1)
 
 
 def test_exported_documents_can_be_protected(acme, owner, books):

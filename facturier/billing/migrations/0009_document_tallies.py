@@ -15,7 +15,7 @@ def count_existing_documents(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0006_document_search_trigrams"),
+        ("billing", "0008_payment_changes"),
         ("tenancy", "0003_account_active_webhooks"),
     ]
 
