@@ -177,6 +177,57 @@ def test_create_a_draft_with_gross_totals(owner_api, dupont):
     assert Document.objects.get(pk=data["id"]).prices_are_gross
 
 
+def test_reverse_charge_puts_every_position_under_reverse_charge(owner_api, acme):
+    # The official example: a Belgian company, gross totals, no tax given.
+    response = owner_api.post(
+        "/invoices.json",
+        {
+            "invoice": {
+                "kind": "vat",
+                "issue_date": "2026-11-02",
+                "buyer_name": "ClientABC",
+                "buyer_tax_no": "BE0403170701",
+                "buyer_country": "BE",
+                "reverse_charge": True,
+                "positions": [
+                    {"name": "Produit A1", "total_price_gross": 10.50, "quantity": 1},
+                    {"name": "Produit A2", "total_price_gross": 50, "quantity": 2, "tax": "20"},
+                ],
+            }
+        },
+    )
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert (data["price_net"], data["price_tax"], data["price_gross"]) == ("60.50", "0.00", "60.50")
+    assert [p["tax"] for p in data["positions"]] == ["oo", "oo"]
+    document = Document.objects.get(pk=data["id"])
+    assert document.reverse_charge
+    assert [(line.vat_category, line.vat_rate, line.exemption_reason) for line in document.lines.all()] == [
+        ("AE", Decimal("0.00"), "Autoliquidation"),
+        ("AE", Decimal("0.00"), "Autoliquidation"),
+    ]
+
+
+def test_reverse_charge_set_on_a_draft_applies_to_its_positions(owner_api, draft):
+    response = owner_api.put(
+        f"/invoices/{draft.pk}.json",
+        {
+            "invoice": {
+                "reverse_charge": True,
+                "positions": [{"name": "Ajout", "price_gross": "12", "tax": "20"}],
+            }
+        },
+    )
+    assert response.status_code == 200, response.json()
+    lines = list(Document.objects.get(pk=draft.pk).lines.order_by("position"))
+    assert [(line.name, line.vat_category, line.net_amount) for line in lines] == [
+        ("Audit", "AE", Decimal("50.00")),
+        ("Frais", "AE", Decimal("10.00")),
+        ("Ajout", "AE", Decimal("12.00")),
+    ]
+    assert response.json()["price_tax"] == "0.00"
+
+
 def test_create_matches_the_buyer_by_tax_number_or_creates_it(owner_api, acme, dupont):
     body = {
         "buyer_name": "Autre nom",
