@@ -5,3 +5,9 @@ class BillingConfig(AppConfig):
     name = "facturier.billing"
     label = "billing"
     verbose_name = "Facturation"
+
+    def ready(self) -> None:
+        # The legal mentions are checked like the other apps' pre-issue checks: a receiver of `issuing`.
+        from facturier.billing import events, mentions
+
+        events.issuing.connect(mentions.on_issuing, dispatch_uid="billing.mentions")

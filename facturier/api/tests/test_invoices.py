@@ -16,7 +16,9 @@ from facturier.billing.tests.factories import (
     make_invoice,
     make_product,
 )
+from facturier.tenancy.access import Actor
 from facturier.tenancy.models import AuditEvent
+from facturier.tenancy.services import update_account_identity
 
 
 @pytest.fixture
@@ -188,6 +190,8 @@ def test_reverse_charge_puts_every_position_under_reverse_charge(owner_api, acme
                 "buyer_name": "ClientABC",
                 "buyer_tax_no": "BE0403170701",
                 "buyer_country": "BE",
+                "buyer_street": "Rue Royale 1",
+                "buyer_city": "Bruxelles",
                 "reverse_charge": True,
                 "positions": [
                     {"name": "Produit A1", "total_price_gross": 10.50, "quantity": 1},
@@ -228,6 +232,23 @@ def test_reverse_charge_set_on_a_draft_applies_to_its_positions(owner_api, draft
     assert response.json()["price_tax"] == "0.00"
 
 
+def test_a_document_lacking_a_legal_mention_is_refused_with_a_422(owner_api, acme):
+    update_account_identity(Actor.system(), acme, {"siren": "", "siret": ""})
+    client = make_client(acme)
+    response = owner_api.post(
+        "/invoices.json",
+        {
+            "invoice": {
+                "client_id": client.pk,
+                "positions": [{"name": "Conseil", "price_net": "100", "tax": "20"}],
+            }
+        },
+    )
+    assert response.status_code == 422
+    assert "le SIREN de votre entreprise (Paramètres > Votre compte)" in str(response.json())
+    assert not Document.objects.filter(account=acme).exists()
+
+
 def test_create_matches_the_buyer_by_tax_number_or_creates_it(owner_api, acme, dupont):
     body = {
         "buyer_name": "Autre nom",
@@ -239,6 +260,7 @@ def test_create_matches_the_buyer_by_tax_number_or_creates_it(owner_api, acme, d
     assert response.json()["client_id"] == dupont.pk
 
     body = {"buyer_name": "Neuve SAS", "buyer_city": "Lyon", "buyer_email": "a@neuve.test",
+            "buyer_street": "2 quai Perrache", "buyer_tax_no": "404833048",
             "positions": [{"name": "A", "price_net": 1}]}  # fmt: skip
     response = owner_api.post("/invoices.json", {"invoice": body})
     assert response.status_code == 201, response.json()
