@@ -155,9 +155,13 @@ def ensure_fixtures() -> None:
     if not Account.objects.filter(slug=ISSUE_SLUG).exists():
         with transaction.atomic():
             account, actor = scratch_account(
-                ISSUE_SLUG, "Bench Pages SAS", siren="732829320", iban="", city="Paris"
-            )
-            create_client(actor, account, name="Dupont SARL", siren="552100554", city="Lyon", country="FR")
+                ISSUE_SLUG, "Bench Pages SAS", siren="732829320", vat_number="FR44732829320", iban="",
+                street="1 rue de Rivoli", post_code="75001", city="Paris",
+            )  # the legal mentions an invoice needs (billing/mentions.py)
+            create_client(
+                actor, account, name="Dupont SARL", siren="552100554", street="2 quai Saint-Antoine",
+                post_code="69002", city="Lyon", country="FR",
+            )  # fmt: skip
         print(f"Made the account {ISSUE_SLUG} for the issued invoices (kept for the next runs)")
 
 

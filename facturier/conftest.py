@@ -1,6 +1,7 @@
 """The fixed personas every test shares.
 
-- owner: owns the account "acme" (PRO plan), administrator.
+- owner: owns the account "acme" (PRO plan), administrator; acme has the identity the legal mentions
+  of an invoice need (address, SIREN, VAT number), but no IBAN.
 - collaborator: a member of acme with the built-in role Utilisateur.
 - outsider: owns another account, "globex"; must never see anything of acme.
 - firm_accountant: owns the accounting firm "cabinet-dupont" and reaches acme through a membership with
@@ -57,6 +58,10 @@ def acme(owner: User) -> Account:
         "ACME SAS",
         owner,
         siren="732829320",
+        vat_number="FR44732829320",
+        street="1 avenue des Champs-Élysées",
+        post_code="75008",
+        city="Paris",
         country="FR",
         subscription_ends_on=datetime.date(2099, 12, 31),
     )
@@ -72,7 +77,16 @@ def collaborator(acme: Account) -> User:
 @pytest.fixture
 def outsider(db) -> User:
     user = make_user("oscar@globex.test", "Oscar", "Leroy")
-    make_account("globex", "Globex SARL", user)
+    make_account(
+        "globex",
+        "Globex SARL",
+        user,
+        siren="552100554",
+        vat_number="FR96552100554",
+        street="5 rue de la République",
+        post_code="69002",
+        city="Lyon",
+    )
     return user
 
 

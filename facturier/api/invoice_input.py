@@ -271,10 +271,24 @@ def _in_mode(amount: Decimal, given_gross: bool, rate: Decimal, category: str, g
     return converted.quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
 
 
+def reverse_charged(line: LineInput) -> LineInput:
+    """The line under reverse charge (`reverse_charge: true`): the buyer accounts for the VAT, so no rate,
+    category AE; the documents service writes the mention "Autoliquidation" when the line has none."""
+    if line.vat_category == vat.REVERSE_CHARGE:
+        return line
+    return replace(line, vat_rate=Decimal(0), vat_category=vat.REVERSE_CHARGE, exemption_reason="")
+
+
 def line_input(
-    values: dict[str, Any], products: Mapping[int, Product], gross: bool, base: LineInput | None = None
+    values: dict[str, Any],
+    products: Mapping[int, Product],
+    gross: bool,
+    base: LineInput | None = None,
+    *,
+    reverse_charge: bool = False,
 ) -> LineInput:
-    """A LineInput from a position's values, over the line it edits (`base`) or the product's defaults."""
+    """A LineInput from a position's values, over the line it edits (`base`) or the product's defaults;
+    `reverse_charge`: of a document under reverse charge, whatever `tax` says (its prices are net)."""
     product = products.get(values["product_id"]) if "product_id" in values else None
     if base is not None:
         line = replace(base, product_id=values.get("product_id", base.product_id))
@@ -300,6 +314,8 @@ def line_input(
     if "tax" in values:
         rate, category = values["tax"]
         line = replace(line, vat_rate=rate, vat_category=category)
+    if reverse_charge:
+        line = reverse_charged(line)
     # The first price given wins, the document's own kind (net or gross) first: a position sent back
     # as read keeps its exact price.
     prices = [("price_net", False, False), ("total_price_net", False, True)]

@@ -181,7 +181,10 @@ def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
     positions = [read.read_position(entry) for entry in read.positions_of(data) or []]
     products = read.products_of(view.account, positions)
     gross = read.gross_mode(positions, products)
-    lines = [read.line_input(position, products, gross) for position in positions]
+    reverse_charge = bool(values.get("reverse_charge"))
+    lines = [
+        read.line_input(position, products, gross, reverse_charge=reverse_charge) for position in positions
+    ]
     issue_date = values.pop("issue_date", view.account.today())
     due_date = _due_date(values, issue_date)
     client_id = read.find_or_create_client(view.actor, view.account, buyer)
@@ -206,6 +209,7 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
     due_date = _due_date(values, issue_date)
     if due_date is None and current.due_date is not None:
         due_date = issue_date + (current.due_date - current.issue_date)  # the same terms
+    reverse_charge = bool(values.get("reverse_charge", current.reverse_charge))
     lines = current.lines
     entries = read.positions_of(data)
     if entries is not None:
@@ -227,10 +231,22 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
                 continue
             position = next(values_of)
             if pk is None:
-                appended.append(read.line_input(position, products, current.prices_are_gross))
+                appended.append(
+                    read.line_input(
+                        position, products, current.prices_are_gross, reverse_charge=reverse_charge
+                    )
+                )
             else:
-                by_id[pk] = read.line_input(position, products, current.prices_are_gross, base=by_id[pk])
+                by_id[pk] = read.line_input(
+                    position,
+                    products,
+                    current.prices_are_gross,
+                    base=by_id[pk],
+                    reverse_charge=reverse_charge,
+                )
         lines = [*by_id.values(), *appended]
+    if reverse_charge:
+        lines = [read.reverse_charged(line) for line in lines]
     client_id = (
         read.find_or_create_client(view.actor, view.account, buyer) if buyer.given else current.client_id
     )

@@ -80,7 +80,8 @@ def _seller_problems(seller: dict[str, str], categories: set[str]) -> list[str]:
         problems.append(
             _("Le SIREN de votre entreprise manque : indiquez-le dans les paramètres de l'entreprise.")
         )
-    if not seller.get("vat_number") and categories - {vat.OUTSIDE_SCOPE}:
+    # A seller under the franchise (art. 293 B CGI) usually has no VAT number: BT-32 identifies it.
+    if not seller.get("vat_number") and not seller.get("vat_franchise") and categories - {vat.OUTSIDE_SCOPE}:
         problems.append(
             _(
                 "Le numéro de TVA intracommunautaire de votre entreprise manque : indiquez-le dans les "

@@ -134,6 +134,9 @@ def _party(element: Any, party: data.Party, *, seller: bool, basic: bool) -> Non
         _sub(_sub(element, "ram", "URIUniversalCommunication"), "ram", "URIID", identifier, schemeID=scheme)
     if party.vat_number:
         _sub(_sub(element, "ram", "SpecifiedTaxRegistration"), "ram", "ID", party.vat_number, schemeID="VA")
+    if party.tax_registration:
+        registration = _sub(element, "ram", "SpecifiedTaxRegistration")
+        _sub(registration, "ram", "ID", party.tax_registration, schemeID="FC")
 
 
 def _address(element: Any, party: data.Party) -> None:
@@ -232,17 +235,23 @@ def _date_time(parent: Any, day: datetime.date) -> None:
     _sub(parent, "udt", "DateTimeString", day.strftime("%Y%m%d"), format="102")
 
 
+def _fixed(value: Decimal, places: str) -> str:
+    # A credit note negates our amounts: a zero must not become "-0.00" (BR-E-09 and the like want 0).
+    rounded = value.quantize(Decimal(places))
+    return f"{rounded if rounded else rounded.copy_abs():f}"
+
+
 def _amount(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01')):f}"
+    return _fixed(value, "0.01")
 
 
 def _price(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.0001')):f}"
+    return _fixed(value, "0.0001")
 
 
 def _quantity(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.0001')):f}"
+    return _fixed(value, "0.0001")
 
 
 def _rate(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.01')):f}"
+    return _fixed(value, "0.01")

@@ -86,6 +86,9 @@ class Party:
     siren: str = ""
     siret: str = ""
     vat_number: str = ""
+    # BT-32, the seller's tax registration identifier: its SIREN when it has no VAT number under the
+    # franchise (docs/einvoicing.md, "Franchise en base").
+    tax_registration: str = ""
     street_lines: list[str] = field(default_factory=list)
     post_code: str = ""
     city: str = ""
@@ -245,13 +248,15 @@ def payment_means(method: str, iban: str) -> str:
 def seller_party(seller: dict[str, Any], *, without_vat: bool = False) -> Party:
     siren = seller.get("siren", "")
     siret = seller.get("siret", "")
+    vat_number = "" if without_vat else seller.get("vat_number", "")
     return Party(
         name=seller.get("legal_name") or seller.get("name", ""),
         trading_name=seller.get("name", "") if seller.get("name") != seller.get("legal_name") else "",
         legal_info=_legal_info(seller),
         siren=siren,
         siret=siret if siret[:9] == siren and len(siret) == 14 else "",
-        vat_number="" if without_vat else seller.get("vat_number", ""),
+        vat_number=vat_number,
+        tax_registration=siren if seller.get("vat_franchise") and not vat_number else "",
         street_lines=_street(seller.get("street", "")),
         post_code=seller.get("post_code", ""),
         city=seller.get("city", ""),

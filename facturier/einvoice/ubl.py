@@ -127,6 +127,11 @@ def _party(party_element: Any, party: data.Party) -> None:
         tax_scheme = _cac(party_element, "PartyTaxScheme")
         _cbc(tax_scheme, "CompanyID", party.vat_number)
         _cbc(_cac(tax_scheme, "TaxScheme"), "ID", "VAT")
+    if party.tax_registration:
+        # BT-32: a tax scheme other than VAT (EN 16931-3-2); "FC", the code CII uses for it.
+        tax_scheme = _cac(party_element, "PartyTaxScheme")
+        _cbc(tax_scheme, "CompanyID", party.tax_registration)
+        _cbc(_cac(tax_scheme, "TaxScheme"), "ID", "FC")
     legal = _cac(party_element, "PartyLegalEntity")
     _cbc(legal, "RegistrationName", party.name)
     if party.siren:
@@ -187,7 +192,9 @@ def _cbc(parent: Any, name: str, text: str, **attributes: str) -> Any:
 
 
 def _decimal(value: Decimal, places: str) -> str:
-    return f"{value.quantize(Decimal(places)):f}"
+    # A credit note negates our amounts: a zero must not become "-0.00" (BR-E-09 and the like want 0).
+    rounded = value.quantize(Decimal(places))
+    return f"{rounded if rounded else rounded.copy_abs():f}"
 
 
 def _amount(value: Decimal) -> str:

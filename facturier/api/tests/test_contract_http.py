@@ -203,6 +203,8 @@ def test_the_story_of_an_invoice(api: Outside, settings: Any) -> None:
                 "kind": "vat",
                 "buyer_name": "Dupont SARL",
                 "buyer_tax_no": "FR96552100554",
+                "buyer_street": "12 rue de la Paix",
+                "buyer_city": "Paris",
                 "buyer_email": "compta@dupont.test",
                 "positions": [{"name": "Conseil", "quantity": 2, "total_price_gross": "240", "tax": "20"}],
             }
@@ -253,7 +255,8 @@ def test_a_draft_is_issued_paid_then_deleted_or_cancelled(api: Outside) -> None:
             "/invoices.json",
             {
                 "invoice": {
-                    "buyer_name": "Martin",
+                    "buyer_first_name": "Jean",
+                    "buyer_last_name": "Martin",
                     "status": "draft",
                     "positions": [{"name": "A", "price_net": "10"}],
                 }
@@ -297,6 +300,9 @@ def test_the_story_of_a_payment(api: Outside) -> None:
         {
             "invoice": {
                 "buyer_name": "Dupont SARL",
+                "buyer_tax_no": "552100554",
+                "buyer_street": "12 rue de la Paix",
+                "buyer_city": "Paris",
                 "positions": [{"name": "Conseil", "price_net": "100", "tax": "20"}],
             }
         },

@@ -92,7 +92,9 @@ def test_gross_prices_and_a_chosen_category(owner_api, acme):
 
 
 def test_the_list_with_income_zero_gives_expenses_and_the_default_list_sales(owner_api, acme, owner, expense):
-    invoice = make_invoice(actor_for(acme, owner), make_client(acme, name="Client", siren="", vat_number=""))
+    invoice = make_invoice(
+        actor_for(acme, owner), make_client(acme, name="Client", siren="404833048", vat_number="")
+    )
 
     expenses = owner_api.get("/invoices.json?income=0&period=all").json()
     sales = owner_api.get("/invoices.json?period=all").json()

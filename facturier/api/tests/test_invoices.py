@@ -16,7 +16,9 @@ from facturier.billing.tests.factories import (
     make_invoice,
     make_product,
 )
+from facturier.tenancy.access import Actor
 from facturier.tenancy.models import AuditEvent
+from facturier.tenancy.services import update_account_identity
 
 
 @pytest.fixture
@@ -177,6 +179,76 @@ def test_create_a_draft_with_gross_totals(owner_api, dupont):
     assert Document.objects.get(pk=data["id"]).prices_are_gross
 
 
+def test_reverse_charge_puts_every_position_under_reverse_charge(owner_api, acme):
+    # The official example: a Belgian company, gross totals, no tax given.
+    response = owner_api.post(
+        "/invoices.json",
+        {
+            "invoice": {
+                "kind": "vat",
+                "issue_date": "2026-11-02",
+                "buyer_name": "ClientABC",
+                "buyer_tax_no": "BE0403170701",
+                "buyer_country": "BE",
+                "buyer_street": "Rue Royale 1",
+                "buyer_city": "Bruxelles",
+                "reverse_charge": True,
+                "positions": [
+                    {"name": "Produit A1", "total_price_gross": 10.50, "quantity": 1},
+                    {"name": "Produit A2", "total_price_gross": 50, "quantity": 2, "tax": "20"},
+                ],
+            }
+        },
+    )
+    assert response.status_code == 201, response.json()
+    data = response.json()
+    assert (data["price_net"], data["price_tax"], data["price_gross"]) == ("60.50", "0.00", "60.50")
+    assert [p["tax"] for p in data["positions"]] == ["oo", "oo"]
+    document = Document.objects.get(pk=data["id"])
+    assert document.reverse_charge
+    assert [(line.vat_category, line.vat_rate, line.exemption_reason) for line in document.lines.all()] == [
+        ("AE", Decimal("0.00"), "Autoliquidation"),
+        ("AE", Decimal("0.00"), "Autoliquidation"),
+    ]
+
+
+def test_reverse_charge_set_on_a_draft_applies_to_its_positions(owner_api, draft):
+    response = owner_api.put(
+        f"/invoices/{draft.pk}.json",
+        {
+            "invoice": {
+                "reverse_charge": True,
+                "positions": [{"name": "Ajout", "price_gross": "12", "tax": "20"}],
+            }
+        },
+    )
+    assert response.status_code == 200, response.json()
+    lines = list(Document.objects.get(pk=draft.pk).lines.order_by("position"))
+    assert [(line.name, line.vat_category, line.net_amount) for line in lines] == [
+        ("Audit", "AE", Decimal("50.00")),
+        ("Frais", "AE", Decimal("10.00")),
+        ("Ajout", "AE", Decimal("12.00")),
+    ]
+    assert response.json()["price_tax"] == "0.00"
+
+
+def test_a_document_lacking_a_legal_mention_is_refused_with_a_422(owner_api, acme):
+    update_account_identity(Actor.system(), acme, {"siren": "", "siret": ""})
+    client = make_client(acme)
+    response = owner_api.post(
+        "/invoices.json",
+        {
+            "invoice": {
+                "client_id": client.pk,
+                "positions": [{"name": "Conseil", "price_net": "100", "tax": "20"}],
+            }
+        },
+    )
+    assert response.status_code == 422
+    assert "le SIREN de votre entreprise (Paramètres > Votre compte)" in str(response.json())
+    assert not Document.objects.filter(account=acme).exists()
+
+
 def test_create_matches_the_buyer_by_tax_number_or_creates_it(owner_api, acme, dupont):
     body = {
         "buyer_name": "Autre nom",
@@ -188,6 +260,7 @@ def test_create_matches_the_buyer_by_tax_number_or_creates_it(owner_api, acme, d
     assert response.json()["client_id"] == dupont.pk
 
     body = {"buyer_name": "Neuve SAS", "buyer_city": "Lyon", "buyer_email": "a@neuve.test",
+            "buyer_street": "2 quai Perrache", "buyer_tax_no": "404833048",
             "positions": [{"name": "A", "price_net": 1}]}  # fmt: skip
     response = owner_api.post("/invoices.json", {"invoice": body})
     assert response.status_code == 201, response.json()

@@ -113,6 +113,9 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
             values[field] = _checked(field, check, values[field])
     if values["siret"] and not values["siren"]:
         values["siren"] = values["siret"][:9]
+    # A French VAT number is FR, a key, then the SIREN: the invoice's SIREN mention comes with it.
+    if values["vat_number"].startswith("FR") and values["vat_number"][4:].isdigit() and not values["siren"]:
+        values["siren"] = values["vat_number"][4:]
     _checked("siret", lambda siret: check_siret_matches_siren(values["siren"], siret), values["siret"])
     _checked("vat_number", lambda vat: check_vat_matches_siren(values["siren"], vat), values["vat_number"])
     if values["email"]:

@@ -783,7 +783,17 @@ def browser_page(page_as):
 @pytest.mark.django_db(transaction=True)
 def test_the_form_fills_lines_adds_them_by_keyboard_and_totals_them_live(browser_page, live_server):
     owner = make_user("olivia@acme.test")
-    acme = make_account("acme", "ACME SAS", owner, subscription_ends_on=datetime.date(2099, 12, 31))
+    acme = make_account(
+        "acme",
+        "ACME SAS",
+        owner,
+        subscription_ends_on=datetime.date(2099, 12, 31),
+        siren="732829320",
+        vat_number="FR44732829320",
+        street="1 avenue des Champs-Élysées",
+        post_code="75008",
+        city="Paris",
+    )
     buyer = make_client(acme)
     make_client(acme, name="", first_name="Jonas", last_name="Weber", country="DE", is_company=False, siren="",
                 vat_number="")  # fmt: skip

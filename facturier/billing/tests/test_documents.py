@@ -477,7 +477,7 @@ def test_a_final_invoice_deducts_the_issued_advances(actor, quote):
 
 def test_a_final_invoice_refuses_draft_foreign_or_already_deducted_advances(actor, acme, quote):
     draft_advance = services.create_advance(actor, quote, percent=D("10"))
-    other_client = make_client(acme, name="Autre SA", siren="", vat_number="")
+    other_client = make_client(acme, name="Autre SA", siren="404833048", vat_number="")
     foreign = make_invoice(actor, other_client, kind="advance")
     advance = services.issue(actor, services.create_advance(actor, quote, percent=D("10")))
     services.create_final(actor, quote, [advance])

@@ -155,7 +155,9 @@ def test_it_refuses_documents_that_cannot_be_paid(actor, acme, buyer, invoice):
 
 
 def test_it_refuses_documents_of_several_clients_or_another_account(actor, acme, globex, invoice):
-    other = make_invoice(actor, make_client(acme, name="Autre SA", siren="", vat_number=""), issue_date=DAY)
+    other = make_invoice(
+        actor, make_client(acme, name="Autre SA", siren="404833048", vat_number=""), issue_date=DAY
+    )
     foreign = make_invoice(globex, make_client(globex), issue_date=DAY)
 
     with pytest.raises(ServiceError, match="un seul client"):

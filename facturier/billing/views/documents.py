@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from facturier.billing import queries, statements
+from facturier.billing import mentions, queries, statements
 from facturier.billing.forms.documents import (
     ConvertForm,
     CreditNoteForm,
@@ -40,11 +40,13 @@ from facturier.billing.models import (
     Document,
     DocumentLine,
     Kind,
+    PaymentMethod,
     Product,
     Status,
 )
 from facturier.billing.services import documents as services
 from facturier.billing.services import payments as payment_services
+from facturier.billing.services.billing_settings import settings_for
 from facturier.billing.services.documents import LineInput
 from facturier.billing.totals import Totals
 from facturier.lib import vat as vat_rules
@@ -140,6 +142,7 @@ class _Editor:
             extra=0 if lines else 1,
         )
         self.document = document
+        self.account = account
 
     def is_valid(self) -> bool:
         if self.adding_line:
@@ -180,6 +183,29 @@ class _Editor:
             "vat_rows": _vat_rows(totals),
             "currency": currency,
             "incomplete": incomplete,
+            "account": self.account,
+            **self.mentions_context({line.vat_category for _index, line in indexed}),
+        }
+
+    def mentions_context(self, categories: set[str]) -> dict[str, Any]:
+        """What issuing the document as typed would lack of the legal mentions (shown before any save)."""
+        source: Mapping[str, Any] = self.form.data if self.form.is_bound else self.form.initial
+        client_id = parse_id(str(source.get("client") or ""))
+        client = Client.objects.filter(account=self.account, pk=client_id).first() if client_id else None
+        reverse_charge = source.get("reverse_charge")
+        missing = mentions.for_draft(
+            self.account,
+            settings_for(self.account),
+            client,
+            kind=str(source.get("kind") or Kind.INVOICE),
+            payment_method=str(source.get("payment_method") or PaymentMethod.TRANSFER),
+            categories=categories,
+            reverse_charge=reverse_charge not in (None, "", False, "false"),
+        )
+        return {
+            "missing_mentions": missing,
+            "mentions_blocking": any(entry.blocking for entry in missing),
+            "mentions_client": client,
         }
 
     def context(self) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from facturier.api.tests.conftest import Api, token_of
 from facturier.billing.models import Document
-from facturier.billing.tests.factories import line, make_client, make_invoice
+from facturier.billing.tests.factories import line, make_invoice
 from facturier.einvoice import checks
 from facturier.einvoice.settings_page import update_einvoice_settings
 from facturier.tenancy.access import Actor
@@ -56,8 +56,8 @@ def test_an_unknown_value_gets_a_422(owner_api, invoice):
 
 def test_a_draft_or_an_incomplete_invoice_gets_a_422(owner_api, seller, french_buyer):
     draft = make_invoice(seller, french_buyer, issue=False, issue_date=DAY)
-    buyer = make_client(seller, name="Sans SIREN SARL", siren="", vat_number="")
-    incomplete = make_invoice(seller, buyer, issue_date=DAY)
+    # A free line makes a legal invoice but no e-invoice (BR-FR-DEC-03).
+    incomplete = make_invoice(seller, french_buyer, [line("Offert", "1", "0", "20")], issue_date=DAY)
 
     refused = owner_api.get(f"/invoices/{draft.pk}.pdf?einvoice=facturx")
     assert refused.status_code == 422
@@ -73,9 +73,11 @@ def test_an_outsider_gets_the_api_404(outsider, globex, invoice):
     assert response.status_code == 404
 
 
-def test_issuing_an_incomplete_invoice_is_a_422_once_the_account_issues_einvoices(owner_api, seller):
+def test_issuing_an_incomplete_invoice_is_a_422_once_the_account_issues_einvoices(
+    owner_api, seller, french_buyer
+):
     update_einvoice_settings(Actor.system(), seller, {"issues_einvoices": True})
-    buyer = make_client(seller, name="Sans SIREN SARL", siren="", vat_number="")
+    buyer = french_buyer
 
     response = owner_api.post(
         "/invoices.json",
@@ -83,7 +85,7 @@ def test_issuing_an_incomplete_invoice_is_a_422_once_the_account_issues_einvoice
             "invoice": {
                 "client_id": buyer.pk,
                 "issue_date": DAY.isoformat(),
-                "positions": [{"name": "A", "price_net": 10}],
+                "positions": [{"name": "A", "price_net": 0}],
             }
         },
     )

@@ -39,9 +39,9 @@ def invoice(seller, french_buyer):
 
 @pytest.fixture
 def incomplete(seller):
-    """Issued before the account issued e-invoices: a French company buyer without its SIREN."""
-    buyer = make_client(seller, name="Sans SIREN SARL", siren="", vat_number="")
-    return make_invoice(seller, buyer, [line("Conseil", "1", "100", "20")], issue_date=DAY)
+    """Issued before the account issued e-invoices: a free line, legal but no e-invoice (BR-FR-DEC-03)."""
+    buyer = make_client(seller, name="Lefèvre SARL", siren="404833048", vat_number="")
+    return make_invoice(seller, buyer, [line("Offert", "1", "0", "20")], issue_date=DAY)
 
 
 def test_an_issued_invoice_downloads_as_facturx_with_its_xml_inside(owner_client, invoice):

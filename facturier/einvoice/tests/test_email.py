@@ -55,8 +55,8 @@ def test_the_plain_pdf_is_sent_when_the_account_does_not_attach_facturx(actor, s
 
 
 def test_an_incomplete_invoice_is_sent_as_the_plain_pdf(actor, seller):
-    buyer = make_client(seller, name="Sans SIREN SARL", siren="", vat_number="")
-    invoice = make_invoice(actor, buyer, [line("Conseil", "1", "100", "20")], issue_date=DAY)
+    buyer = make_client(seller, name="Lefèvre SARL", siren="404833048", vat_number="")
+    invoice = make_invoice(actor, buyer, [line("Offert", "1", "0", "20")], issue_date=DAY)
 
     filename, content, _mimetype = send(actor, invoice)
 

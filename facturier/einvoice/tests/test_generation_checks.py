@@ -21,7 +21,7 @@ def test_a_complete_invoice_has_no_problem(seller, french_buyer, german_buyer, c
 
 def test_a_draft_is_checked_against_the_client_as_it_is_now(seller, french_buyer):
     draft = make_invoice(seller, french_buyer, [line()], issue=False)
-    update_client(Actor.system(), french_buyer, siren="")
+    update_client(Actor.system(), french_buyer, siren="", vat_number="")
     draft = Document.objects.get(pk=draft.pk)
     assert einvoice_problems(draft) == [
         "Le client Dupont SARL est une entreprise française : indiquez son SIREN sur sa fiche."
@@ -29,7 +29,11 @@ def test_a_draft_is_checked_against_the_client_as_it_is_now(seller, french_buyer
 
 
 def test_it_lists_what_the_seller_identity_lacks(acme):
-    # acme of the shared personas has a SIREN, but no VAT number, address or IBAN.
+    # acme of the shared personas, left with its SIREN but no VAT number, address or IBAN.
+    update_account_identity(
+        Actor.system(), acme, {"vat_number": "", "street": "", "post_code": "", "city": ""}
+    )
+    acme.refresh_from_db()
     draft = make_invoice(acme, make_client(acme), [line()], issue=False)
     problems = einvoice_problems(draft)
     assert problems == [

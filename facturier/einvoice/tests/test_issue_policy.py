@@ -26,15 +26,13 @@ def actor(seller, owner):
 
 
 @pytest.fixture
-def buyer_without_siren(seller):
-    return make_client(seller, name="Sans SIREN SARL", siren="", vat_number="")
+def buyer(seller):
+    return make_client(seller, name="Lefèvre SARL", siren="404833048", vat_number="")
 
 
 @pytest.fixture
-def draft(actor, buyer_without_siren):
-    return make_invoice(
-        actor, buyer_without_siren, [line("Conseil", "1", "100", "20")], issue=False, issue_date=DAY
-    )
+def draft(actor, buyer):
+    return make_invoice(actor, buyer, [line("Offert", "1", "0", "20")], issue=False, issue_date=DAY)
 
 
 @pytest.fixture
@@ -77,7 +75,7 @@ def form_data(document, client_id, action):
         "description": "",
         "quantity": "2",  # changed: a line the same as the stored one counts as untouched
         "unit": "",
-        "unit_price": "100",
+        "unit_price": "0",  # a free line: a legal invoice, but no e-invoice (BR-FR-DEC-03)
         "discount_percent": "0",
         "vat": "FR:20",
         "vat_category": "S",
@@ -122,10 +120,8 @@ def test_once_the_account_issues_einvoices_the_form_says_issuing_will_be_refused
     assert "ne pourra pas être émis tant que ces points ne sont pas complétés" in page
 
 
-def test_the_refusal_reaches_the_form_and_stores_nothing(
-    issuing_account, owner_client, draft, buyer_without_siren
-):
-    response = owner_client.post(edit_url(draft), form_data(draft, buyer_without_siren.pk, "issue"))
+def test_the_refusal_reaches_the_form_and_stores_nothing(issuing_account, owner_client, draft, buyer):
+    response = owner_client.post(edit_url(draft), form_data(draft, buyer.pk, "issue"))
 
     assert response.status_code == 200
     page = html.unescape(response.content.decode())
@@ -155,8 +151,8 @@ def test_a_complete_invoice_is_issued_when_the_account_issues_einvoices(issuing_
     assert issue(actor, draft).status == Status.ISSUED
 
 
-def test_a_quote_is_never_refused(issuing_account, actor, buyer_without_siren):
-    quote = make_invoice(actor, buyer_without_siren, kind="estimate", issue=False, issue_date=DAY)
+def test_a_quote_is_never_refused(issuing_account, actor, buyer):
+    quote = make_invoice(actor, buyer, kind="estimate", issue=False, issue_date=DAY)
 
     ensure_einvoice_ready(quote)
     assert issue(actor, quote).status == Status.ISSUED
@@ -165,9 +161,7 @@ def test_a_quote_is_never_refused(issuing_account, actor, buyer_without_siren):
 def test_sales_outside_domestic_b2b_are_never_refused(issuing_account, actor, seller):
     # Consumers and buyers abroad are e-reported, not e-invoiced: what is missing stays a warning.
     consumer = make_client(seller, name="Jeanne Petit", is_company=False, siren="", vat_number="", email="")
-    abroad = make_client(
-        seller, name="Sans Adresse GmbH", siren="", vat_number="", country="DE", street="", city=""
-    )
+    abroad = make_client(seller, name="Ohne Email GmbH", siren="", vat_number="", country="DE", email="")
     for buyer, kind in ((consumer, "receipt"), (consumer, "vat"), (abroad, "vat")):
         draft = make_invoice(
             actor, buyer, [line("Conseil", "1", "100", "20")], kind=kind, issue=False, issue_date=DAY

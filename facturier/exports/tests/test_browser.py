@@ -22,7 +22,15 @@ def test_a_user_exports_last_years_fec_then_a_large_payments_export(
 ):
     owner = make_user("olivia@acme.test", "Olivia", "Martin")
     acme = make_account(
-        "acme", "ACME SAS", owner, siren="732829320", subscription_ends_on=datetime.date(2099, 12, 31)
+        "acme",
+        "ACME SAS",
+        owner,
+        siren="732829320",
+        vat_number="FR44732829320",
+        street="1 avenue des Champs-Élysées",
+        post_code="75008",
+        city="Paris",
+        subscription_ends_on=datetime.date(2099, 12, 31),
     )
     last_year = acme.today().year - 1
     actor = actor_for(acme, owner)

@@ -89,7 +89,12 @@ def build_golden(account, user) -> None:
     foreign = {"siren": "", "vat_number": ""}
     acme_us = make_client(account, name="Acme Inc.", country="US", accounting_code="CACMEUS", **foreign)
     brussels = make_client(
-        account, name="Brussels Parts BV", country="BE", accounting_code="CBRUSSELS", **foreign
+        account,
+        name="Brussels Parts BV",
+        country="BE",
+        accounting_code="CBRUSSELS",
+        siren="",
+        vat_number="BE0403170701",
     )
     bureau = make_client(account, name="Bureau Vallée", kind="supplier", accounting_code="FBUREAU", **foreign)
     goods = {"supply_kind": "goods"}

@@ -86,8 +86,13 @@ def _person(account: Account, first: str, last: str, country: str) -> Client:
     )
 
 
+# The VAT number an EU company buyer under reverse charge must have on the invoice.
+_EU_VAT_NUMBERS = {"BE": "BE0403170701", "DE": "DE136695976"}
+
+
 def _company(account: Account, name: str, country: str, kind: str = "buyer") -> Client:
-    return make_client(account, name=name, country=country, siren="", vat_number="", kind=kind)
+    vat_number = _EU_VAT_NUMBERS.get(country, "") if kind == "buyer" else ""
+    return make_client(account, name=name, country=country, siren="", vat_number=vat_number, kind=kind)
 
 
 def build_books(account: Account, user: Any) -> Books:

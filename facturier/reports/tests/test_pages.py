@@ -521,7 +521,7 @@ def test_each_report_page_runs_a_fixed_number_of_queries_whatever_the_data(
     owner_client.get(url(code), params)  # the first visit remembers the current account
     few = count_queries(owner_client, url(code), params)
 
-    buyer = make_client(acme, name="Autre client", kind="both", siren="", vat_number="")
+    buyer = make_client(acme, name="Autre client", kind="both", siren="404833048", vat_number="")
     for day in (2, 3, 4):
         make_invoice(
             actor, buyer, lines=[line("Extra", "2", "75", "10")], issue_date=datetime.date(2026, 3, day)

@@ -210,7 +210,7 @@ def test_more_deductible_than_collected_vat_is_a_credit(actor, acme):
 
 
 def test_untaxed_sales_and_reverse_charged_purchases_go_to_their_boxes(actor, acme):
-    eu_company = make_client(acme, name="Brussels BV", country="BE", siren="", vat_number="")
+    eu_company = make_client(acme, name="Brussels BV", country="BE", siren="", vat_number="BE0403170701")
     us_company = make_client(acme, name="Acme Inc.", country="US", siren="", vat_number="")
     make_invoice(
         actor, eu_company,
@@ -281,7 +281,7 @@ def test_the_oss_threshold_watch_says_when_10000_euros_are_exceeded(actor, acme)
         siren="",
         vat_number="",
     )
-    company = make_client(acme, name="Berlin GmbH", country="DE", siren="", vat_number="")
+    company = make_client(acme, name="Berlin GmbH", country="DE", siren="", vat_number="DE136695976")
     make_invoice(
         actor,
         person,

@@ -21,7 +21,13 @@ class AccountIdentityForm(forms.ModelForm[Account]):
     siren = forms.CharField(label=gettext_lazy("SIREN"), required=False, max_length=20)
     siret = forms.CharField(label=gettext_lazy("SIRET"), required=False, max_length=30)
     vat_number = forms.CharField(
-        label=gettext_lazy("Numéro de TVA intracommunautaire"), required=False, max_length=30
+        label=gettext_lazy("Numéro de TVA intracommunautaire"),
+        required=False,
+        max_length=30,
+        help_text=gettext_lazy(
+            "Laissez vide si votre entreprise est en franchise en base de TVA (art. 293 B du CGI) et n'a pas "
+            "de numéro : cochez alors la franchise dans Paramètres > Facturation."
+        ),
     )
     iban = forms.CharField(label=gettext_lazy("IBAN"), required=False, max_length=50)
     bic = forms.CharField(label=gettext_lazy("BIC"), required=False, max_length=20)
