@@ -311,7 +311,13 @@ def _accounting_export(bulk: BulkRequest) -> HttpResponse:
 def _staff(bulk: BulkRequest, *, grant: bool) -> HttpResponse:
     data = bulk.request.POST if bulk.confirmed else None
     # Offering oneself first: a firm administrator often gives themself access to open an account.
-    form = StaffForm(data, firm=bulk.firm, with_role=grant, initial={"user": bulk.request.user.pk})
+    form = StaffForm(
+        data,
+        firm=bulk.firm,
+        granter=bulk.request.membership,
+        with_role=grant,
+        initial={"user": bulk.request.user.pk},
+    )
     if bulk.confirmed and form.is_valid():
         user = form.cleaned_data["user"]
         actor = actor_for(bulk.request)
@@ -371,7 +377,7 @@ def account_add_user(request: AccountRequest, pk: int) -> HttpResponse:
         Membership.objects.filter(account=account, user=request.user).select_related("custom_role").first()
     )
     can_add = membership is not None and membership.has_perm("users.manage")
-    form = AddClientUserForm(request.POST if request.method == "POST" else None)
+    form = AddClientUserForm(request.POST if request.method == "POST" else None, granter=membership)
     if request.method == "POST" and can_add and form.is_valid():
         role, _custom_role = form.chosen_role()
         email = form.cleaned_data["email"]
