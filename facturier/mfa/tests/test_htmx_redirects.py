@@ -12,12 +12,12 @@ from facturier.mfa.tests.conftest import SECURITY, VERIFY, add_app, log_in
 
 DASHBOARD = reverse("web:dashboard", args=["acme"])
 SWITCHER = reverse("web:switcher")
-HTMX = {"HTTP_HX_REQUEST": "true", "HTTP_HX_CURRENT_URL": f"http://testserver{DASHBOARD}?tab=1"}
+HTMX = {"HX-Request": "true", "HX-Current-URL": f"http://testserver{DASHBOARD}?tab=1"}
 
 
 @pytest.fixture
 def enrolled(owner, acme, frozen):
-    device, codes = add_app(owner)
+    device, _codes = add_app(owner)
     frozen.shift(datetime.timedelta(minutes=1))
     return device
 
@@ -25,7 +25,7 @@ def enrolled(owner, acme, frozen):
 def test_an_htmx_request_before_the_second_step_sends_the_page_to_it(client, owner, enrolled):
     log_in(client, owner)
 
-    response = client.get(SWITCHER + "?panel=1", **HTMX)
+    response = client.get(SWITCHER + "?panel=1", headers=HTMX)
 
     assert response.status_code == 200
     # Back to the page the user was on afterwards, not to the fragment.
@@ -45,7 +45,7 @@ def test_a_full_page_still_gets_a_302(client, owner, enrolled):
 def test_an_htmx_request_from_another_site_comes_back_to_the_fragment_only(client, owner, enrolled):
     log_in(client, owner)
 
-    response = client.get(DASHBOARD, HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="https://evil.test/x")
+    response = client.get(DASHBOARD, headers={"HX-Request": "true", "HX-Current-URL": "https://evil.test/x"})
 
     assert response["HX-Redirect"] == f"{VERIFY}?next={quote(DASHBOARD, safe='')}"
 
@@ -55,13 +55,13 @@ def test_an_htmx_request_of_a_user_who_must_enrol_sends_the_page_to_security(own
     acme.save()
     client = logged_in(owner)
 
-    response = client.get(DASHBOARD, **HTMX)
+    response = client.get(DASHBOARD, headers=HTMX)
 
     assert response.status_code == 200 and response["HX-Redirect"] == SECURITY
 
 
 def test_an_htmx_request_after_the_session_ended_sends_the_page_to_the_login(client, acme):
-    response = client.get(DASHBOARD, **HTMX)
+    response = client.get(DASHBOARD, headers=HTMX)
 
     login = reverse("accounts:login")
     assert response.status_code == 200
