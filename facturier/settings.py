@@ -150,6 +150,10 @@ LOGIN_MAX_FAILURES = env_int("LOGIN_MAX_FAILURES", 5)
 LOGIN_MAX_FAILURES_PER_EMAIL = env_int("LOGIN_MAX_FAILURES_PER_EMAIL", 20)
 LOGIN_FAILURE_WINDOW_MINUTES = env_int("LOGIN_FAILURE_WINDOW_MINUTES", 15)
 LOGIN_LOCK_MAX_MINUTES = env_int("LOGIN_LOCK_MAX_MINUTES", 24 * 60)
+# Emails that anyone can have sent to an address (sign-up and password reset links): at most this many
+# to one address within the window, whether or not it has a user (facturier/accounts/services.py).
+ACCOUNT_EMAILS_PER_ADDRESS = env_int("ACCOUNT_EMAILS_PER_ADDRESS", 5)
+ACCOUNT_EMAILS_WINDOW_MINUTES = env_int("ACCOUNT_EMAILS_WINDOW_MINUTES", 60)
 
 # Two-factor authentication (facturier/mfa, docs/security.md). The issuer is the name authenticator apps
 # show next to the code. Passkeys (WebAuthn) are bound to the host of FACTURIER_BASE_URL, and browsers

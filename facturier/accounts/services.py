@@ -1,9 +1,13 @@
 """Writes about people: signing up, asking for a password reset link, revoking tokens with a reset."""
 
+import time
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from facturier.accounts import counters
 from facturier.accounts.links import set_password_link, sign_up_link
 from facturier.accounts.models import User, normalize_email
 from facturier.lib.mail import send_templated_mail
@@ -21,13 +25,34 @@ def email_taken_message() -> str:
     )
 
 
+def may_email_address(email: str) -> bool:
+    """Count one email that an anonymous visitor asks us to send to `email` (a sign-up or password
+    reset link), and say whether it is within ACCOUNT_EMAILS_PER_ADDRESS for the window.
+
+    Without a limit, anyone could flood an inbox from our servers, and harm their reputation with mail
+    providers. One budget per address for both kinds, counted whether or not the address has a user
+    and checked before looking it up, so that being refused tells nothing about who has an account.
+    """
+    now = time.time()
+    count, _expires_at = counters.hit(
+        counters.key("account-email", normalize_email(email)),
+        expires_at=now + settings.ACCOUNT_EMAILS_WINDOW_MINUTES * 60,
+        now=now,
+    )
+    return count <= settings.ACCOUNT_EMAILS_PER_ADDRESS
+
+
 def request_sign_up(*, email: str, company_name: str, slug: str, language: str = "fr") -> None:
     """The first step of "Créer un compte": email the address a link to finish signing up.
 
     When the address already has a user, that user is told instead (with the ways to log in) and
-    nothing else happens: the page answers the same either way, so it reveals nobody's account.
+    nothing else happens: the page answers the same either way, so it reveals nobody's account. Past
+    the address's budget of emails (may_email_address) nothing is sent, and the page still answers the
+    same.
     """
     email = normalize_email(email)
+    if not may_email_address(email):
+        return
     user = User.objects.filter(email=email).first()
     if user is not None:
         send_templated_mail(
@@ -85,8 +110,11 @@ def send_password_reset(email: str) -> bool:
     """Email a link to choose a new password to the active user with this email, in their language.
 
     Users invited without a password get one too: that is how they recover a lost invitation.
-    Returns whether a user was found; pages must not tell the visitor (it would reveal who has an account).
+    Returns whether an email was sent; pages must not tell the visitor (it would reveal who has an
+    account). Past the address's budget of emails (may_email_address) none is.
     """
+    if not may_email_address(email):
+        return False
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None:
         return False

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from facturx import parse_ubl_cii_xml, xml_check_xsd
 from facturx.generate_xml import CREDIT_NOTE_TYPE_CODES
 from lxml import etree
-from pypdf import PdfReader, apply_configuration, get_configuration
+from pypdf import PdfReader
 from pypdf.errors import LimitReachedError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
@@ -135,14 +135,22 @@ class ReceivedInvoice:
 
 def read(content: bytes) -> ReceivedInvoice:
     """The e-invoice in `content` (a PDF with embedded XML, or the XML itself); ReadError if none."""
+    xml = invoice_xml(content)
+    return _read_xml(xml, container="facturx" if xml is not content else "xml")
+
+
+def invoice_xml(content: bytes) -> bytes:
+    """The invoice XML of `content`, read within the upload limits: the one a Factur-X PDF embeds
+    (_xml_from_pdf), or `content` itself when it is no PDF; ReadError when there is none, or past a
+    limit. What the import and `manage.py check_einvoice` read."""
     if not content.strip():
         raise ReadError(_("le fichier est vide."))
     if content.startswith(b"%PDF-"):
-        return _read_xml(_xml_from_pdf(content), container="facturx")
+        return _xml_from_pdf(content)
     limit = uploads.limits().xml_bytes
     if len(content) > limit:
         raise ReadError(_("ce XML dépasse %(max)s.") % {"max": uploads.size_label(limit)})
-    return _read_xml(content, container="xml")
+    return content
 
 
 def _xml_from_pdf(content: bytes) -> bytes:
@@ -151,23 +159,9 @@ def _xml_from_pdf(content: bytes) -> bytes:
     file is inflated, and this one only up to the XML limit, chunk by chunk; pypdf's own limits are
     lowered while it reads the rest, so a small PDF cannot make the process hold much more than itself."""
     limits = uploads.limits()
-    stream_limit = limits.pdf_stream_bytes
-    # Built outside the `try`: a field pypdf no longer knows must fail loudly, not refuse every PDF.
-    lowered = get_configuration().with_overwrites(
-        maximum_declared_stream_length=limits.file_bytes,
-        array_based_stream_maximum_output_length=stream_limit,
-        zlib_maximum_output_length=stream_limit,
-        lzw_maximum_output_length=stream_limit,
-        run_length_maximum_output_length=stream_limit,
-        brotli_maximum_output_length=stream_limit,
-        jbig2_maximum_output_length=stream_limit,
-        image_maximum_buffer_size=stream_limit,
-        stream_decoding_work_maximum_length=4 * stream_limit,
-        page_tree_maximum_entries=2 * limits.pdf_pages,
-        page_tree_maximum_page_entries=100 * limits.pdf_pages,
-    )
+    bounded = uploads.bounded_pdf()
     try:
-        with apply_configuration(lowered):
+        with bounded:
             reader = PdfReader(io.BytesIO(content))
             if reader.is_encrypted:
                 raise ReadError(

@@ -44,7 +44,7 @@ from facturier.billing.issued import issued_pdf
 from facturier.billing.models import Document, DocumentQuerySet, Kind
 from facturier.exports import selection
 from facturier.exports.base import CHUNK_SIZE, ExportError, ExportRequest, Progress
-from facturier.lib import csvfiles, fonts
+from facturier.lib import csvfiles, fonts, uploads
 from facturier.lib.money import round_money
 from facturier.purchases.models import Attachment, Expense
 
@@ -349,6 +349,13 @@ def write_pdf_print(request: ExportRequest, out: IO[bytes], progress: Progress) 
     _check_printable(document_count, attachments["count"], attachments["size"] or 0)
     total = document_count + expense_count
 
+    with uploads.bounded_pdf():
+        _merge(request, out, progress, total)
+
+
+def _merge(request: ExportRequest, out: IO[bytes], progress: Progress, total: int) -> None:
+    """write_pdf_print's merge, run with pypdf's limits lowered (lib.uploads.bounded_pdf): attachments
+    are what users uploaded, some before they were checked at upload."""
     merged = PdfWriter()
     notes: list[str] = []
     done = 0
@@ -419,12 +426,14 @@ def _append_attachment(merged: PdfWriter, attachment: Attachment) -> None:
     # Uploads are whatever a scanner or a supplier's software made: a file that fails to decode is
     # named on the last page rather than costing the user the whole print.
     try:
-        reader = PdfReader(io.BytesIO(_image_page(content) if attachment.is_image else content))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise Unprintable(_("« %(name)s » est protégé par un mot de passe") % {"name": name})
+        reader = uploads.open_pdf(_image_page(content) if attachment.is_image else content, name)
         if len(reader.pages) == 0:
             raise unreadable
         merged.append(reader, import_outline=False)
+    except uploads.DamagedPdf:
+        raise unreadable from None
+    except uploads.UploadError as refused:  # locked by a password, or past the limits: it says which
+        raise Unprintable(refused.message) from None
     except Unprintable:
         raise
     except Exception:

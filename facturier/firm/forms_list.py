@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from facturier.accounts.models import User
 from facturier.tenancy import permissions
-from facturier.tenancy.forms.users import AddMemberForm
+from facturier.tenancy.forms.users import AddMemberForm, offer_grantable_roles, role_choices
 from facturier.tenancy.models import Account, Membership
 
 
@@ -40,7 +40,9 @@ class LockDatesForm(forms.Form):
 
 
 class StaffForm(forms.Form):
-    """A member of the firm's own account, given (with a role) or refused access to client accounts."""
+    """A member of the firm's own account, given (with a role) or refused access to client accounts.
+    The roles listed are those `granter`, the giver's membership in the firm, may give (firm
+    services.grant_staff)."""
 
     user = forms.ModelChoiceField(
         label=_("Collaborateur du cabinet"),
@@ -54,13 +56,17 @@ class StaffForm(forms.Form):
         initial=permissions.ROLE_ACCOUNTANT,
     )
 
-    def __init__(self, *args: Any, firm: Account, with_role: bool = True, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, firm: Account, granter: Membership | None, with_role: bool = True, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["user"]
         field.queryset = firm_members(firm) if with_role else revocable_staff(firm)
         field.label_from_instance = _member_label
         if not with_role:
             del self.fields["role"]
+        else:
+            offer_grantable_roles(self.fields["role"], role_choices([], granter))
 
 
 def firm_members(firm: Account) -> QuerySet[User]:
@@ -84,8 +90,9 @@ def _member_label(user: User) -> str:
 class AddClientUserForm(AddMemberForm):
     """Adding a user to a client account ("Ajouter un utilisateur"): the Paramètres > Utilisateurs
     form, with the built-in roles only (a client account's custom roles are its own business) and
-    Administrateur preselected."""
+    Administrateur preselected. `granter` is the firm user's membership in the client account, whose
+    rules apply (firm services.add_client_user)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, custom_roles=[], **kwargs)
+    def __init__(self, *args: Any, granter: Membership | None, **kwargs: Any) -> None:
+        super().__init__(*args, custom_roles=[], granter=granter, **kwargs)
         self.fields["role"].initial = permissions.ROLE_ADMIN

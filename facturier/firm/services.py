@@ -14,6 +14,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -288,6 +289,43 @@ def disconnect_client_accounts(actor: Actor, firm: Account, accounts: list[Accou
                 owner.user.language,
             )
     return clients
+
+
+@transaction.atomic
+def revoke_staff_left_in_disconnected_accounts() -> list[Membership]:
+    """End the access firm staff kept in accounts their firm no longer manages.
+
+    "Déconnecter" once took the accounts out of the firm's list but left its staff in them, with their
+    sessions, API tokens and pending exports (today disconnect_client_accounts ends them). This ends, as
+    it now does, every membership acting for a firm in an account that firm does not manage, but the
+    owner's (who stays until they hand the account over). Idempotent: a second run finds nothing.
+    Audited in each account ("firm.staff_revoked", by the system) and run by the firm app's migration
+    and `manage.py revoke_disconnected_staff`. Returns the memberships ended.
+    """
+    staff = list(
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "account", "firm")
+        .filter(firm__isnull=False, is_owner=False)
+        .filter(Q(account__managed_by__isnull=True) | ~Q(account__managed_by=F("firm")))
+        .order_by("account_id", "user__email")
+    )
+    tenancy_services.end_memberships(staff)
+    system = Actor.system()
+    for membership in staff:
+        firm = membership.firm
+        assert firm is not None  # filtered above
+        audit.record(
+            system,
+            membership.account,
+            "firm.staff_revoked",
+            target=membership.user.email,
+            summary=_(
+                "Compte déconnecté du cabinet « %(firm)s » : les accès, jetons d'API et exports en "
+                "attente de %(email)s dans ce compte sont retirés."
+            )
+            % {"firm": firm.name, "email": membership.user.email},
+        )
+    return staff
 
 
 @transaction.atomic

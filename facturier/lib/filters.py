@@ -1,7 +1,7 @@
-"""Values read from a query string that the database and the calendar can take.
+"""Values read from a query string or a form post that the database and the calendar can take.
 
-A URL is typed, pasted and edited by anyone, so what a page filters on must be checked before it reaches
-a query: an id made of ASCII digits that fits a BIGINT ("²".isdigit() is true but int() refuses it,
+A URL is typed, pasted and edited by anyone, and a form post is as easily forged, so what a page
+filters or acts on must be checked before it reaches a query: an id made of ASCII digits that fits a BIGINT ("²".isdigit() is true but int() refuses it,
 "٣" is 3 to int() and a typing accident to the user), a date far enough from the calendar's ends that
 "the day after" and the time-zone shift still exist, and search text without the NUL character that
 PostgreSQL refuses in any string.
@@ -23,11 +23,18 @@ MIN_DATE, MAX_DATE = datetime.date(MIN_YEAR, 1, 1), datetime.date(MAX_YEAR, 12, 
 
 
 def parse_id(value: object) -> int | None:
-    """The id a query-string value names ("12"), or None when it cannot name a row."""
+    """The id a query-string or posted value names ("12"), or None when it cannot name a row."""
+    number = parse_count(value, MAX_ID)
+    return number if number else None
+
+
+def parse_count(value: object, maximum: int) -> int | None:
+    """A whole number from 0 to `maximum` written in ASCII digits ("12"), or None: no sign, space,
+    underscore or other script's digits, which int() would take ("٣" is 3 to it)."""
     if not isinstance(value, str) or not value.isascii() or not value.isdigit() or len(value) > 19:
         return None
     number = int(value)
-    return number if 0 < number <= MAX_ID else None
+    return number if number <= maximum else None
 
 
 def search_text(value: object, max_length: int) -> str:

@@ -8,7 +8,10 @@ The limits are `settings.UPLOAD_LIMITS` (settings.py reads the main ones from th
 - type: sniffed from the first bytes, never taken from the name or from the type the browser sent
   (`sniff`); the stored and served names take the extension of the sniffed type (`name_for`);
 - pixels: an image is measured from its header before anything decodes it (`measure_image`);
-- decompressed bytes: `inflate` stops a zlib stream past its limit instead of inflating it whole.
+- decompressed bytes: `inflate` stops a zlib stream past its limit instead of inflating it whole;
+- PDFs: read with pypdf's limits lowered (`bounded_pdf`), and refused past a number of pages or objects
+  or of inflated page content, or when damaged (`open_pdf`, `check_pdf`);
+- Pillow: its own ceiling follows the image limit (`configure_pillow`, at start-up).
 Each check raises `UploadError` with a message for the user, in the active language.
 """
 
@@ -16,6 +19,7 @@ import io
 import uuid
 import zlib
 from collections.abc import Callable, Collection
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -31,6 +35,9 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from PIL import Image
+from pypdf import PdfReader, apply_configuration, get_configuration
+from pypdf.errors import LimitReachedError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, StreamObject
 
 MB = 1024 * 1024
 # Read from a zlib stream at a time: the most a bomb gets inflated past the limit before it is stopped.
@@ -49,6 +56,8 @@ class Limits:
     pdf_pages: int = 1000
     pdf_embedded_files: int = 100
     pdf_stream_bytes: int = 8 * MB
+    pdf_objects: int = 100_000
+    pdf_content_bytes: int = 64 * MB
 
 
 def limits() -> Limits:
@@ -406,3 +415,124 @@ def inflate(data: bytes, limit: int) -> bytes:
         if decompressor.eof or (not pending and not chunk):
             break
     return b"".join(parts)
+
+
+# --- PDFs: read within bounds ----------------------------------------------------------------------
+
+
+def bounded_pdf() -> AbstractContextManager[Any]:
+    """pypdf's limits lowered to ours while the block runs: declared stream length, inflated size of
+    every filter, page tree. A small PDF then cannot make the process hold much more than itself; past a
+    limit pypdf raises LimitReachedError. The configuration is built at the call: a field pypdf no
+    longer knows fails there, loudly, rather than inside a reader's `try` as a refused file."""
+    current = limits()
+    stream_limit = current.pdf_stream_bytes
+    lowered = get_configuration().with_overwrites(
+        maximum_declared_stream_length=current.file_bytes,
+        array_based_stream_maximum_output_length=stream_limit,
+        zlib_maximum_output_length=stream_limit,
+        lzw_maximum_output_length=stream_limit,
+        run_length_maximum_output_length=stream_limit,
+        brotli_maximum_output_length=stream_limit,
+        jbig2_maximum_output_length=stream_limit,
+        image_maximum_buffer_size=stream_limit,
+        stream_decoding_work_maximum_length=4 * stream_limit,
+        page_tree_maximum_entries=2 * current.pdf_pages,
+        page_tree_maximum_page_entries=100 * current.pdf_pages,
+    )
+    return apply_configuration(lowered)
+
+
+class LockedPdf(UploadError):
+    """A PDF protected by a password other than the empty one: its pages cannot be read here."""
+
+
+class DamagedPdf(UploadError):
+    """A PDF pypdf cannot read."""
+
+
+def open_pdf(content: bytes, name: str) -> PdfReader:
+    """A reader of the PDF in `content`, checked: at most `pdf_objects` objects, not protected by a
+    password (an empty one is opened: LockedPdf otherwise), at most `pdf_pages` pages, every page's
+    content readable and, inflated, `pdf_content_bytes` at most together. UploadError otherwise, naming
+    the file. Call it, and use the reader, inside `bounded_pdf`."""
+    current = limits()
+    name = name or _("fichier sans nom")
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        _check_pdf_objects(reader, current)
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise LockedPdf(_("« %(name)s » est protégé par un mot de passe") % {"name": name})
+        _check_pdf_pages(reader, name, current)
+        content_bytes = 0
+        for page in reader.pages:
+            for stream in _content_streams(page.get("/Contents")):
+                content_bytes += len(stream.get_data())
+                if content_bytes > current.pdf_content_bytes:
+                    raise LimitReachedError("page content")
+    except UploadError:
+        raise
+    except LimitReachedError:
+        raise UploadError(
+            _(
+                "« %(name)s » dépasse ce que Facturier accepte de lire dans un PDF (pages, objets ou "
+                "données compressées)."
+            )
+            % {"name": name}
+        ) from None
+    except Exception:  # a damaged PDF can fail anywhere in pypdf; all mean the same to the user
+        raise DamagedPdf(_("« %(name)s » est un PDF endommagé ou illisible.") % {"name": name}) from None
+    return reader
+
+
+def _check_pdf_objects(reader: PdfReader, current: Limits) -> None:
+    # The declared count too: the cross-reference table may be rebuilt from a lie later.
+    size = reader.trailer.get("/Size")
+    objects = sum(len(table) for table in reader.xref.values()) + len(reader.xref_objStm)
+    if max(objects, size if isinstance(size, int) else 0) > current.pdf_objects:
+        raise LimitReachedError("objects")
+
+
+def _check_pdf_pages(reader: PdfReader, name: str, current: Limits) -> None:
+    # The declared count first: a claim of a billion pages is refused before the page tree is walked.
+    declared = _resolved(_resolved(reader.trailer.get("/Root")).get("/Pages")).get("/Count")
+    pages = declared if isinstance(declared, int) and declared > current.pdf_pages else len(reader.pages)
+    if pages > current.pdf_pages:
+        raise UploadError(
+            _("« %(name)s » a %(count)s pages : %(max)s au plus.")
+            % {
+                "name": name,
+                "count": formats.number_format(pages, force_grouping=True),
+                "max": formats.number_format(current.pdf_pages, force_grouping=True),
+            }
+        )
+
+
+def _resolved(value: Any) -> Any:
+    value = value.get_object() if isinstance(value, IndirectObject) else value
+    return value if isinstance(value, DictionaryObject) else DictionaryObject()
+
+
+def _content_streams(contents: Any) -> list[StreamObject]:
+    contents = contents.get_object() if isinstance(contents, IndirectObject) else contents
+    parts = contents if isinstance(contents, ArrayObject) else [contents]
+    found = [part.get_object() if isinstance(part, IndirectObject) else part for part in parts]
+    return [part for part in found if isinstance(part, StreamObject)]
+
+
+def check_pdf(upload: File[Any]) -> None:
+    """Refuse a PDF upload that is damaged or too large to read (open_pdf), before it is stored. One
+    protected by a password is kept as sent once its size is checked: whoever holds the password reads
+    it (the print export names it among the documents it could not print)."""
+    upload.seek(0)
+    content = upload.read()
+    upload.seek(0)
+    with bounded_pdf(), suppress(LockedPdf):
+        open_pdf(content, _file_name(upload))
+
+
+def configure_pillow() -> None:
+    """Pillow's own ceiling follows ours, once at start-up: it warns past `image_pixels` and refuses
+    twice as many (DecompressionBombError), whatever path decodes an image. The upload checks refuse
+    anything past the limit before Pillow decodes it; this catches a path that forgets to."""
+    Image.MAX_IMAGE_PIXELS = limits().image_pixels

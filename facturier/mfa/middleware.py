@@ -10,6 +10,7 @@ Account pages also refuse a member whose account requires a second factor they d
 gate, tenancy.access.account_view), which catches sessions opened before the account required it.
 
 The JSON API is left alone: it authenticates each request by its token, never by this session.
+An htmx request is sent on with `HX-Redirect` (lib/pages.py), so the whole page goes, not a fragment.
 """
 
 from collections.abc import Callable
@@ -17,10 +18,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from facturier.lib.pages import current_page, redirect_page
 from facturier.mfa import policy
 
 # What a session between the password and the second factor may open.
@@ -59,13 +61,13 @@ class SecondFactorMiddleware:
         if getattr(user, "has_second_factor", False):
             if policy.is_verified(request):
                 return None
-            return HttpResponseRedirect(
-                reverse("mfa:verify") + "?" + urlencode({"next": request.get_full_path()})
+            return redirect_page(
+                request, reverse("mfa:verify") + "?" + urlencode({"next": current_page(request)})
             )
         if match.namespaces[:1] == [ENROLMENT_NAMESPACE]:
             return None
         if request.session.get(policy.ENROLMENT_SESSION_KEY):
-            return HttpResponseRedirect(reverse("mfa:security"))
+            return redirect_page(request, reverse("mfa:security"))
         if "admin" in match.namespaces and getattr(user, "is_staff", False):
             messages.warning(
                 request,
@@ -74,5 +76,5 @@ class SecondFactorMiddleware:
                     "application d'authentification ou une clé d'accès."
                 ),
             )
-            return HttpResponseRedirect(reverse("mfa:security"))
+            return redirect_page(request, reverse("mfa:security"))
         return None

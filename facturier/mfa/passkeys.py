@@ -27,7 +27,7 @@ from django_otp_webauthn.views import (
 )
 
 from facturier.accounts.models import User
-from facturier.mfa import policy, services
+from facturier.mfa import devices, policy, services
 
 
 class _Ceremony:
@@ -67,10 +67,11 @@ class RegistrationComplete(_Ceremony, CompleteCredentialRegistrationView):  # ty
     )
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        response: HttpResponse = super().post(*args, **kwargs)
         user = self.request.user
         assert isinstance(user, User)
-        codes = services.ensure_recovery_codes(user)
+        first = not devices.has_second_factor(user.pk)
+        response: HttpResponse = super().post(*args, **kwargs)
+        codes = services.passkey_registered(user, first=first)
         if codes:
             self.request.session[policy.NEW_CODES_SESSION_KEY] = codes
         policy.note_enrolment(self.request, user, required=False)

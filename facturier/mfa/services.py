@@ -1,11 +1,16 @@
 """Writes about second factors: enrolling an app, recovery codes, removing a device, the staff reset, and
-the accounts' "2FA obligatoire" settings."""
+the accounts' "2FA obligatoire" settings.
+
+The user is told by email of every change to their second factors (an app or passkey added, one
+removed, two-factor authentication turned off, the staff's reset): someone who got into their session
+could otherwise add a device of their own, or take the user's away, unseen."""
 
 from collections.abc import Iterator
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_otp.models import Device
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
@@ -13,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp_webauthn.models import WebAuthnCredential
 
 from facturier.accounts.models import User
+from facturier.lib.mail import send_templated_mail
 from facturier.mfa import devices, policy
 from facturier.mfa.verification import normalize, seconds_to_wait, throttled_message
 from facturier.tenancy import audit
@@ -45,6 +51,7 @@ def confirm_app(user: User, device_id: int, code: str, name: str) -> tuple[TOTPD
             raise ServiceError(_("Cette configuration a expiré : recommencez l'ajout de l'application."))
         wait = seconds_to_wait(device)
         accepted = not wait and device.verify_token(normalize(code))
+        first = not devices.has_second_factor(user.pk)
     # Outside the transaction above: a refusal must keep the failure the throttle just counted.
     if wait:
         raise ServiceError(throttled_message(wait), field="code")
@@ -58,7 +65,32 @@ def confirm_app(user: User, device_id: int, code: str, name: str) -> tuple[TOTPD
         device.confirmed = True
         device.save(update_fields=["name", "confirmed"])
         codes = ensure_recovery_codes(user)
+        _tell(user, "second_factor_added", {"kind": KIND_APP, "name": device.name, "first": first})
     return device, codes
+
+
+def passkey_registered(user: User, *, first: bool) -> list[str]:
+    """After django-otp-webauthn registered a passkey of `user` (`first` when they had no second factor
+    before): their recovery codes if they had none (to show once, as for an app), and the email."""
+    with transaction.atomic():
+        codes = ensure_recovery_codes(user)
+        _tell(user, "second_factor_added", {"kind": KIND_PASSKEY, "name": "", "first": first})
+    return codes
+
+
+KIND_APP = "app"
+KIND_PASSKEY = "passkey"
+
+
+def _tell(user: User, template: str, context: dict[str, Any]) -> None:
+    """Email the user about a change to their second factors (queued in the caller's transaction: a
+    change rolled back tells nothing)."""
+    send_templated_mail(
+        template,
+        user.email,
+        {"email": user.email, "security_path": reverse("mfa:security"), **context},
+        user.language,
+    )
 
 
 def ensure_recovery_codes(user: User) -> list[str]:
@@ -99,9 +131,14 @@ def remove_device(user: User, device: TOTPDevice | WebAuthnCredential) -> None:
                     "application ou clé d'accès avant de retirer celle-ci."
                 )
             )
+        kind = KIND_APP if isinstance(device, TOTPDevice) else KIND_PASSKEY
+        name = device.name if isinstance(device, TOTPDevice) else ""
+        was_confirmed = device.confirmed
         device.delete()
         if others == 0:
             StaticDevice.objects.filter(user=user).delete()
+        if was_confirmed:
+            _tell(user, "second_factor_removed", {"kind": kind, "name": name, "turned_off": others == 0})
 
 
 def reset(user: User, *, by: User | None, ip: str | None = None) -> int:
@@ -130,6 +167,8 @@ def reset(user: User, *, by: User | None, ip: str | None = None) -> int:
                 )
                 % {"email": user.email, "count": removed},
             )
+        if removed:
+            _tell(user, "second_factor_reset", {"count": removed})
     return removed
 
 

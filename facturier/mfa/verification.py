@@ -28,7 +28,8 @@ def normalize(code: str) -> str:
 
 
 def _candidates(user: User, code: str) -> list[Device]:
-    if code.isdigit() and len(code) == 6:
+    # ASCII digits only: django-otp's int() would take another script's ("٣٣٣٣٣٣") for an app code.
+    if code.isascii() and code.isdigit() and len(code) == 6:
         return list(devices.apps_of(user))
     recovery = devices.recovery_device_of(user)
     return [recovery] if recovery is not None else []

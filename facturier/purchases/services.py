@@ -3,8 +3,8 @@
 Each function runs in one transaction, checks the actor's permission, the account's subscription and the
 lock date (old and new dates), records an audit event, and raises ServiceError when the rules refuse.
 
-Attachments: every file is checked (type sniffed from its first bytes, size, pixels of an image: the limits
-of lib.uploads) before anything is written,
+Attachments: every file is checked (type sniffed from its first bytes, size, pixels of an image, a PDF
+parsed within bounds: the limits of lib.uploads) before anything is written,
 so a bad file leaves nothing behind. Files written to storage by a transaction that then fails are
 removed again; files of a deleted expense or attachment are removed once the deletion is committed.
 """
@@ -184,13 +184,17 @@ def _status(gross_total: Decimal, paid_total: Decimal) -> str:
 def check_upload(upload: File[bytes]) -> CheckedFile:
     """Accept a PDF, JPEG or PNG within the upload limits (lib.uploads), recognised from its first
     bytes: neither its name nor the content type the browser sent is trusted. An image is measured from
-    its header (pixels) before anything decodes it. The file keeps its name with the extension of its
+    its header (pixels) before anything decodes it; a PDF is read with pypdf within the limits (pages,
+    objects, inflated content), so a damaged one is refused now rather than when the books are printed.
+    The file keeps its name with the extension of its
     sniffed type, so a PDF sent as « facture.html » is « facture.pdf » wherever it is served."""
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "justificatif"
     try:
         uploads.check_received(upload)
         kind = uploads.sniff(upload, ATTACHMENT_TYPES)
-        if kind is not uploads.PDF:
+        if kind is uploads.PDF:
+            uploads.check_pdf(upload)
+        else:
             uploads.measure_image(upload, uploads.limits().image_pixels, (kind,))
     except uploads.UploadError as error:
         raise ServiceError(error.message, field="attachments") from None

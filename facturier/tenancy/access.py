@@ -17,12 +17,13 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
 from django.db import models
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facturier.accounts.models import User
 from facturier.lib.network import client_address
+from facturier.lib.pages import current_page, redirect_page
 from facturier.tenancy.models import Account, Membership
 
 M = TypeVar("M", bound=models.Model)
@@ -131,10 +132,11 @@ def account_view(
         @functools.wraps(view)
         def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
+                login = redirect_to_login(current_page(request))
+                return redirect_page(request, login["Location"])
             membership = request_membership(request, slug)
             if membership.requires_second_factor and not getattr(request.user, "has_second_factor", False):
-                return redirect("mfa:security")
+                return redirect_page(request, reverse("mfa:security"))
             if permission is not None and not membership.has_perm(permission):
                 raise PermissionDenied(_("Votre rôle ne vous permet pas d'accéder à cette page."))
             gated = request  # the same object, now known to carry the account

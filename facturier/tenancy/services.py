@@ -169,15 +169,22 @@ def ensure_may_grant(
     """
     if over is not None:
         ensure_may_act_on(granter, over)
+    refusal = grant_refusal(granter, role, custom_role)
+    if refusal is not None:
+        raise ServiceError(refusal, field="role")
+
+
+def grant_refusal(granter: Membership | None, role: str, custom_role: Role | None) -> str | None:
+    """Why `granter` may not give this role (ensure_may_grant's rule), or None when they may. The role
+    lists of the forms offer only the roles this allows."""
     if role == permissions.ROLE_ADMIN and not _is_admin(granter):
-        raise ServiceError(_("Seul un administrateur peut donner le rôle Administrateur."), field="role")
+        return _("Seul un administrateur peut donner le rôle Administrateur.")
     missing = role_permission_set(role, custom_role) - _held(granter)
     if missing:
-        raise ServiceError(
-            _("Ce rôle donne des permissions que vous n'avez pas vous-même : %(permissions)s.")
-            % {"permissions": permission_labels(missing)},
-            field="role",
-        )
+        return _("Ce rôle donne des permissions que vous n'avez pas vous-même : %(permissions)s.") % {
+            "permissions": permission_labels(missing)
+        }
+    return None
 
 
 def ensure_may_act_on(granter: Membership | None, member: Membership) -> None:
@@ -199,6 +206,13 @@ def ensure_may_act_on(granter: Membership | None, member: Membership) -> None:
             % {"email": member.user.email, "permissions": permission_labels(missing)},
             field="role",
         )
+
+
+def may_act_on(granter: Membership | None, member: Membership) -> bool:
+    """ensure_may_act_on as a question, for pages that offer the change only where it would pass."""
+    if member.role == permissions.ROLE_ADMIN and not _is_admin(granter):
+        return False
+    return member.permission_set <= _held(granter)
 
 
 def _held(granter: Membership | None) -> frozenset[str]:

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from facturier.billing import mentions, queries, statements
 from facturier.billing.forms.documents import (
+    MAX_LINES,
     ConvertForm,
     CreditNoteForm,
     DocumentFilterForm,
@@ -50,7 +51,7 @@ from facturier.billing.services.billing_settings import settings_for
 from facturier.billing.services.documents import LineInput
 from facturier.billing.totals import Totals
 from facturier.lib import vat as vat_rules
-from facturier.lib.filters import parse_id
+from facturier.lib.filters import parse_count, parse_id
 from facturier.lib.vat import oss_destination
 from facturier.tenancy.access import AccountRequest, account_view, actor_for, get_in_account
 from facturier.tenancy.errors import ServiceError
@@ -122,8 +123,8 @@ class _Editor:
         # "Ajouter une ligne" without JavaScript: the same form again, with one more (blank) line.
         self.adding_line = data is not None and data.get("action") == "add_line"
         if data is not None and self.adding_line:
-            count = data.get("lines-TOTAL_FORMS", "0")
-            data["lines-TOTAL_FORMS"] = str(int(count) + 1 if count.isdigit() else 1)
+            count = parse_count(data.get("lines-TOTAL_FORMS"), MAX_LINES)
+            data["lines-TOTAL_FORMS"] = str(count + 1 if count is not None else 1)
         client_id = document.client_id if document else (initial or {}).get("client")
         used_products = {line["product"] for line in lines or [] if line.get("product")}
         if data is not None:

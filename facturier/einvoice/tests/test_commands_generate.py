@@ -103,7 +103,7 @@ def test_einvoice_refuses_a_quote_and_a_missing_directory(seller, french_buyer, 
 def test_check_einvoice_refuses_what_is_no_e_invoice(invoice, tmp_path):
     plain = tmp_path / "plain.pdf"
     plain.write_bytes(render_document_pdf(invoice))
-    with pytest.raises(CommandError, match=r"no embedded factur-x\.xml"):
+    with pytest.raises(CommandError, match=r"ne contient pas de fichier factur-x\.xml"):
         call_command("check_einvoice", str(plain), stdout=StringIO())
     text = tmp_path / "notes.txt"
     text.write_text("hello")

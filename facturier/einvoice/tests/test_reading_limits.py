@@ -11,9 +11,11 @@ import random
 import tracemalloc
 import zlib
 from collections.abc import Callable, Iterator
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import CommandError, call_command
 from pypdf import PdfWriter
 from pypdf.generic import (
     ArrayObject,
@@ -263,3 +265,35 @@ def test_damaged_pdfs_are_refused_as_unreadable_and_nothing_else(genuine, bomb):
 
             assert isinstance(outcome, (ReadError, reading.ReceivedInvoice)), repr(outcome)
             assert peak < MEMORY_BOUND
+
+
+# --- manage.py check_einvoice reads as the import does -------------------------------------------
+
+
+def test_check_einvoice_reads_the_invoice_xml_within_the_same_bounds(genuine, bomb, tmp_path):
+    """The reported attack given to the command: factur-x's own extraction inflated every attachment."""
+    target = tmp_path / "attaque.pdf"
+    target.write_bytes(
+        with_embedded(genuine, [(f"annexe-{n}.bin", bomb) for n in range(16)], associated=True)
+    )
+
+    out = StringIO()
+
+    peak, outcome = peak_memory(lambda: call_command("check_einvoice", str(target), stdout=out))
+
+    # The invoice was read and checked (this fixture breaks some rules: that is not the point here).
+    assert "XSD Factur-X EN 16931: OK" in out.getvalue(), (outcome, out.getvalue())
+    assert peak < MEMORY_BOUND
+
+
+def test_check_einvoice_refuses_an_xml_bomb_within_the_bound(genuine, bomb, tmp_path):
+    target = tmp_path / "bombe.pdf"
+    target.write_bytes(
+        with_embedded(genuine, [("factur-x.xml", bomb)], associated=True, replace_invoice=True)
+    )
+
+    peak, outcome = peak_memory(lambda: call_command("check_einvoice", str(target), stdout=StringIO()))
+
+    assert isinstance(outcome, CommandError)
+    assert "le XML contenu dans ce PDF dépasse 10 Mo" in plain(str(outcome))
+    assert peak < MEMORY_BOUND

@@ -125,3 +125,33 @@ def test_the_firms_add_a_user_page_gives_no_role_above_the_givers_own_in_the_cli
         response.context["form"].errors["role"]
     )
     assert not Membership.objects.filter(user__email="pirate@example.test").exists()
+
+
+def test_the_grant_page_lists_only_the_roles_the_firm_user_may_give(firm, client_accounts):
+    codes = ["firm.manage", *permissions.BUILTIN_ROLE_PERMISSIONS[permissions.ROLE_ACCOUNTANT]]
+    manager = firm_member_with(firm, "marc@cabinet-dupont.test", codes)
+
+    response = logged_in(manager).post(BULK, {"action": "grant", "ids": [a.pk for a in client_accounts]})
+
+    role = response.context["form"].fields["role"]
+    assert [value for value, _label in role.widget.choices] == [permissions.ROLE_ACCOUNTANT]
+    assert 'value="admin"' not in response.content.decode()
+
+
+def test_the_add_a_user_page_lists_only_the_roles_the_firm_user_may_give_in_the_client_account(
+    firm, client_accounts
+):
+    account = client_accounts[0]
+    manager = firm_member_with(firm, "marc@cabinet-dupont.test", ["firm.manage"])
+    codes = ["users.manage", *permissions.BUILTIN_ROLE_PERMISSIONS[permissions.ROLE_MEMBER]]
+    role = Role.objects.create(account=account, name="Utilisateurs", permissions=codes)
+    Membership.objects.create(
+        account=account, user=manager, role=permissions.ROLE_CUSTOM, custom_role=role, firm=firm
+    )
+
+    response = logged_in(manager).get(reverse("firm:account_add_user", args=["cabinet-dupont", account.pk]))
+
+    role_field = response.context["form"].fields["role"]
+    assert [value for value, _label in role_field.widget.choices] == [permissions.ROLE_MEMBER]
+    html = response.content.decode()
+    assert 'value="admin"' not in html and 'value="accountant"' not in html

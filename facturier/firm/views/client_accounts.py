@@ -30,6 +30,7 @@ from facturier.exports.models import ExportFormat
 from facturier.firm import exports, queries, services
 from facturier.firm.forms_list import AddClientUserForm, LockDatesForm, StaffForm
 from facturier.firm.queries import ListParams
+from facturier.lib.filters import parse_id
 from facturier.tenancy.access import AccountRequest, account_view, actor_for
 from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account, Membership
@@ -128,11 +129,12 @@ class Selection:
 
     @classmethod
     def from_post(cls, data: QueryDict) -> "Selection | None":
-        """None when an id is not a number (no account of this firm can be meant)."""
-        try:
-            ids = tuple(sorted({int(value) for value in data.getlist("ids")}))
-        except ValueError:
+        """None when an id is not an id (ASCII digits within a BIGINT, lib.filters.parse_id): the list
+        posts nothing else, so no account can be meant."""
+        parsed = [parse_id(value) for value in data.getlist("ids")]
+        if None in parsed:
             return None
+        ids = tuple(sorted({pk for pk in parsed if pk is not None}))
         return cls(ids=ids, all_matching=data.get("select_all_matching") == "1")
 
     def accounts(self, firm: Account, params: ListParams, user_id: int) -> list[Account] | None:
@@ -195,8 +197,17 @@ def bulk_action(request: AccountRequest) -> HttpResponse:
         messages.error(request, _("Choisissez une action dans la liste."))
         return redirect(_list_url(firm, params))
     selection = Selection.from_post(request.POST)
-    accounts = selection.accounts(firm, params, request.user.pk) if selection else None
-    if selection is None or accounts is None:
+    if selection is None:
+        messages.error(
+            request,
+            _(
+                "La sélection n'a pas pu être lue (un des comptes n'est pas désigné par un numéro) : rien "
+                "n'a été fait. Cochez de nouveau les comptes dans la liste."
+            ),
+        )
+        return redirect(_list_url(firm, params))
+    accounts = selection.accounts(firm, params, request.user.pk)
+    if accounts is None:
         messages.error(
             request,
             _(
@@ -311,7 +322,13 @@ def _accounting_export(bulk: BulkRequest) -> HttpResponse:
 def _staff(bulk: BulkRequest, *, grant: bool) -> HttpResponse:
     data = bulk.request.POST if bulk.confirmed else None
     # Offering oneself first: a firm administrator often gives themself access to open an account.
-    form = StaffForm(data, firm=bulk.firm, with_role=grant, initial={"user": bulk.request.user.pk})
+    form = StaffForm(
+        data,
+        firm=bulk.firm,
+        granter=bulk.request.membership,
+        with_role=grant,
+        initial={"user": bulk.request.user.pk},
+    )
     if bulk.confirmed and form.is_valid():
         user = form.cleaned_data["user"]
         actor = actor_for(bulk.request)
@@ -371,7 +388,7 @@ def account_add_user(request: AccountRequest, pk: int) -> HttpResponse:
         Membership.objects.filter(account=account, user=request.user).select_related("custom_role").first()
     )
     can_add = membership is not None and membership.has_perm("users.manage")
-    form = AddClientUserForm(request.POST if request.method == "POST" else None)
+    form = AddClientUserForm(request.POST if request.method == "POST" else None, granter=membership)
     if request.method == "POST" and can_add and form.is_valid():
         role, _custom_role = form.chosen_role()
         email = form.cleaned_data["email"]

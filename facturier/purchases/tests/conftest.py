@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+from pypdf import PdfWriter
 
 from facturier.billing.models import Client
 from facturier.purchases import services
@@ -17,7 +18,18 @@ from facturier.purchases.services import ExpenseInput, ExpenseLineInput
 from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account, Membership
 
-PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+def blank_pdf(pages: int = 1) -> bytes:
+    """A valid PDF of blank pages, as a receipt must be to be accepted (lib.uploads.check_pdf)."""
+    writer = PdfWriter()
+    for _page in range(pages):
+        writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+PDF = blank_pdf()
 
 
 def image_bytes(kind: str) -> bytes:

@@ -3,6 +3,10 @@
 A role is picked from one list holding the built-in roles and the account's custom roles; a custom
 role's choice value is `custom:<pk>`, and only the account's own roles are offered, so a role of another
 account is an invalid choice like any unknown value.
+
+The list shows only the roles the person giving them may give (tenancy.services.grant_refusal). It still
+accepts any role of the account: a page opened before the giver's own role changed, or a forged post,
+gets the service's refusal, which says what is missing, rather than "not a valid choice".
 """
 
 from collections.abc import Iterable
@@ -18,6 +22,7 @@ from django.utils.translation import gettext_lazy
 from facturier.accounts.models import User, normalize_email
 from facturier.tenancy import permissions
 from facturier.tenancy.models import Membership, Role
+from facturier.tenancy.services import grant_refusal
 
 CUSTOM_PREFIX = "custom:"
 
@@ -33,30 +38,58 @@ def membership_role_value(membership: Membership) -> str:
     return membership.role
 
 
-def role_option_groups(custom_roles: Iterable[Role]) -> list[tuple[Promise | None, list[tuple[str, Any]]]]:
-    """The roles to pick from: the built-in ones, then the account's custom roles when it has some."""
-    builtin = list(permissions.BUILTIN_ROLE_LABELS.items())
-    custom = [(custom_role_value(role.pk), role.name) for role in custom_roles]
+def role_option_groups(
+    custom_roles: Iterable[Role], granter: Membership | None = None, *, all_roles: bool = False
+) -> list[tuple[Promise | None, list[tuple[str, Any]]]]:
+    """The roles to pick from: the built-in ones, then the account's custom roles when it has some;
+    only those `granter` may give, unless `all_roles` (what a form accepts)."""
+    builtin = [
+        (code, label)
+        for code, label in permissions.BUILTIN_ROLE_LABELS.items()
+        if all_roles or grant_refusal(granter, code, None) is None
+    ]
+    custom = [
+        (custom_role_value(role.pk), role.name)
+        for role in custom_roles
+        if all_roles or grant_refusal(granter, permissions.ROLE_CUSTOM, role) is None
+    ]
     if not custom:
         return [(None, builtin)]
+    if not builtin:
+        return [(gettext_lazy("Rôles personnalisés"), custom)]
     return [(gettext_lazy("Rôles prédéfinis"), builtin), (gettext_lazy("Rôles personnalisés"), custom)]
 
 
-def role_choices(custom_roles: Iterable[Role]) -> list[Any]:
+def role_choices(
+    custom_roles: Iterable[Role], granter: Membership | None = None, *, all_roles: bool = False
+) -> list[Any]:
     """The same roles as ChoiceField choices: flat, or in groups when there are custom roles."""
-    groups = role_option_groups(custom_roles)
-    return list(groups[0][1]) if len(groups) == 1 else list(groups)
+    groups = role_option_groups(custom_roles, granter, all_roles=all_roles)
+    return list(groups[0][1]) if len(groups) == 1 and groups[0][0] is None else list(groups)
+
+
+def offer_grantable_roles(field: forms.Field, choices: list[Any]) -> None:
+    """Show `choices` in the field's list while it keeps accepting its own (see the module's docstring);
+    say so when there is none to offer."""
+    field.widget.choices = choices
+    if not choices:
+        field.help_text = _("Votre rôle ne vous permet de donner aucun rôle.")
 
 
 class RoleChoiceForm(forms.Form):
-    """A role among the built-in ones and the account's custom roles (passed in, already loaded)."""
+    """A role among the built-in ones and the account's custom roles (passed in, already loaded), the
+    list showing those `granter` (the giver's membership where their rights come from) may give."""
 
     role = forms.ChoiceField(label=gettext_lazy("Rôle"))
 
-    def __init__(self, *args: Any, custom_roles: Iterable[Role], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, custom_roles: Iterable[Role], granter: Membership | None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.custom_roles = {role.pk: role for role in custom_roles}
-        self.fields["role"].choices = role_choices(self.custom_roles.values())  # type: ignore[attr-defined]
+        field = self.fields["role"]
+        field.choices = role_choices(self.custom_roles.values(), all_roles=True)  # type: ignore[attr-defined]
+        offer_grantable_roles(field, role_choices(self.custom_roles.values(), granter))
 
     def chosen_role(self) -> tuple[str, Role | None]:
         """(role code, custom role or None), as the services take them; call after is_valid()."""

@@ -7,6 +7,7 @@ owner's role changes for nobody. The firm's paths are in firm/tests/test_grants.
 """
 
 import json
+import re
 
 import pytest
 from django.urls import reverse
@@ -248,3 +249,64 @@ def test_a_membership_in_another_account_grants_nothing_here(acme, globex, outsi
         services.add_member(
             actor_of(globex, outsider), acme, email="pirate@example.test", role=permissions.ROLE_ADMIN
         )
+
+
+# --- The role lists offer only what the giver may give --------------------------------------------
+
+
+def offered_roles(html):
+    """The option values of the page's role lists (each select of the page, flattened)."""
+    return re.findall(r'<option value="([^"]*)"', html)
+
+
+def test_the_add_a_user_page_lists_only_the_roles_the_manager_may_give(acme, manager):
+    helper = Role.objects.create(account=acme, name="Lecture", permissions=[])
+    above = Role.objects.create(account=acme, name="Ventes", permissions=["sales.view", "users.manage"])
+
+    response = logged_in(manager).get(url("user_add"))
+
+    form = response.context["form"]
+    role_options = [value for value, _label in form.fields["role"].widget.choices[0][1]]
+    own = membership_of(acme, manager).custom_role_id
+    assert role_options == [f"custom:{own}", f"custom:{helper.pk}"]
+    html = response.content.decode()
+    assert 'value="admin"' not in html and 'value="accountant"' not in html
+    assert f'value="custom:{above.pk}"' not in html
+
+
+def test_an_administrator_is_offered_every_role(acme, owner):
+    custom = Role.objects.create(account=acme, name="Ventes", permissions=["sales.view"])
+
+    html = logged_in(owner).get(url("user_add")).content.decode()
+
+    for value in ("admin", "accountant", "member", f"custom:{custom.pk}"):
+        assert f'value="{value}"' in html
+
+
+def test_the_users_list_offers_only_grantable_roles_and_no_list_for_members_above(
+    acme, manager, collaborator
+):
+    lower = member_with(acme, "lea@acme.test", [], name="Lecture")
+    lower_membership = membership_of(acme, lower)
+
+    response = logged_in(manager).get(url("users"))
+
+    html = response.content.decode()
+    assert reverse("tenancy:user_role", args=["acme", lower_membership.pk]) in html
+    # Colin is an Utilisateur, whose permissions the manager lacks: no list to change it.
+    colin = membership_of(acme, collaborator)
+    assert reverse("tenancy:user_role", args=["acme", colin.pk]) not in html
+    assert "Ce rôle a des permissions que vous n" in html
+    own = membership_of(acme, manager).custom_role_id
+    assert set(offered_roles(html)) == {f"custom:{own}", f"custom:{lower_membership.custom_role_id}"}
+
+
+def test_a_forged_role_still_gets_the_services_refusal_from_the_add_page(acme, manager):
+    response = logged_in(manager).post(
+        url("user_add"), {"email": "x@acme.test", "role": "admin", "how": "invite"}
+    )
+
+    assert "Seul un administrateur peut donner le rôle Administrateur" in " ".join(
+        response.context["form"].errors["role"]
+    )
+    assert not Membership.objects.filter(user__email="x@acme.test").exists()

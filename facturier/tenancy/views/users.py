@@ -43,15 +43,18 @@ def user_list(request: AccountRequest) -> HttpResponse:
         .select_related("user", "custom_role", "firm")
         .order_by("-is_owner", "user__email")
     )
+    granter = request.membership
     for membership in memberships:
         membership.role_value = membership_role_value(membership)  # type: ignore[attr-defined]
+        # The role list is offered only where a change could pass (ensure_may_act_on).
+        membership.role_changeable = services.may_act_on(granter, membership)  # type: ignore[attr-defined]
     return render(
         request,
         "tenancy/users.html",
         {
             "account": account,
             "memberships": memberships,
-            "role_groups": role_option_groups(_custom_roles(request)),
+            "role_groups": role_option_groups(_custom_roles(request), granter),
             "counted": services.counted_members(account),
             "plan": account.plan_info,
         },
@@ -62,7 +65,7 @@ def user_list(request: AccountRequest) -> HttpResponse:
 def user_add(request: AccountRequest) -> HttpResponse:
     custom_roles = _custom_roles(request)
     data = request.POST if request.method == "POST" else None
-    form = AddMemberForm(data, custom_roles=custom_roles)
+    form = AddMemberForm(data, custom_roles=custom_roles, granter=request.membership)
     if request.method == "POST" and form.is_valid():
         role, custom_role = form.chosen_role()
         email = form.cleaned_data["email"]
@@ -91,7 +94,7 @@ def user_add(request: AccountRequest) -> HttpResponse:
 @require_POST
 def user_role(request: AccountRequest, pk: int) -> HttpResponse:
     membership = _membership(request, pk)
-    form = RoleChoiceForm(request.POST, custom_roles=_custom_roles(request))
+    form = RoleChoiceForm(request.POST, custom_roles=_custom_roles(request), granter=request.membership)
     if not form.is_valid():
         messages.error(request, _("Choisissez un rôle dans la liste."))
         return _back_to_list(request)

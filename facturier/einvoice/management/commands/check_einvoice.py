@@ -5,6 +5,9 @@ it declares (BASIC, EN 16931, EXTENDED), then the French BR-FR rules. A UBL XML:
 the EN 16931 rules for UBL, and the BR-FR rules when it is made for a French platform (its ProfileID is
 a French "cadre de facturation", not Peppol's). Prints every failed assert with its rule id and text, and exits with a
 non-zero status when anything fails.
+
+The file is read as the import reads it (einvoice/reading.invoice_xml): only the embedded invoice XML,
+within the upload limits, so checking a received file costs no more than importing it.
 """
 
 from pathlib import Path
@@ -12,8 +15,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from facturier.einvoice import validation
-from facturier.einvoice.facturx import xml_from_pdf
+from facturier.einvoice import reading, validation
 
 PROFILE_NAMES = {"basic": "BASIC", "en16931": "EN 16931", "extended": "EXTENDED"}
 
@@ -78,12 +80,7 @@ class Command(BaseCommand):
             content = path.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}.") from None
-        if content.lstrip()[:5] != b"%PDF-":
-            return content
         try:
-            xml = xml_from_pdf(content)
-        except Exception as error:  # pypdf raises many kinds of errors on a damaged file
-            raise CommandError(f"{path}: unreadable PDF ({error}).") from None
-        if xml is None:
-            raise CommandError(f"{path}: this PDF has no embedded factur-x.xml: it is not a Factur-X file.")
-        return xml
+            return reading.invoice_xml(content)
+        except reading.ReadError as error:
+            raise CommandError(f"{path}: {error.reason}") from None
