@@ -374,7 +374,7 @@ def test_a_change_of_a_payment_in_the_locked_period_is_refused_with_a_clear_422(
     acme.save()
     response = owner_api.patch(f"/banking/payments/{payment.pk}.json", {"banking_payment": {"name": "X"}})
     assert (response.status_code, list(response.json()["message"])) == (422, ["paid_date"])
-    assert "paiements datés" in response.json()["message"]["paid_date"][0].lower()
+    assert "sont protégés" in response.json()["message"]["paid_date"][0]
     payment.refresh_from_db()
     assert payment.reference == "VIR 1"
     assert not AuditEvent.objects.filter(account=acme, action="payment.changed").exists()
