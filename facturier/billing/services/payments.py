@@ -13,7 +13,8 @@ refund.
 
 A payment can be changed (amount, date, documents, client, reference, notes, method) unless it is dated
 in the locked period (before or after the change), and, when the account protects exported documents,
-what the accounting export carried (amount, date, currency, documents, client) stays as exported.
+what the accounting export carried (amount, date, currency, documents, client, the reference the FEC
+prints) stays as exported.
 """
 
 import datetime
@@ -119,7 +120,7 @@ def _settled_text(allocations: list[PaymentAllocation]) -> str:
 
 
 # What an accounting export carries of a payment: protected once exported, when the account asks.
-EXPORTED_FIELDS = ("amount", "date", "currency", "client_id", "documents")
+EXPORTED_FIELDS = ("amount", "date", "currency", "client_id", "documents", "reference")
 
 
 @transaction.atomic
