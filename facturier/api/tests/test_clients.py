@@ -479,3 +479,14 @@ def test_a_merge_records_the_deletion_of_each_duplicate(owner_api, acme):
     assert response.status_code == 200, response.json()
     deleted = AuditEvent.objects.filter(account=acme, action="client.deleted").order_by("pk")
     assert [event.target for event in deleted] == ["Dupont SA", "DUPONT"]
+
+
+@pytest.mark.parametrize(
+    "query", ["merge_ids={a},{b}", "merge_ids[0]={a}&merge_ids[1]={b}", "merge_ids={a}&merge_ids={b}"]
+)
+def test_the_merge_takes_its_ids_in_every_list_form(owner_api, acme, query):
+    kept, second, third = (make_client(acme, name=name) for name in ("Dupont", "Dupont SA", "DUPONT"))
+    url = f"/clients/{kept.pk}/merge.json?" + query.format(a=second.pk, b=third.pk)
+    response = owner_api.post(url, {})
+    assert response.status_code == 200, response.json()
+    assert list(Client.objects.filter(account=acme).values_list("pk", flat=True)) == [kept.pk]
