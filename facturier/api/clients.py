@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -20,7 +21,7 @@ from facturier.api import coercion
 from facturier.api.coercion import Field
 from facturier.api.errors import InputError, api_field_names
 from facturier.api.schema import DELETED, PAGINATION, order_parameter, request_body, responses
-from facturier.api.views import AccountView, ordering, paginate, text_param
+from facturier.api.views import AccountView, list_param, ordering, paginate, text_param
 from facturier.billing import client_queries
 from facturier.billing.models import Client
 from facturier.billing.services import clients as service
@@ -246,8 +247,13 @@ class ClientMerge(AccountView):
     def post(self, request: Request, pk: int) -> Response:
         kept = self.get_row(Client, pk)
         self.require("clients.edit")
-        data = request.data if isinstance(request.data, dict) else {}
-        raw = data.get("merge_ids", request.query_params.getlist("merge_ids[]") or [])
+        data = request.data
+        if isinstance(data, QueryDict):  # a form body: the list forms of the query
+            raw: Any = list_param(data, "merge_ids")
+        else:
+            raw = data.get("merge_ids") if isinstance(data, dict) else None
+        if raw in (None, [], ""):
+            raw = list_param(request.query_params, "merge_ids")
         ids = coercion.to_ids(raw if isinstance(raw, list) else [raw], "merge_ids")
         found = {c.pk: c for c in Client.objects.filter(account=self.account, pk__in=ids)}
         if any(pk not in found for pk in ids):

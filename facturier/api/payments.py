@@ -272,7 +272,7 @@ ORDERS = {
     "paid_date": "date",
     "price": "amount",
     "created_at": "created_at",
-    "updated_at": "created_at",
+    "updated_at": "updated_at",
 }
 
 

@@ -227,20 +227,21 @@ BY_CODE = OpenApiParameter(
 class ProductDetail(AccountView):
     """One product, by id (or by code with find_by=code): show, update, delete."""
 
-    def row(self, key: int | str) -> Product:
+    def row(self, key: str) -> Product:
         if find_by_code(self.request):
-            return get_in_account(Product, self.account, code=str(key))
-        if isinstance(key, str):
+            # Case-insensitive, as the products service keeps codes unique.
+            return get_in_account(Product, self.account, code__iexact=key)
+        if not (key.isascii() and key.isdigit()):
             raise Http404  # a code in the path, without find_by=code
-        return self.get_row(Product, key)
+        return self.get_row(Product, int(key))
 
     @extend_schema(parameters=[BY_CODE], responses=responses(ProductSerializer))
-    def get(self, request: Request, pk: int | str) -> Response:
+    def get(self, request: Request, pk: str) -> Response:
         self.require("products.view")
         return Response(ProductSerializer(self.row(pk)).data)
 
     @extend_schema(parameters=[BY_CODE], request=REQUEST, responses=responses(ProductSerializer))
-    def put(self, request: Request, pk: int | str) -> Response:
+    def put(self, request: Request, pk: str) -> Response:
         product = self.row(pk)
         self.require("products.edit")
         fields, disabled = service_fields(self.body("product"), product)
@@ -252,7 +253,7 @@ class ProductDetail(AccountView):
     patch = put
 
     @extend_schema(parameters=[BY_CODE], responses=DELETED)
-    def delete(self, request: Request, pk: int | str) -> Response:
+    def delete(self, request: Request, pk: str) -> Response:
         product = self.row(pk)
         with api_field_names(API_NAMES):
             service.delete_product(self.actor, product)

@@ -296,7 +296,12 @@ def mark_carried(
         )
     if spec.marks_payments:
         marks.mark_exported(
-            selection.payments(request), written_field="created_at", started_at=started_at, at=at, by=by
+            # A payment can change after it is recorded: one changed while the export ran was not in it.
+            selection.payments(request),
+            written_field="updated_at",
+            started_at=started_at,
+            at=at,
+            by=by,
         )
 
 

@@ -57,7 +57,7 @@ def mark_exported(
     by: User | None,
 ) -> int:
     """Mark the rows of an export that were not marked yet. Rows written after the export started
-    (`written_field`: issued_at for sales documents, created_at for expenses) are left alone: they were
+    (`written_field`: issued_at for sales documents, created_at for expenses, updated_at for payments) are left alone: they were
     not in the file, even when their date falls in its period."""
     return rows.filter(exported_at__isnull=True, **{f"{written_field}__lte": started_at}).update(
         exported_at=at, exported_by=by

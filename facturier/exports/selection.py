@@ -53,11 +53,12 @@ def expenses(request: ExportRequest) -> QuerySet[Expense]:
 
 def payments(request: ExportRequest) -> QuerySet[Payment]:
     """Payments received in the period (the country filter applies to the paying client)."""
-    return (
-        Payment.objects.filter(account=request.account, date__gte=request.start, date__lte=request.end)
-        .filter(_country_condition(request, "client__country"))
-        .order_by("date", "id")
-    )
+    found = Payment.objects.filter(
+        account=request.account, date__gte=request.start, date__lte=request.end
+    ).filter(_country_condition(request, "client__country"))
+    if request.not_exported:
+        found = found.filter(exported_at__isnull=True)
+    return found.order_by("date", "id")
 
 
 def expense_payments(request: ExportRequest) -> QuerySet[ExpensePayment]:

@@ -19,7 +19,8 @@ def is_locked(account: Account, day: datetime.date) -> bool:
     return account.locked_until is not None and day <= account.locked_until
 
 
-def ensure_unlocked(account: Account, *days: datetime.date | None) -> None:
+def ensure_unlocked(account: Account, *days: datetime.date | None, field: str | None = None) -> None:
+    """`field` names the form or API field the refusal belongs to (the date that was sent)."""
     locked_until = account.locked_until
     if locked_until is None:
         return
@@ -33,7 +34,8 @@ def ensure_unlocked(account: Account, *days: datetime.date | None) -> None:
                 % {
                     "locked": formats.date_format(locked_until, "SHORT_DATE_FORMAT"),
                     "day": formats.date_format(day, "SHORT_DATE_FORMAT"),
-                }
+                },
+                field=field,
             )
 
 

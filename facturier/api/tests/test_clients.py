@@ -10,6 +10,7 @@ from django.test import Client as HttpClient
 from facturier.api.tests.conftest import RATE_LIMIT_QUERIES
 from facturier.billing.models import Client
 from facturier.billing.tests.factories import actor_for, make_client, make_invoice
+from facturier.purchases.tests.conftest import make_expense
 from facturier.tenancy.models import AuditEvent
 
 ISO_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?[+-]\d\d:\d\d$")
@@ -454,3 +455,38 @@ def test_a_merge_needs_the_right_to_delete_clients(collaborator_api, acme):
     response = collaborator_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [duplicate.pk]})
     assert response.status_code == 403
     assert Client.objects.filter(pk=duplicate.pk).exists()
+
+
+def test_a_merge_of_suppliers_with_the_same_invoice_number_is_refused_with_a_clear_422(
+    owner_api, owner, acme
+):
+    kept = make_client(acme, name="Bureau Vallée", kind=Client.Kind.SUPPLIER)
+    duplicate = make_client(acme, name="BUREAU VALLEE", kind=Client.Kind.SUPPLIER)
+    make_expense(acme, owner, kept, supplier_number="FA-1")
+    make_expense(acme, owner, duplicate, supplier_number="FA-1")
+    response = owner_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [duplicate.pk]})
+    assert (response.status_code, list(response.json()["message"])) == (422, ["merge_ids"])
+    assert "FA-1" in response.json()["message"]["merge_ids"][0], response.json()
+    assert Client.objects.filter(pk=duplicate.pk).exists()
+    assert not AuditEvent.objects.filter(
+        account=acme, action__in=["client.merged", "client.deleted"]
+    ).exists()
+
+
+def test_a_merge_records_the_deletion_of_each_duplicate(owner_api, acme):
+    kept, second, third = (make_client(acme, name=name) for name in ("Dupont", "Dupont SA", "DUPONT"))
+    response = owner_api.post(f"/clients/{kept.pk}/merge.json", {"merge_ids": [second.pk, third.pk]})
+    assert response.status_code == 200, response.json()
+    deleted = AuditEvent.objects.filter(account=acme, action="client.deleted").order_by("pk")
+    assert [event.target for event in deleted] == ["Dupont SA", "DUPONT"]
+
+
+@pytest.mark.parametrize(
+    "query", ["merge_ids={a},{b}", "merge_ids[0]={a}&merge_ids[1]={b}", "merge_ids={a}&merge_ids={b}"]
+)
+def test_the_merge_takes_its_ids_in_every_list_form(owner_api, acme, query):
+    kept, second, third = (make_client(acme, name=name) for name in ("Dupont", "Dupont SA", "DUPONT"))
+    url = f"/clients/{kept.pk}/merge.json?" + query.format(a=second.pk, b=third.pk)
+    response = owner_api.post(url, {})
+    assert response.status_code == 200, response.json()
+    assert list(Client.objects.filter(account=acme).values_list("pk", flat=True)) == [kept.pk]

@@ -374,7 +374,7 @@ def test_a_change_of_a_payment_in_the_locked_period_is_refused_with_a_clear_422(
     acme.save()
     response = owner_api.patch(f"/banking/payments/{payment.pk}.json", {"banking_payment": {"name": "X"}})
     assert (response.status_code, list(response.json()["message"])) == (422, ["paid_date"])
-    assert "paiements datés" in response.json()["message"]["paid_date"][0].lower()
+    assert "sont protégés" in response.json()["message"]["paid_date"][0]
     payment.refresh_from_db()
     assert payment.reference == "VIR 1"
     assert not AuditEvent.objects.filter(account=acme, action="payment.changed").exists()
@@ -489,3 +489,11 @@ def test_no_malformed_body_yields_a_500(owner_token, acme, payment, first, raw, 
     assert response.json()["code"] == "error"
     assert Payment.objects.filter(account=acme).count() == 1
     assert state(first) == (D("50.00"), Status.PARTIAL)
+
+
+def test_the_list_sorts_by_the_last_change(owner_api, actor, acme, first, second):
+    older = record_payment(actor, acme, date=acme.today(), amount=D("10"), documents=[first])
+    newer = record_payment(actor, acme, date=acme.today(), amount=D("20"), documents=[second])
+    Payment.objects.filter(pk=older.pk).update(updated_at=newer.updated_at + datetime.timedelta(hours=1))
+    response = owner_api.get("/banking/payments.json?period=all&order=updated_at.desc")
+    assert [row["id"] for row in response.json()] == [older.pk, newer.pk]

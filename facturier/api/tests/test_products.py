@@ -195,3 +195,12 @@ def test_the_list_finds_a_product_by_its_exact_code(owner_api, acme):
     make_product(acme, name="A", code="A001")
     make_product(acme, name="B", code="A0012")
     assert [p["name"] for p in owner_api.get("/products.json?code=A001").json()] == ["A"]
+
+
+def test_a_code_with_leading_zeros_or_another_case_finds_its_product(owner_api, acme):
+    product = make_product(acme, name="Agent", code="007")
+    make_product(acme, name="Sept", code="7")
+    assert owner_api.get("/products/007.json?find_by=code").json()["id"] == product.pk
+    refabc = make_product(acme, name="Produit", code="REFABC")
+    assert owner_api.get("/products/refabc.json?find_by=code").json()["id"] == refabc.pk
+    assert owner_api.get(f"/products/{product.pk}.json").json()["id"] == product.pk

@@ -12,7 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Max, ProtectedError, RestrictedError
+from django.db.models import Count, Max, Min, Model, ProtectedError, RestrictedError, UniqueConstraint
 from django.utils.translation import gettext as _
 
 from facturier.billing.models import Client
@@ -22,7 +22,7 @@ from facturier.lib.countries import COUNTRY_CODES
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import LockedPeriodError, ServiceError
-from facturier.tenancy.locking import ensure_exported_changeable, ensure_writable
+from facturier.tenancy.locking import ensure_exported_changeable, ensure_writable, is_locked
 from facturier.tenancy.models import Account
 
 # What create_client and update_client accept, and what the audit trail compares.
@@ -246,23 +246,26 @@ def merge_clients(actor: Actor, kept: Client, others: list[Client]) -> Client:
         rows = model._default_manager.filter(**{f"{field}__in": others})
         columns = {f.name for f in model._meta.get_fields()}
         day_field = next((name for name in ("issue_date", "date") if name in columns), None)
-        if day_field and account.locked_until is not None:
-            locked = rows.filter(**{f"{day_field}__lte": account.locked_until}).exists()
-            if locked:
-                raise LockedPeriodError(
-                    _(
-                        "Ces clients ont des documents ou paiements de la période protégée : la "
-                        "fusion les changerait de client. Fusionnez-les après avoir levé la protection."
-                    ),
-                    field="merge_ids",
-                )
+        earliest = rows.aggregate(earliest=Min(day_field))["earliest"] if day_field else None
+        if earliest is not None and is_locked(account, earliest):
+            raise LockedPeriodError(
+                _(
+                    "Ces clients ont des documents ou paiements de la période protégée : la "
+                    "fusion les changerait de client. Fusionnez-les après avoir levé la protection."
+                ),
+                field="merge_ids",
+            )
         if "exported_at" in columns:
             ensure_exported_changeable(account, rows.aggregate(latest=Max("exported_at"))["latest"])
+        _refuse_clashes(model, field, kept, others)
         rows.update(**{field: kept})
     if any(other.kind != kept.kind for other in others):
         kept.kind = Client.Kind.BOTH  # a supplier merged into a buyer keeps its expenses
         kept.save(update_fields=["kind", "updated_at"])
     names = ", ".join(other.name for other in others)
+    # As delete_client does, while the rows are there (webhooks read them).
+    for other in others:
+        audit.record(actor, account, "client.deleted", target=other.name, subjects=[other])
     audit.record(
         actor,
         account,
@@ -273,3 +276,29 @@ def merge_clients(actor: Actor, kept: Client, others: list[Client]) -> Client:
     )
     Client.objects.filter(pk__in=[other.pk for other in others]).delete()
     return kept
+
+
+def _refuse_clashes(model: type[Model], field: str, kept: Client, others: list[Client]) -> None:
+    """Refuse a merge that would give two rows the same values where a unique constraint names the
+    client (two expenses of one supplier with the same invoice number), before the database does."""
+    for constraint in model._meta.constraints:
+        if not isinstance(constraint, UniqueConstraint) or field not in constraint.fields:
+            continue
+        rest = [name for name in constraint.fields if name not in (field, "account")]
+        rows = model._default_manager.filter(**{f"{field}__in": [kept, *others]})
+        if constraint.condition is not None:
+            rows = rows.filter(constraint.condition)
+        clash = rows.values(*rest).annotate(rows=Count("pk")).filter(rows__gt=1).order_by(*rest).first()
+        if clash is not None:
+            raise ServiceError(
+                _(
+                    "Ces clients ont chacun des %(rows)s de même %(field)s (%(value)s) : fusionnés, "
+                    "ils les confondraient. Corrigez l'une d'elles avant de fusionner."
+                )
+                % {
+                    "rows": model._meta.verbose_name_plural,
+                    "field": ", ".join(str(model._meta.get_field(name).verbose_name) for name in rest),
+                    "value": ", ".join(str(clash[name]) for name in rest),
+                },
+                field="merge_ids",
+            )

@@ -13,7 +13,8 @@ refund.
 
 A payment can be changed (amount, date, documents, client, reference, notes, method) unless it is dated
 in the locked period (before or after the change), and, when the account protects exported documents,
-what the accounting export carried (amount, date, currency, documents, client) stays as exported.
+what the accounting export carried (amount, date, currency, documents, client, the reference the FEC
+prints) stays as exported.
 """
 
 import datetime
@@ -21,7 +22,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.utils import formats
 from django.utils.translation import gettext as _
 
 from facturier.billing import events, tallies
@@ -39,8 +39,8 @@ from facturier.billing.services.documents import require, settle
 from facturier.lib.money import CURRENCIES, ZERO, round_money
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
-from facturier.tenancy.errors import LockedPeriodError, ServiceError
-from facturier.tenancy.locking import ensure_exported_changeable, ensure_writable, is_locked
+from facturier.tenancy.errors import ServiceError
+from facturier.tenancy.locking import ensure_exported_changeable, ensure_unlocked, ensure_writable
 from facturier.tenancy.models import Account
 
 
@@ -69,7 +69,7 @@ def record_payment(
     """
     require(actor, account, "payments.create")
     ensure_writable(account)
-    _ensure_unlocked(account, date)
+    ensure_unlocked(account, date, field="date")
     amount = _check_amount(amount, currency)
     if method not in PaymentMethod.values:
         raise ServiceError(_("Mode de paiement inconnu."), field="method")
@@ -120,10 +120,11 @@ def _settled_text(allocations: list[PaymentAllocation]) -> str:
 
 
 # What an accounting export carries of a payment: protected once exported, when the account asks.
-EXPORTED_FIELDS = ("amount", "date", "currency", "client_id", "documents")
+EXPORTED_FIELDS = ("amount", "date", "currency", "client_id", "documents", "reference")
 
 
 @transaction.atomic
+@tallies.deferred()
 def update_payment(
     actor: Actor,
     payment: Payment,
@@ -141,19 +142,19 @@ def update_payment(
     settles (an empty list unallocates it); a new amount is applied again to its documents.
 
     Refused as record_payment refuses, and: a payment dated in the locked period (its old or new date),
-    and a change to what the accounting export carried when it was exported and the account protects
-    exported documents. The audit event keeps each changed value before and after.
+    documents of another client than the payment's (or than `client` when given), and a change to what
+    the accounting export carried when it was exported and the account protects exported documents.
+    The audit event keeps each changed value before and after.
     """
     require(actor, payment.account, "payments.edit")
     ensure_writable(payment.account)
-    payment = Payment.objects.select_for_update().select_related("account").get(pk=payment.pk)
+    payment = Payment.objects.select_for_update().select_related("account", "client").get(pk=payment.pk)
     account = payment.account
     old_allocations = list(payment.allocations.select_related("document").order_by("pk"))
     old_ids = [a.document_id for a in old_allocations]
     new_ids = old_ids if documents is None else [d.pk for d in documents]
     if len(set(new_ids)) != len(new_ids):
         raise ServiceError(_("Un document figure deux fois dans le paiement."), field="documents")
-    new_client = client if client is not None else payment.client
     before: dict[str, Any] = {
         "amount": payment.amount,
         "date": payment.date,
@@ -177,13 +178,32 @@ def update_payment(
         if value is not None
     }
     after["documents"] = new_ids
-    after["client_id"] = new_client.pk if new_client else None
     # Checked before comparing, so 120.0 sent for 120.00 stored is no change.
     after["amount"] = round_money(_check_amount(after["amount"], after["currency"]), after["currency"])
+    # Only a new amount, currency or set of documents changes what is settled: a new note, reference,
+    # method or date is no reason to check the documents again (they may owe less since, a credit note).
+    reapply = any(after[key] != before[key] for key in ("amount", "currency", "documents"))
+    # The documents' rows, locked before reading them: what it settled and what it will settle.
+    every = (
+        _locked_documents(account, sorted(set(old_ids) | set(new_ids)))
+        if reapply and (old_ids or new_ids)
+        else []
+    )
+    found = {d.pk: d for d in every} or {a.document_id: a.document for a in old_allocations}
+    # The payer is whoever the documents are of; without documents, the client named or kept. Documents
+    # are checked against that client, so a payment of one client never moves onto another's invoices.
+    expected = client if client is not None else payment.client
+    allocated = [found[pk] for pk in new_ids]
+    if expected is not None and allocated and allocated[0].client_id != expected.pk:
+        raise ServiceError(
+            _("Le document %(number)s n'est pas de ce client.") % {"number": allocated[0].number},
+            field="documents",
+        )
+    after["client_id"] = allocated[0].client_id if allocated else (expected.pk if expected else None)
     changes = audit.diff(before, after)
     if not changes:
         return payment
-    _ensure_unlocked(account, payment.date, after["date"])
+    ensure_unlocked(account, payment.date, after["date"], field="date")
     if any(field in changes for field in EXPORTED_FIELDS):
         ensure_exported_changeable(account, payment.exported_at)
     if after["method"] not in PaymentMethod.values:
@@ -196,35 +216,32 @@ def update_payment(
             field="reference",
         )
 
-    # Undo what it settled, then apply it again: the documents' paid totals and statuses follow.
-    every = _locked_documents(account, sorted(set(old_ids) | set(new_ids))) if old_ids or new_ids else []
-    found = {d.pk: d for d in every}
-    for allocation in old_allocations:
-        document = found[allocation.document_id]
-        document.paid_total -= allocation.amount
-        settle(document)
-        document.save(update_fields=["paid_total", "status", "updated_at"])
-    payment.allocations.all().delete()
-    allocated = [found[pk] for pk in new_ids]
-    _check_documents(allocated, after["currency"], client)
-    if allocated:
-        _refuse_overpayment(after["amount"], after["currency"], allocated)
-    else:
-        _check_unallocated(after["currency"])
+    if reapply:
+        # Undo what it settled, then apply it again: the documents' paid totals and statuses follow.
+        _unsettle(old_allocations, found)
+        payment.allocations.all().delete()
+        _check_documents(allocated, after["currency"], expected)
+        if allocated:
+            _refuse_overpayment(after["amount"], after["currency"], allocated)
+        else:
+            _check_unallocated(after["currency"])
 
     payment.amount, payment.date, payment.currency = after["amount"], after["date"], after["currency"]
     payment.method, payment.reference, payment.notes = after["method"], after["reference"], after["notes"]
-    payment.client_id = allocated[0].client_id if allocated else after["client_id"]
+    payment.client_id = after["client_id"]
     payment.save()
-    _allocate(payment, allocated)
-    events.sales_changed.send(sender=Payment, documents=every)
+    subjects = list(found.values())
+    if reapply:
+        _allocate(payment, allocated)
+    if set(changes) - {"method", "reference", "notes"}:
+        events.sales_changed.send(sender=Payment, documents=subjects)
     audit.record(
         actor,
         account,
         "payment.changed",
         target=str(payment.pk),
         changes=changes,
-        subjects=every,
+        subjects=subjects,
     )
     return payment
 
@@ -262,16 +279,12 @@ def delete_payment(actor: Actor, payment: Payment) -> None:
     ensure_writable(payment.account)
     payment = Payment.objects.select_for_update().select_related("account").get(pk=payment.pk)
     account = payment.account
-    _ensure_unlocked(account, payment.date, field=None)
+    ensure_unlocked(account, payment.date)
     ensure_exported_changeable(account, payment.exported_at)
     allocations = list(payment.allocations.all())
     ids = [a.document_id for a in allocations]
     documents = {d.pk: d for d in _locked_documents(account, ids)} if ids else {}
-    for allocation in allocations:
-        document = documents[allocation.document_id]
-        document.paid_total -= allocation.amount
-        settle(document)
-        document.save(update_fields=["paid_total", "status", "updated_at"])
+    _unsettle(allocations, documents)
     audit.record(
         actor,
         account,
@@ -290,23 +303,13 @@ def delete_payment(actor: Actor, payment: Payment) -> None:
     events.sales_changed.send(sender=Payment, documents=list(documents.values()))
 
 
-def _ensure_unlocked(account: Account, *days: datetime.date, field: str | None = "date") -> None:
-    """The lock date protects payments as it protects documents (the books of a closed period)."""
-    for day in days:
-        if is_locked(account, day):
-            assert account.locked_until is not None
-            raise LockedPeriodError(
-                _(
-                    "Les paiements datés du %(locked)s ou avant sont protégés (date de protection des "
-                    "documents) : le paiement du %(day)s ne peut être ni enregistré, ni modifié, ni "
-                    "supprimé."
-                )
-                % {
-                    "locked": formats.date_format(account.locked_until, "SHORT_DATE_FORMAT"),
-                    "day": formats.date_format(day, "SHORT_DATE_FORMAT"),
-                },
-                field=field,
-            )
+def _unsettle(allocations: list[PaymentAllocation], documents: dict[int, Document]) -> None:
+    """What the allocations settled is owed again (their rows are locked and deleted by the caller)."""
+    for allocation in allocations:
+        document = documents[allocation.document_id]
+        document.paid_total -= allocation.amount
+        settle(document)
+        document.save(update_fields=["paid_total", "status", "updated_at"])
 
 
 def _check_unallocated(currency: str) -> None:

@@ -230,3 +230,44 @@ def test_a_change_needs_the_edit_permission_and_records_what_changed(acme, colla
     assert set(event.changes) == {"date", "notes"}
     assert update_payment(actor, payment, notes="Chèque n° 12") is not None  # nothing changes: no event
     assert AuditEvent.objects.filter(account=acme, action="payment.changed").count() == 1
+
+
+def test_editing_the_notes_of_a_payment_leaves_its_documents_alone(actor, acme, invoice):
+    payment = pay(actor, acme, "120", invoice)
+    # A later credit note leaves the invoice owing less than the payment settled: applying it again
+    # would be refused as an overpayment, though nothing the payment settles changes.
+    document_services.issue(
+        actor,
+        document_services.create_credit_note(
+            actor, invoice, lines=[line("Conseil", "1", "20", "20")], reason="Geste commercial"
+        ),
+    )
+    before = state(invoice)
+
+    update_payment(actor, payment, notes="Chèque n° 12", reference="CHQ 12", method="cheque")
+
+    payment.refresh_from_db()
+    assert (payment.notes, payment.reference, payment.method) == ("Chèque n° 12", "CHQ 12", "cheque")
+    assert state(invoice) == before
+    assert list(payment.allocations.values_list("document_id", "amount")) == [(invoice.pk, D("120.00"))]
+
+
+def test_an_unallocated_payment_is_not_moved_onto_another_clients_invoices(actor, acme, invoice):
+    other = make_client(acme, name="Martin SAS", siren="", vat_number="")
+    payment = record_payment(
+        actor, acme, date=acme.today(), amount=D("10"), documents=[], client=other, unallocated=True
+    )
+    with pytest.raises(ServiceError, match="n'est pas de ce client"):
+        update_payment(actor, payment, documents=[invoice])
+    payment.refresh_from_db()
+    assert (payment.client_id, payment.allocations.count()) == (other.pk, 0)
+    assert state(invoice)[0] == D("0.00")
+
+
+def test_allocating_a_payment_of_no_known_client_records_the_client_it_gets(actor, acme, buyer, invoice):
+    payment = record_payment(actor, acme, date=acme.today(), amount=D("10"), documents=[], unallocated=True)
+    update_payment(actor, payment, documents=[invoice])
+    payment.refresh_from_db()
+    assert payment.client_id == buyer.pk
+    event = AuditEvent.objects.get(account=acme, action="payment.changed")
+    assert set(event.changes) == {"documents", "client_id"}

@@ -14,7 +14,8 @@ from facturier.billing.models import Payment
 from facturier.billing.services.documents import update_issued
 from facturier.billing.services.payments import record_payment, update_payment
 from facturier.billing.tests.factories import actor_for, make_client, make_invoice
-from facturier.exports import jobs
+from facturier.exports import jobs, selection
+from facturier.exports.base import ExportRequest
 from facturier.exports.marks import ExportedDocumentError
 from facturier.exports.models import AccountingSettings, ExportJob, ExportStatus
 from facturier.purchases.services import update_expense
@@ -165,6 +166,35 @@ def test_the_fec_marks_the_payments_it_carried_and_protects_their_amounts(owner_
     AccountingSettings.objects.update_or_create(account=acme, defaults={"lock_exported": True})
     with pytest.raises(ServiceError, match="exporté en comptabilité"):
         update_payment(actor_for(acme, owner), payment, amount=payment.amount - 1)
+
+
+def test_the_reference_the_fec_printed_is_protected_too(owner_client, acme, owner, books):
+    assert _export(owner_client, "fec").status_code == 200
+    AccountingSettings.objects.update_or_create(account=acme, defaults={"lock_exported": True})
+    payment = Payment.objects.get(account=acme)
+    with pytest.raises(ServiceError, match="exporté en comptabilité"):
+        update_payment(actor_for(acme, owner), payment, reference="VIR-999")
+    update_payment(actor_for(acme, owner), payment, notes="Reçu par la banque")  # not in the books
+
+
+def test_a_payment_changed_while_the_export_ran_is_not_marked(acme, owner, books):
+    payment = Payment.objects.get(account=acme)
+    started_at = NOW + datetime.timedelta(minutes=1)
+    with time_machine.travel(NOW + datetime.timedelta(minutes=2), tick=False):
+        update_payment(actor_for(acme, owner), payment, notes="Changé pendant l'export")
+    request = ExportRequest(account=acme, start=datetime.date(2025, 1, 1), end=datetime.date(2025, 12, 31))
+    jobs.mark_carried("fec", request, started_at=started_at, at=started_at, by=owner)
+    payment.refresh_from_db()
+    assert payment.exported_at is None
+
+
+def test_the_not_exported_option_leaves_out_exported_payments(acme, books):
+    request = ExportRequest(
+        account=acme, start=datetime.date(2025, 1, 1), end=datetime.date(2025, 12, 31), not_exported=True
+    )
+    assert selection.payments(request).count() == 1
+    Payment.objects.filter(account=acme).update(exported_at=NOW)
+    assert not selection.payments(request).exists()
 
 
 def test_exported_documents_can_be_protected(acme, owner, books):
