@@ -297,7 +297,9 @@ def _refuse_clashes(model: type[Model], field: str, kept: Client, others: list[C
                 )
                 % {
                     "rows": model._meta.verbose_name_plural,
-                    "field": ", ".join(str(model._meta.get_field(name).verbose_name) for name in rest),
+                    "field": ", ".join(
+                        str(getattr(model._meta.get_field(name), "verbose_name", name)) for name in rest
+                    ),
                     "value": ", ".join(str(clash[name]) for name in rest),
                 },
                 field="merge_ids",
