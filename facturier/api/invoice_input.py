@@ -254,6 +254,96 @@ def gross_mode(positions: list[dict[str, Any]], products: Mapping[int, Product])
     return bool(used) and all(product.price_is_gross for product in used)
 
 
+# `calculating_strategy` (api.md): its three keys, and the values Facturier follows for each kind of
+# unit price. One rule per kind (billing/totals.py): net prices keep each line's net amount and compute
+# VAT per rate on the summed nets (position "default", sum "keep_net"); gross prices keep each line's
+# gross amount and the document's gross total, which is also the sum of the lines' amounts (position
+# "keep_gross", sum "keep_gross" or "sum").
+STRATEGY_KEYS = ("position", "sum", "invoice_form_price_kind")
+STRATEGY_VALUES: dict[str, tuple[str, ...]] = {
+    "position": ("default", "keep_gross"),
+    "sum": ("sum", "keep_gross", "keep_net"),
+    "invoice_form_price_kind": ("net", "gross"),
+}
+FOLLOWED_STRATEGIES: dict[bool, dict[str, tuple[str, ...]]] = {
+    False: {"position": ("default",), "sum": ("keep_net",)},
+    True: {"position": ("keep_gross",), "sum": ("keep_gross", "sum")},
+}
+
+
+def strategy_of(prices_are_gross: bool) -> dict[str, str]:
+    """The `calculating_strategy` a document's totals follow, as the API shows it."""
+    followed = FOLLOWED_STRATEGIES[prices_are_gross]
+    return {
+        "position": followed["position"][0],
+        "sum": followed["sum"][0],
+        "invoice_form_price_kind": "gross" if prices_are_gross else "net",
+    }
+
+
+def gross_strategy(data: Mapping[str, Any]) -> bool | None:
+    """Whether the `calculating_strategy` sent asks for gross prices; None when none is sent. A value
+    Facturier does not follow is refused (422) with the key it names and why."""
+    field = "calculating_strategy"
+    strategy = data.get(field)
+    if coercion.is_absent(strategy) or strategy == "":
+        return None
+    if not isinstance(strategy, Mapping):
+        raise InputError.on(field, _("Envoyez un objet avec position, sum et invoice_form_price_kind."))
+    values = {}
+    for key in STRATEGY_KEYS:
+        value = strategy.get(key)
+        if coercion.is_absent(value):
+            raise InputError.on(
+                field,
+                _("%(key)s manque : envoyez position, sum et invoice_form_price_kind ensemble.")
+                % {"key": f"{field}.{key}"},
+            )
+        text = coercion.to_text(value, field).strip().lower()
+        if text not in STRATEGY_VALUES[key]:
+            raise InputError.on(
+                field,
+                _("%(key)s vaut %(values)s.")
+                % {"key": f"{field}.{key}", "values": ", ".join(f"« {v} »" for v in STRATEGY_VALUES[key])},
+            )
+        values[key] = text
+    gross = values["invoice_form_price_kind"] == "gross"
+    followed = FOLLOWED_STRATEGIES[gross]
+    if values["position"] not in followed["position"]:
+        raise InputError.on(
+            field,
+            (
+                _(
+                    "Facturier ne gère pas %(key)s « %(value)s » avec des prix TTC : le montant TTC de "
+                    "chaque ligne est conservé (« keep_gross »)."
+                )
+                if gross
+                else _(
+                    "Facturier ne gère pas %(key)s « %(value)s » avec des prix HT : le montant HT de "
+                    "chaque ligne est conservé (« default »)."
+                )
+            )
+            % {"key": f"{field}.position", "value": values["position"]},
+        )
+    if values["sum"] not in followed["sum"]:
+        raise InputError.on(
+            field,
+            (
+                _(
+                    "Facturier ne gère pas %(key)s « %(value)s » avec des prix TTC : le total TTC des "
+                    "lignes est conservé (« keep_gross »)."
+                )
+                if gross
+                else _(
+                    "Facturier ne gère pas %(key)s « %(value)s » avec des prix HT : la TVA est calculée "
+                    "par taux sur la somme des montants HT (norme EN 16931, « keep_net »)."
+                )
+            )
+            % {"key": f"{field}.sum", "value": values["sum"]},
+        )
+    return gross
+
+
 def products_of(account: Account, positions: list[dict[str, Any]]) -> dict[int, Product]:
     ids = {p["product_id"] for p in positions if "product_id" in p}
     found = {product.pk: product for product in Product.objects.filter(account=account, pk__in=ids)}

@@ -11,9 +11,10 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, OuterRef, QuerySet, Subquery
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
+from facturier.api.invoice_input import strategy_of
 from facturier.api.products import SYMBOL_OF_CATEGORY
 from facturier.billing.models import Document, DocumentLine, PaymentAllocation
 from facturier.billing.totals import unit_prices
@@ -222,12 +223,22 @@ class InvoiceSerializer(InvoiceShapeSerializer[Document]):
     accounting_status = AccountingStatusField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    calculating_strategy = serializers.SerializerMethodField()
     positions = serializers.SerializerMethodField()
 
     # 1 only: what tells a sales document from an expense (income 0) in the list's oneOf.
     @extend_schema_field({"type": "integer", "minimum": 1, "maximum": 1})
     def get_income(self, document: Document) -> int:
         return 1  # sales documents; expenses are not served here yet
+
+    @extend_schema_field(
+        inline_serializer(
+            "CalculatingStrategy",
+            fields={key: serializers.CharField() for key in ("position", "sum", "invoice_form_price_kind")},
+        )
+    )
+    def get_calculating_strategy(self, document: Document) -> dict[str, str]:
+        return strategy_of(document.prices_are_gross)
 
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_payment_to_kind(self, document: Document) -> int | None:

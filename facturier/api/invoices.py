@@ -180,7 +180,9 @@ def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
     buyer = read.read_buyer(data)
     positions = [read.read_position(entry) for entry in read.positions_of(data) or []]
     products = read.products_of(view.account, positions)
-    gross = read.gross_mode(positions, products)
+    gross = read.gross_strategy(data)
+    if gross is None:
+        gross = read.gross_mode(positions, products)
     reverse_charge = bool(values.get("reverse_charge"))
     lines = [
         read.line_input(position, products, gross, reverse_charge=reverse_charge) for position in positions
@@ -203,6 +205,7 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
     """A draft's content with the body's changes: fields replaced, positions edited (`id`), removed
     (`_destroy`) or appended (no `id`)."""
     current = read.stored_input(document)
+    _check_same_strategy(data, document)
     values = coercion.read(data, read.FIELDS)
     buyer = read.read_buyer(data)
     issue_date = values.pop("issue_date", current.issue_date)
@@ -254,6 +257,23 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
         current, **values, client_id=client_id, issue_date=issue_date, due_date=due_date, lines=lines
     )
     return _oss_decided(view, edited, changed=current.oss or "oss" in values)
+
+
+def _check_same_strategy(data: Mapping[str, Any], document: Document) -> None:
+    """A document keeps the kind of its prices (its lines are stored in it): a `calculating_strategy`
+    of the other kind is refused."""
+    gross = read.gross_strategy(data)
+    if gross is not None and gross != document.prices_are_gross:
+        raise InputError.on(
+            "calculating_strategy",
+            (
+                _("Les prix de ce document sont saisis TTC : invoice_form_price_kind ne peut pas changer.")
+                if document.prices_are_gross
+                else _(
+                    "Les prix de ce document sont saisis HT : invoice_form_price_kind ne peut pas changer."
+                )
+            ),
+        )
 
 
 # Fields an issued document shows that make its legal content: sent with another value, they get a 422.
@@ -471,6 +491,7 @@ class InvoiceDetail(AccountView):
             if document.is_draft:
                 document = service.update_draft(self.actor, document, _draft_input(self, document, data))
             else:
+                _check_same_strategy(data, document)
                 shown = _shown(self, pk)
                 changed = _legal_change(data, shown)
                 if changed is not None:

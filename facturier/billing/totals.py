@@ -1,11 +1,17 @@
 """Totals of a document from its lines: per line, per VAT bucket, for the document; Decimal only.
 
 Pure functions, shared by the services (which store the result), the live totals of the forms, and
-purchases. Rules:
-- a line's net amount is quantity × unit price × (1 − discount), rounded to the minor unit (BT-131);
-- with gross (TTC) prices, the line's net amount is its gross amount divided by (1 + rate), rounded;
-- VAT is computed per bucket on the summed net amounts of the bucket, then rounded (EN 16931 BR-CO-17);
-- the document's net total is the sum of line net amounts, its VAT the sum of bucket VAT (BR-CO-10/14).
+purchases. Rules (docs/architecture.md, "Totals", says why):
+- net (HT) prices: a line's net amount is quantity × unit price × (1 − discount), rounded to the minor
+  unit (BT-131); VAT is computed per bucket on the bucket's summed net amounts, then rounded (EN 16931
+  BR-CO-17), and a line's gross amount is its net amount plus its rate, rounded (shown only);
+- gross (TTC) prices keep their gross amounts: a line's gross amount is quantity × unit price ×
+  (1 − discount), rounded; a bucket's net base is its summed gross ÷ (1 + rate), rounded, and its VAT
+  the difference, so the document's total is exactly the sum of its lines' gross amounts. The lines'
+  net amounts share the base out by cumulative rounding, so they add up to it (BR-S-08) and each is
+  within a minor unit of its gross ÷ (1 + rate);
+- the document's net total is the sum of the buckets' bases (the line net amounts), its VAT the sum of
+  bucket VAT (BR-CO-10/14), its gross total net + VAT.
 """
 
 from collections.abc import Iterable
@@ -47,6 +53,7 @@ class Bucket:
     key: BucketKey
     base: Decimal = ZERO
     vat_amount: Decimal = ZERO
+    gross: Decimal = ZERO  # the summed gross amounts of its lines (gross prices only)
     base_eur: Decimal = ZERO
     vat_amount_eur: Decimal = ZERO
 
@@ -89,12 +96,11 @@ def unit_prices(
     return unit_price, (unit_price * factor).quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
 
 
-def line_net(line: LineAmounts, *, prices_are_gross: bool, currency: str = "EUR") -> Decimal:
-    factor = (HUNDRED - line.discount_percent) / HUNDRED
-    amount = line.quantity * line.unit_price * factor
-    if prices_are_gross:
-        amount = amount / (1 + effective_rate(line) / HUNDRED)
-    return round_money(amount, currency)
+def _line_amount(line: LineAmounts, currency: str) -> Decimal:
+    """Quantity × unit price × (1 − discount), rounded: the line's amount in the kind of its prices."""
+    return round_money(
+        line.quantity * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED, currency
+    )
 
 
 def compute(
@@ -107,14 +113,27 @@ def compute(
     totals = Totals()
     buckets: dict[BucketKey, Bucket] = {}
     for line in lines:
-        net = line_net(line, prices_are_gross=prices_are_gross, currency=currency)
         rate = effective_rate(line)
-        totals.line_nets.append(net)
-        totals.line_grosses.append(round_money(net * (1 + rate / HUNDRED), currency))
+        factor = 1 + rate / HUNDRED
         key = BucketKey(rate, line.vat_category, line.vat_country, line.supply_kind, line.exemption_reason)
-        buckets.setdefault(key, Bucket(key)).base += net
+        bucket = buckets.setdefault(key, Bucket(key))
+        amount = _line_amount(line, currency)
+        if prices_are_gross:
+            # The base so far is the rounded net of the gross so far: each line takes its increment.
+            bucket.gross += amount
+            base = round_money(bucket.gross / factor, currency)
+            net, gross = base - bucket.base, amount
+        else:
+            base = bucket.base + amount
+            net, gross = amount, round_money(amount * factor, currency)
+        bucket.base = base
+        totals.line_nets.append(net)
+        totals.line_grosses.append(gross)
     for bucket in buckets.values():
-        bucket.vat_amount = round_money(bucket.base * bucket.key.vat_rate / HUNDRED, currency)
+        if prices_are_gross:
+            bucket.vat_amount = bucket.gross - bucket.base
+        else:
+            bucket.vat_amount = round_money(bucket.base * bucket.key.vat_rate / HUNDRED, currency)
         bucket.base_eur = to_eur(bucket.base, exchange_rate)
         bucket.vat_amount_eur = to_eur(bucket.vat_amount, exchange_rate)
     totals.buckets = sorted(

@@ -6,10 +6,11 @@ prices, discounts, one to four VAT rates among French, OSS (German), exempt, rev
 intra-EU and export lines, goods and services, a document currency other than the euro, and partial or
 full payments before or after the credit note. Everything is written through the billing services.
 
-For each document, the test computes its figures itself from the lines it generated (`Oracle`: a line's
-net amount is quantity × price × (1 − discount), or its gross amount ÷ (1 + rate), rounded half-up to
-the currency's minor unit; VAT per bucket on the bucket's summed base, rounded half-up; EUR amounts per
-bucket), then reads every output back through the interfaces people use (outputs.py) and asserts that
+For each document, the test computes its figures itself from the lines it generated (`Oracle`: with
+net prices a line's net amount is quantity × price × (1 − discount), rounded half-up to the currency's
+minor unit, and VAT per bucket on the bucket's summed base, rounded half-up; with gross prices a line's
+gross amount is rounded the same way and kept, each bucket's base being its summed gross ÷ (1 + rate),
+rounded, and its VAT the rest; EUR amounts per bucket), then reads every output back through the interfaces people use (outputs.py) and asserts that
 they all agree with those figures, and so with each other:
 - the document page (totals, VAT table, paid and remaining), the PDF as downloaded (its text: totals
   and VAT table; the PDF of an issued document never changes, whatever is paid or credited later), the
@@ -301,26 +302,42 @@ class Oracle:
 
     @property
     def line_nets(self) -> list[Decimal]:
-        nets = []
-        for quantity, price, discount, rate, _kind in self.lines:
-            amount = quantity * price * (100 - discount) / 100
-            if self.gross_prices:
-                amount = amount / (1 + rate.rate / 100)
-            nets.append(rounded(amount, self.currency))
-        return nets
+        return [net for net, _gross in self._lines_and_buckets()[0]]
 
     @property
     def buckets(self) -> Buckets:
+        return self._lines_and_buckets()[1]
+
+    def _lines_and_buckets(self) -> tuple[list[tuple[Decimal, Decimal]], Buckets]:
+        """(net, gross) of each line, and the buckets. Net prices: a line's net amount is rounded, VAT
+        per bucket on the summed nets. Gross prices keep their gross amounts: a line's gross amount is
+        rounded, a bucket's base is its summed gross ÷ (1 + rate), rounded, its VAT the rest, and each
+        line's net is what it adds to the rounded base of the lines before it."""
+        lines = []
         bases: dict[Key, Decimal] = defaultdict(lambda: ZERO)
-        for net, (_q, _p, _d, rate, kind) in zip(self.line_nets, self.lines, strict=True):
-            bases[(rate.category, rate.rate, rate.country, kind)] += net
+        grosses: dict[Key, Decimal] = defaultdict(lambda: ZERO)
+        for quantity, price, discount, rate, kind in self.lines:
+            key = (rate.category, rate.rate, rate.country, kind)
+            amount = rounded(quantity * price * (100 - discount) / 100, self.currency)
+            factor = 1 + rate.rate / 100
+            if self.gross_prices:
+                grosses[key] += amount
+                before, bases[key] = bases[key], rounded(grosses[key] / factor, self.currency)
+                lines.append((bases[key] - before, amount))
+            else:
+                bases[key] += amount
+                lines.append((amount, rounded(amount * factor, self.currency)))
         result = {}
         for key, base in bases.items():
-            vat = rounded(base * key[1] / 100, self.currency)
+            vat = grosses[key] - base if self.gross_prices else rounded(base * key[1] / 100, self.currency)
             result[key] = Amounts(
                 base, vat, rounded(base * self.exchange_rate), rounded(vat * self.exchange_rate)
             )
-        return result
+        return lines, result
+
+    @property
+    def line_grosses(self) -> list[Decimal]:
+        return [gross for _net, gross in self._lines_and_buckets()[0]]
 
     @property
     def net(self) -> Decimal:
@@ -669,6 +686,12 @@ def check_document(books: Books, oracle: Oracle, report: Disagreements) -> None:
     else:
         expected_totals = oracle.line_nets
     report.same(f"{name} API line totals", line_totals, expected_totals)
+    line_grosses = [D(p["total_price_gross"]) for p in data["positions"]]
+    if oracle.kind == "advance":
+        line_grosses, expected_grosses = sorted(line_grosses), sorted(oracle.line_grosses)
+    else:
+        expected_grosses = oracle.line_grosses
+    report.same(f"{name} API line gross totals", line_grosses, expected_grosses)
 
     if oracle.is_invoice:
         _check_einvoices(books, oracle, name, report)
@@ -1019,3 +1042,31 @@ def test_every_vat_category_of_the_lines_has_its_einvoice_breakdown(
     assert outputs.read_cii(outputs.facturx_xml(facturx)).vat == expected
     assert outputs.read_cii(outputs.download(books.web, f"{base}/cii/")).vat == expected
     assert outputs.read_ubl(outputs.download(books.web, f"{base}/ubl/")).vat == expected
+
+
+@pytest.mark.parametrize("rate", [S20, S10, S55, S21], ids=lambda rate: f"{rate.rate} %")
+def test_a_gross_price_is_the_total_of_its_invoice_and_its_payment_settles_it(
+    books: Books, rate: Rate
+) -> None:
+    # 10.23 TTC at 20 %: its net 8.53 plus 20 % would be 10.24; the invoice keeps the price asked.
+    scenario = Scenario(
+        flow="invoice",
+        buyer="fr_consumer",
+        lines=(LineSpec(D(1), D("10.23"), ZERO, rate, "goods"),),
+        gross_prices=True,
+        currency="EUR",
+        exchange_rate=D(1),
+        payments=(D(1),),
+    )
+    with transaction.atomic():
+        sale = build(books, scenario)
+        (invoice,) = sale.documents
+        assert invoice.gross == invoice.paid == D("10.23")
+        report = Disagreements()
+        check_document(books, invoice, report)
+        check_books(books, sale, report)
+        assert invoice.document is not None
+        invoice.document.refresh_from_db()
+        assert (invoice.document.gross_total, invoice.document.status) == (D("10.23"), "paid")
+        transaction.set_rollback(True)
+    report.check()

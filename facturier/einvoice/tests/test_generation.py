@@ -524,3 +524,44 @@ def test_a_ubl_for_a_french_platform_carries_the_billing_mode_and_passes_br_fr(s
     assert [f.split(" ")[0] for f in schematron_failures(ubl_xml(several_rates), "ubl-br-fr")] == [
         "BR-FR-08_BT-23"
     ]
+
+
+@pytest.fixture
+def kept_gross_prices(consumer):
+    """TTC prices whose VAT, taken from the gross, is a cent off the base × rate: at 20 % the gross 19.47
+    has the base 16.23 and the VAT 3.24 (16.23 × 20 % = 3.246). Several lines per rate share each base
+    out."""
+    lines = [
+        line("Produit A1", "1", "10.23", "20", supply_kind="goods"),
+        line("Produit A2", "3", "0.35", "20", supply_kind="goods"),
+        line("Produit A3", "7", "1.17", "20", supply_kind="goods"),
+        line("Livre", "2", "8.99", "5.5", supply_kind="goods"),
+        line("Livre d'occasion", "1", "3.03", "5.5", supply_kind="goods", discount_percent=Decimal("10")),
+    ]
+    return issued(consumer.account, consumer, lines, prices_are_gross=True)
+
+
+def test_gross_prices_keep_their_total_and_pass_every_schematron(kept_gross_prices):
+    document = kept_gross_prices
+    # 10.23 + 1.05 + 8.19 at 20 %; 17.98 + 2.73 (3.03 less 10 %) at 5.5 %.
+    assert document.gross_total == Decimal("40.18")
+    for profile in ("en16931", "basic", "extended"):
+        assert_valid_cii(cii_xml(document, profile), profile)
+    assert_valid_ubl(ubl_xml(document))
+    xml = cii_xml(document)
+    settlement = "//ram:ApplicableHeaderTradeSettlement/"
+    assert text(xml, settlement + "ram:ApplicableTradeTax/ram:BasisAmount/text()") == ["16.23", "19.63"]
+    assert text(xml, settlement + "ram:ApplicableTradeTax/ram:CalculatedAmount/text()") == ["3.24", "1.08"]
+    assert text(xml, "//ram:GrandTotalAmount/text()") == ["40.18"]
+    lines = [
+        Decimal(v)
+        for v in text(xml, "//ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount/text()")
+    ]
+    assert sum(lines[:3]) == Decimal("16.23") and sum(lines[3:]) == Decimal("19.63")  # BR-S-08
+
+
+def test_a_credit_note_of_gross_prices_takes_back_exactly_their_total(kept_gross_prices):
+    note = issue(Actor.system(), create_credit_note(Actor.system(), kept_gross_prices, reason="Retour"))
+    assert note.gross_total == -kept_gross_prices.gross_total
+    assert_valid_cii(cii_xml(note))
+    assert_valid_ubl(ubl_xml(note))

@@ -304,18 +304,22 @@ Amounts = list[Decimal]  # [base, VAT, base EUR, VAT EUR]
 
 
 def line_buckets(document: Document) -> dict[Bucket, Amounts]:
-    """The document's VAT buckets re-totalled from its lines: each line's net amount rounded to the
-    cent, VAT on each bucket's summed base (EN 16931 BR-CO-17), then converted to EUR."""
-    bases: dict[Bucket, Decimal] = defaultdict(lambda: D(0))
+    """The document's VAT buckets re-totalled from its lines, then converted to EUR. Net prices: each
+    line's net amount rounded to the cent, VAT on each bucket's summed base (EN 16931 BR-CO-17). Gross
+    prices keep their gross: each line's gross amount rounded to the cent, the bucket's base its summed
+    gross ÷ (1 + rate) rounded, its VAT the rest."""
+    sums: dict[Bucket, Decimal] = defaultdict(lambda: D(0))
     for item in DocumentLine.objects.filter(document=document):
         rate = item.vat_rate if item.vat_category == "S" else D(0)
         amount = item.quantity * item.unit_price * (100 - item.discount_percent) / 100
-        if document.prices_are_gross:
-            amount = amount / (1 + rate / 100)
-        bases[(rate, item.vat_category, item.vat_country, item.supply_kind)] += cents(amount)
+        sums[(rate, item.vat_category, item.vat_country, item.supply_kind)] += cents(amount)
     result = {}
-    for key, base in bases.items():
-        vat_amount = cents(base * key[0] / 100)
+    for key, total in sums.items():
+        if document.prices_are_gross:
+            base = cents(total / (1 + key[0] / 100))
+            vat_amount = total - base
+        else:
+            base, vat_amount = total, cents(total * key[0] / 100)
         result[key] = [
             base,
             vat_amount,
