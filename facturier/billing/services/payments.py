@@ -148,7 +148,7 @@ def update_payment(
     """
     require(actor, payment.account, "payments.edit")
     ensure_writable(payment.account)
-    payment = Payment.objects.select_for_update().select_related("account", "client").get(pk=payment.pk)
+    payment = Payment.objects.select_for_update().select_related("account").get(pk=payment.pk)
     account = payment.account
     old_allocations = list(payment.allocations.select_related("document").order_by("pk"))
     old_ids = [a.document_id for a in old_allocations]
