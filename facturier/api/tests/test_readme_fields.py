@@ -8,6 +8,8 @@ import pytest
 from facturier.billing.models import Client, Document
 from facturier.billing.tests.factories import make_client
 
+pytestmark = pytest.mark.usefixtures("without_legal_mentions")
+
 
 @pytest.fixture
 def dupont(acme):

@@ -25,7 +25,6 @@ def browser_like():
         "/nothing.json",
         "/clients/ID_contact1/merge.json",
         "/invoices/abc.json",
-        "/account/delete.json",
         "/invoices/INVOICE_ID/get_new_attachment_credentials.json",
     ],
 )

@@ -261,7 +261,16 @@ DOCUMENT_EXCLUDED = {
     "id", "account_id", "client_id", "corrected_document_id", "issued_by_id", "issued_at", "created_at", "updated_at",
     "pdf_sha256", "chain_hash",
 }  # fmt: skip
-ROW_EXCLUDED = {"id", "account_id", "document_id", "payment_id", "client_id", "created_by_id", "created_at"}
+ROW_EXCLUDED = {
+    "id",
+    "account_id",
+    "document_id",
+    "payment_id",
+    "client_id",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+}
 
 PROFILES = {
     "french company": lambda c: c.country == "FR" and c.is_company,
