@@ -7,6 +7,9 @@ import pytest
 
 from facturier.billing.models import Document, Status
 
+# The README's buyers lack the legal mentions; this file tests prices (api/tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("without_legal_mentions")
+
 # The official README's example of positions given TTC (its first line at the French 20 %).
 README_POSITIONS = [
     {"name": "Produit A1", "tax": 20, "total_price_gross": 10.23, "quantity": 1},
