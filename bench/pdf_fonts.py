@@ -33,8 +33,8 @@ def run(runs: int, warmups: int) -> None:
     import dataclasses
 
     import typst
-
     from common import interleaved
+
     from facturier.billing.pdf import render_document_pdf
     from facturier.billing.services.clients import create_client
     from facturier.billing.services.documents import create_document
