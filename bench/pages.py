@@ -155,8 +155,14 @@ def ensure_fixtures() -> None:
     if not Account.objects.filter(slug=ISSUE_SLUG).exists():
         with transaction.atomic():
             account, actor = scratch_account(
-                ISSUE_SLUG, "Bench Pages SAS", siren="732829320", vat_number="FR44732829320", iban="",
-                street="1 rue de Rivoli", post_code="75001", city="Paris",
+                ISSUE_SLUG,
+                "Bench Pages SAS",
+                siren="732829320",
+                vat_number="FR44732829320",
+                iban="",
+                street="1 rue de Rivoli",
+                post_code="75001",
+                city="Paris",
             )  # the legal mentions an invoice needs (billing/mentions.py)
             create_client(
                 actor, account, name="Dupont SARL", siren="552100554", street="2 quai Saint-Antoine",
