@@ -52,6 +52,7 @@ from facturier.billing.services import payments, sending
 from facturier.billing.services.clients import split_emails
 from facturier.billing.services.documents import CREDITABLE_KINDS, DocumentInput, IssuedDocumentError
 from facturier.einvoice import policy as einvoice_policy
+from facturier.einvoice import ubl as einvoice_ubl
 from facturier.purchases import services as purchases
 from facturier.purchases.models import Expense
 from facturier.tenancy.errors import ServiceError
@@ -546,6 +547,47 @@ class InvoicePdf(AccountView):
             content = issued.document_pdf(document, duplicate=duplicate)
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="{pdf.pdf_filename(document)}"'
+        return response
+
+
+class InvoiceXml(AccountView):
+    """The e-invoice XML of an issued invoice or credit note: `einvoice=ubl` (default) or `cii`. The UBL
+    is the variant the document calls for (French CTC for a buyer in France, Peppol BIS abroad) or the
+    one `variant=peppol|fr-ctc` asks for; a document that lacks what it needs gets a 422."""
+
+    @extend_schema(
+        operation_id="invoices_xml",
+        parameters=[
+            OpenApiParameter("einvoice", str, enum=["ubl", "cii"]),
+            OpenApiParameter("variant", str, enum=list(einvoice_ubl.VARIANTS)),
+        ],
+        responses={(200, "application/xml"): OpenApiTypes.BINARY, **ERRORS},
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        self.require("sales.view")
+        document = self.get_row(Document.objects.select_related("account", "client"), pk)
+        einvoice = text_param(request.query_params, "einvoice") or "ubl"
+        variant = text_param(request.query_params, "variant") or None
+        if einvoice not in ("ubl", "cii"):
+            raise InputError.on(
+                "einvoice",
+                _("Format de facture électronique inconnu : %(value)s. Valeurs possibles : ubl, cii.")
+                % {"value": einvoice[:50]},
+            )
+        if variant is not None and variant not in einvoice_ubl.VARIANTS:
+            raise InputError.on(
+                "variant",
+                _("Variante UBL inconnue : %(value)s. Valeurs possibles : %(choices)s.")
+                % {"value": variant[:50], "choices": ", ".join(einvoice_ubl.VARIANTS)},
+            )
+        einvoice_policy.ensure_downloadable(document)
+        if einvoice == "cii":
+            content = einvoice_policy.cii_xml(document)
+        else:
+            content = einvoice_ubl.ubl_xml(document, variant)
+        response = HttpResponse(content, content_type="application/xml")
+        stem = pdf.pdf_filename(document).removesuffix(".pdf")
+        response["Content-Disposition"] = f'inline; filename="{stem}-{einvoice}.xml"'
         return response
 
 

@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern] = [
     path("invoices/cancel.json", invoices.InvoiceCancel.as_view(), name="invoice_cancel"),
     path("invoices/<int:pk>.json", invoices.InvoiceDetail.as_view(), name="invoice"),
     path("invoices/<int:pk>.pdf", invoices.InvoicePdf.as_view(), name="invoice_pdf"),
+    path("invoices/<int:pk>.xml", invoices.InvoiceXml.as_view(), name="invoice_xml"),
     path(
         "invoices/<int:pk>/change_status.json", invoices.InvoiceChangeStatus.as_view(), name="invoice_status"
     ),

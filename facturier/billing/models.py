@@ -64,6 +64,12 @@ class Client(models.Model):
     # Free text: an IBAN, or a national account number, as the public API takes it.
     bank_account = models.CharField(_("IBAN ou numéro de compte"), max_length=60, blank=True)
     payment_terms_days = models.PositiveIntegerField(_("délai de paiement (jours)"), default=30)
+    # What the buyer asks its invoices to carry: its reference or service code (EN 16931 BT-10), and the
+    # reference of the SEPA direct debit mandate it signed (BT-89). Copied onto documents at issue.
+    invoice_reference = models.CharField(_("référence acheteur / service"), max_length=100, blank=True)
+    sepa_mandate = models.CharField(
+        _("référence du mandat de prélèvement SEPA (RUM)"), max_length=35, blank=True
+    )
     notes = models.TextField(_("notes"), blank=True)
     accounting_code = models.CharField(_("compte auxiliaire"), max_length=20, blank=True)
     archived_at = models.DateTimeField(_("archivé le"), null=True, blank=True)
@@ -336,6 +342,10 @@ class Document(models.Model):
     buyer_post_code = models.CharField(max_length=20, blank=True)
     buyer_city = models.CharField(max_length=120, blank=True)
     buyer_country = models.CharField(max_length=2, blank=True)
+    buyer_invoice_reference = models.CharField(_("référence acheteur / service"), max_length=100, blank=True)
+    buyer_sepa_mandate = models.CharField(
+        _("référence du mandat de prélèvement SEPA (RUM)"), max_length=35, blank=True
+    )
     delivery_street = models.CharField(_("adresse de livraison"), max_length=300, blank=True)
     delivery_post_code = models.CharField(max_length=20, blank=True)
     delivery_city = models.CharField(max_length=120, blank=True)

@@ -21,6 +21,8 @@ def copy_buyer(document: Document, client: Client) -> None:
     document.buyer_post_code = client.post_code
     document.buyer_city = client.city
     document.buyer_country = client.country
+    document.buyer_invoice_reference = client.invoice_reference
+    document.buyer_sepa_mandate = client.sepa_mandate
 
 
 def seller_snapshot(account: Account, billing_settings: BillingSettings) -> dict[str, Any]:

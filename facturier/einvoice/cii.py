@@ -61,14 +61,14 @@ def write(invoice: data.EInvoice, profile: str) -> bytes:
 
     transaction = _sub(root, "rsm", "SupplyChainTradeTransaction")
     for line in invoice.lines:
-        _line(transaction, line, basic)
+        _line(transaction, line, basic, extended=profile == "extended")
     _agreement(transaction, invoice, basic)
     _delivery(transaction, invoice)
     _settlement(transaction, invoice, basic)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
 
 
-def _line(parent: Any, line: data.Line, basic: bool) -> None:
+def _line(parent: Any, line: data.Line, basic: bool, *, extended: bool) -> None:
     item = _sub(parent, "ram", "IncludedSupplyChainTradeLineItem")
     _sub(_sub(item, "ram", "AssociatedDocumentLineDocument"), "ram", "LineID", line.id)
     product = _sub(item, "ram", "SpecifiedTradeProduct")
@@ -87,7 +87,12 @@ def _line(parent: Any, line: data.Line, basic: bool) -> None:
     settlement = _sub(item, "ram", "SpecifiedLineTradeSettlement")
     tax = _sub(settlement, "ram", "ApplicableTradeTax")
     _sub(tax, "ram", "TypeCode", "VAT")
+    # EXTENDED has room for the exemption on the line, and its rules want it there (BR-FXEXT-*-08rev).
+    if extended and line.exemption_reason:
+        _sub(tax, "ram", "ExemptionReason", line.exemption_reason)
     _sub(tax, "ram", "CategoryCode", line.category)
+    if extended and line.exemption_code:
+        _sub(tax, "ram", "ExemptionReasonCode", line.exemption_code)
     if line.category != vat.OUTSIDE_SCOPE:
         _sub(tax, "ram", "RateApplicablePercent", _rate(line.rate))
     if line.discount_amount:
@@ -105,6 +110,8 @@ def _line(parent: Any, line: data.Line, basic: bool) -> None:
 
 def _agreement(parent: Any, invoice: data.EInvoice, basic: bool) -> None:
     agreement = _sub(parent, "ram", "ApplicableHeaderTradeAgreement")
+    if invoice.buyer_reference:
+        _sub(agreement, "ram", "BuyerReference", invoice.buyer_reference)
     _party(_sub(agreement, "ram", "SellerTradeParty"), invoice.seller, seller=True, basic=basic)
     _party(_sub(agreement, "ram", "BuyerTradeParty"), invoice.buyer, seller=False, basic=basic)
     if invoice.order_reference:
@@ -188,12 +195,14 @@ def _settlement(parent: Any, invoice: data.EInvoice, basic: bool) -> None:
             _sub(tax, "ram", "DueDateTypeCode", "5")  # VAT due on the invoice date: the débits option
         if row.category != vat.OUTSIDE_SCOPE:
             _sub(tax, "ram", "RateApplicablePercent", _rate(row.rate))
-    if invoice.payment_terms or invoice.due_date:
+    if invoice.payment_terms or invoice.due_date or invoice.mandate_reference:
         terms = _sub(settlement, "ram", "SpecifiedTradePaymentTerms")
         if invoice.payment_terms:
             _sub(terms, "ram", "Description", invoice.payment_terms)
         if invoice.due_date:
             _date_time(_sub(terms, "ram", "DueDateDateTime"), invoice.due_date)
+        if invoice.mandate_reference:
+            _sub(terms, "ram", "DirectDebitMandateID", invoice.mandate_reference)
     totals = _sub(settlement, "ram", "SpecifiedTradeSettlementHeaderMonetarySummation")
     _sub(totals, "ram", "LineTotalAmount", _amount(invoice.line_total))
     _sub(totals, "ram", "TaxBasisTotalAmount", _amount(invoice.tax_basis))

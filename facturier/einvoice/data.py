@@ -110,6 +110,10 @@ class Line:
     discount_base: Decimal = ZERO  # BT-137: quantity x price before the discount
     discount_amount: Decimal = ZERO  # BT-136
     discount_reason: str = ""  # BT-139
+    # The exemption reason and its code of the line's VAT breakdown (BT-120, BT-121), repeated on the line
+    # where the syntax has room for them (Factur-X EXTENDED, rules BR-FXEXT-*-08rev).
+    exemption_reason: str = ""
+    exemption_code: str = ""
 
 
 @dataclass
@@ -154,6 +158,8 @@ class EInvoice:
     due_date: datetime.date | None = None
     payment_terms: str = ""
     order_reference: str = ""  # BT-13
+    buyer_reference: str = ""  # BT-10
+    mandate_reference: str = ""  # BT-89, direct debit only
     delivery: Party | None = None  # BG-13 / BG-15
     delivery_date: datetime.date | None = None  # BT-72: the date of sale, else the issue date
     vat_on_debits: bool = False  # BT-8 = invoice date
@@ -218,12 +224,17 @@ def build(document: Document, billing_settings: BillingSettings | None = None) -
             due_date=document.due_date,
             payment_terms=_payment_terms(document),
             order_reference=document.buyer_reference,
+            buyer_reference=document.buyer_invoice_reference,
+            mandate_reference=document.buyer_sepa_mandate
+            if document.payment_method == PaymentMethod.DIRECT_DEBIT
+            else "",
             vat_on_debits=bool(seller.get("vat_on_debits")),
         )
     if document.currency != "EUR":
         invoice.tax_currency = "EUR"
         invoice.tax_total_accounting = sign * document.vat_total_eur
     invoice.delivery, invoice.delivery_date = _delivery(document, invoice.buyer, rows)
+    _line_exemptions(invoice)
     if document.kind == Kind.CREDIT_NOTE and document.corrected_document is not None:
         corrected = document.corrected_document
         invoice.preceding = (corrected.number, corrected.issue_date)
@@ -435,6 +446,17 @@ def _delivery(document: Document, buyer: Party, rows: list[VatRow]) -> tuple[Par
     if intra_eu:
         return Party(name=buyer.name, country=buyer.country), delivery_date
     return None, delivery_date
+
+
+def _line_exemptions(invoice: EInvoice) -> None:
+    """Each line without VAT states the exemption reason of its VAT breakdown, word for word: the
+    breakdown's base must be the sum of the lines with the same category, rate, reason and code."""
+    # Categories without VAT have one breakdown each (their rate is zero).
+    rows = {row.category: row for row in invoice.vat_rows if row.reason or row.reason_code}
+    for line in invoice.lines:
+        row = rows.get(line.category)
+        if row is not None:
+            line.exemption_reason, line.exemption_code = row.reason, row.reason_code
 
 
 def _check_totals(invoice: EInvoice) -> None:

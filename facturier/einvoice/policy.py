@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from facturier.billing import issued
 from facturier.billing.models import INVOICE_KINDS, BillingSettings, Document, IssuedFile
-from facturier.einvoice import checks, facturx
+from facturier.einvoice import checks, cii, facturx
 from facturier.einvoice.models import EInvoiceSettings
 from facturier.tenancy.errors import ServiceError
 
@@ -79,6 +79,12 @@ def ensure_einvoice_ready(
             _("Ce document ne peut pas être émis comme facture électronique. À compléter : %(problems)s")
             % {"problems": " ; ".join(found)}
         )
+
+
+def cii_xml(document: Document) -> bytes:
+    """The bare CII XML of an issued document, in the account's profile (not kept: made from what
+    issuing stored, it is the same each time)."""
+    return cii.cii_xml(document, profile=EInvoiceSettings.read(document.account).profile)
 
 
 def facturx_pdf(document: Document) -> bytes:

@@ -1,19 +1,30 @@
-"""UBL 2.1 Invoice or CreditNote of an issued document, following Peppol BIS Billing 3.0 where our
-data allows (the same EN 16931 content as the CII: data.py).
+"""UBL 2.1 Invoice or CreditNote of an issued document, in one of two variants, each valid for what
+it declares (the same EN 16931 content as the CII: data.py):
 
-Peppol uses ProfileID (BT-23) for its own process identifier, the French platform rules for the
-"cadre de facturation" (S1, B4...): `french_ctc=True` writes the French value, for a French platform;
-by default the file is a Peppol BIS one.
+- Peppol BIS Billing 3.0 (`PEPPOL`): Peppol's CustomizationID and process in ProfileID, one note
+  (PEPPOL-EN16931-R002), a buyer or order reference (R003), the mandate of a direct debit (R061), and
+  electronic addresses from Peppol's own list of schemes (PEPPOL-EN16931-CL008);
+- French CTC (`FRENCH_CTC`): the EN 16931 CustomizationID and the French "cadre de facturation" (S1,
+  B4...) in ProfileID (BT-23, BR-FR-08), with the coded notes the French platform rules want (BR-FR-05).
+
+`variant_for` says which one a document is served as; the page, the API and the command all ask it.
 """
 
+import dataclasses
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
 from lxml import etree
 
 from facturier.billing.models import Document
 from facturier.einvoice import data
 from facturier.lib import vat
+from facturier.tenancy.errors import ServiceError
+
+PEPPOL = "peppol"
+FRENCH_CTC = "fr-ctc"
+VARIANTS = (PEPPOL, FRENCH_CTC)
 
 CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 PROFILE = "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
@@ -24,19 +35,96 @@ ROOTS = {
     "Invoice": "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
     "CreditNote": "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2",
 }
+# Peppol's electronic address schemes (EAS) for a VAT number, by the number's country prefix: the
+# address of a buyer abroad without a SIREN. Peppol accepts no e-mail address (EAS "EM").
+PEPPOL_VAT_SCHEMES = {
+    "AD": "9922", "AL": "9923", "AT": "9915", "BA": "9924", "BE": "9925", "BG": "9926", "CH": "9927",
+    "CY": "9928", "CZ": "9929", "DE": "9930", "EE": "9931", "ES": "9920", "FR": "9957", "GB": "9932",
+    "GR": "9933", "EL": "9933", "HR": "9934", "HU": "9910", "IE": "9935", "IT": "0211", "LI": "9936",
+    "LT": "9937", "LU": "9938", "LV": "9939", "MC": "9940", "ME": "9941", "MK": "9942", "MT": "9943",
+    "NL": "9944", "PL": "9945", "PT": "9946", "RO": "9947", "RS": "9948", "SI": "9949", "SK": "9950",
+    "SM": "9951", "TR": "9952", "VA": "9953",
+}  # fmt: skip
+# Direct debit (UNTDID 4461): Peppol wants the mandate reference (BT-89) with these.
+DIRECT_DEBIT_MEANS = ("49", "59")
 
 
-def ubl_xml(document: Document, *, french_ctc: bool = False) -> bytes:
-    """The UBL XML of an issued invoice or credit note (data.NotAnInvoice for anything else)."""
-    return write(data.build(document), french_ctc=french_ctc)
+def variant_for(document: Document, requested: str | None = None) -> str:
+    """The UBL variant a document is served as: `requested` when given (ValueError if unknown); else
+    Peppol BIS for a company established abroad, which Peppol reaches, and the French CTC profile for
+    everyone else: a buyer in France, whose invoices go through the French platforms, and a consumer
+    abroad, whom no network reaches (an EN 16931 invoice with the French mentions)."""
+    if requested:
+        if requested not in VARIANTS:
+            raise ValueError(f"unknown UBL variant {requested!r}; choose one of {', '.join(VARIANTS)}")
+        return requested
+    abroad = document.buyer_country not in ("", "FR")
+    return PEPPOL if abroad and document.buyer_is_company else FRENCH_CTC
 
 
-def write(invoice: data.EInvoice, *, french_ctc: bool = False) -> bytes:
+def ubl_xml(document: Document, variant: str | None = None) -> bytes:
+    """The UBL XML of an issued invoice or credit note in `variant` (default: variant_for), for a
+    document that data.build accepts (data.NotAnInvoice otherwise).
+
+    Raises ServiceError, with what to fill in, when the document lacks what the variant requires."""
+    chosen = variant_for(document, variant)
+    invoice = data.build(document)
+    found = problems(invoice, chosen)
+    if found:
+        raise ServiceError(
+            _("Ce document ne peut pas être produit en UBL Peppol BIS : %(problems)s")
+            % {"problems": " ; ".join(found)}
+        )
+    return write(invoice, chosen)
+
+
+def problems(invoice: data.EInvoice, variant: str) -> list[str]:
+    """What the variant requires that the document lacks, in words the user can act on (empty: none).
+    Nothing is made up in their place: a reference the buyer did not give stays the user's to fill."""
+    if variant != PEPPOL:
+        return []
+    found = []
+    if not (invoice.buyer_reference or invoice.order_reference):
+        found.append(
+            _(
+                "Peppol exige la référence de l'acheteur ou le numéro de sa commande. Indiquez la « référence "
+                "acheteur / service » sur la fiche du client ou la référence de commande sur le document."
+            )
+        )
+    if invoice.payment_means in DIRECT_DEBIT_MEANS and not invoice.mandate_reference:
+        found.append(
+            _(
+                "Paiement par prélèvement : Peppol exige la référence du mandat SEPA (RUM). Indiquez-la sur "
+                "la fiche du client."
+            )
+        )
+    if _peppol_endpoint(invoice.buyer) is None:
+        found.append(
+            _(
+                "Peppol exige l'adresse électronique de l'acheteur : indiquez son SIREN ou son numéro de TVA "
+                "sur la fiche du client (une adresse email ne convient pas à Peppol)."
+            )
+        )
+    return found
+
+
+def _peppol_endpoint(party: data.Party) -> tuple[str, str] | None:
+    """The party's Peppol address: its SIREN (scheme 0225, as the French directory), else its VAT
+    number in the scheme of its country; None when it has neither."""
+    if party.endpoint is not None and party.endpoint[0] != "EM":
+        return party.endpoint
+    scheme = PEPPOL_VAT_SCHEMES.get(party.vat_number[:2].upper()) if party.vat_number else None
+    return (scheme, party.vat_number) if scheme else None
+
+
+def write(invoice: data.EInvoice, variant: str = FRENCH_CTC) -> bytes:
+    """The UBL of `invoice` in `variant`, written as is (ubl_xml checks what the variant requires)."""
+    peppol = variant == PEPPOL
     kind = "CreditNote" if invoice.is_credit_note else "Invoice"
     root = etree.Element(f"{{{ROOTS[kind]}}}{kind}", nsmap={None: ROOTS[kind], "cac": CAC, "cbc": CBC})
     currency = invoice.currency
-    _cbc(root, "CustomizationID", EN16931 if french_ctc else CUSTOMIZATION)
-    _cbc(root, "ProfileID", invoice.billing_mode if french_ctc else PROFILE)
+    _cbc(root, "CustomizationID", CUSTOMIZATION if peppol else EN16931)
+    _cbc(root, "ProfileID", PROFILE if peppol else invoice.billing_mode)
     _cbc(root, "ID", invoice.number)
     _cbc(root, "IssueDate", invoice.issue_date.isoformat())
     if kind == "Invoice":
@@ -45,20 +133,29 @@ def write(invoice: data.EInvoice, *, french_ctc: bool = False) -> bytes:
         _cbc(root, "InvoiceTypeCode", invoice.type_code)
     else:
         _cbc(root, "CreditNoteTypeCode", invoice.type_code)
-    for note in invoice.notes:
-        # The EN 16931 UBL binding carries the subject code (BT-21) as a #CODE# prefix.
-        _cbc(root, "Note", f"#{note.subject}#{note.content}" if note.subject else note.content)
+    if peppol:
+        # One note at most (PEPPOL-EN16931-R002): the notes one after the other, without subject codes.
+        _cbc(root, "Note", "\n".join(note.content for note in invoice.notes))
+    else:
+        for note in invoice.notes:
+            # The EN 16931 UBL binding carries the subject code (BT-21) as a #CODE# prefix.
+            _cbc(root, "Note", f"#{note.subject}#{note.content}" if note.subject else note.content)
     _cbc(root, "DocumentCurrencyCode", currency)
     if invoice.tax_currency:
         _cbc(root, "TaxCurrencyCode", invoice.tax_currency)
+    if invoice.buyer_reference:
+        _cbc(root, "BuyerReference", invoice.buyer_reference)
     if invoice.order_reference:
         _cbc(_cac(root, "OrderReference"), "ID", invoice.order_reference)
     if invoice.preceding is not None:
         reference = _cac(_cac(root, "BillingReference"), "InvoiceDocumentReference")
         _cbc(reference, "ID", invoice.preceding[0])
         _cbc(reference, "IssueDate", invoice.preceding[1].isoformat())
-    _party(_cac(_cac(root, "AccountingSupplierParty"), "Party"), invoice.seller)
-    _party(_cac(_cac(root, "AccountingCustomerParty"), "Party"), invoice.buyer)
+    seller, buyer = invoice.seller, invoice.buyer
+    if peppol:
+        seller, buyer = _with_peppol_endpoint(seller), _with_peppol_endpoint(buyer)
+    _party(_cac(_cac(root, "AccountingSupplierParty"), "Party"), seller)
+    _party(_cac(_cac(root, "AccountingCustomerParty"), "Party"), buyer)
     if invoice.delivery is not None or invoice.delivery_date is not None:
         delivery = _cac(root, "Delivery")
         if invoice.delivery_date is not None:
@@ -75,6 +172,8 @@ def write(invoice: data.EInvoice, *, french_ctc: bool = False) -> bytes:
         _cbc(account, "ID", invoice.iban)
         if invoice.bic:
             _cbc(_cac(account, "FinancialInstitutionBranch"), "ID", invoice.bic)
+    if invoice.mandate_reference:
+        _cbc(_cac(means, "PaymentMandate"), "ID", invoice.mandate_reference)
     if invoice.payment_terms:
         _cbc(_cac(root, "PaymentTerms"), "Note", invoice.payment_terms)
 
@@ -112,6 +211,13 @@ def write(invoice: data.EInvoice, *, french_ctc: bool = False) -> bytes:
     for line in invoice.lines:
         _line(root, kind, line, currency)
     return bytes(etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True))
+
+
+def _with_peppol_endpoint(party: data.Party) -> data.Party:
+    endpoint = _peppol_endpoint(party)
+    if endpoint == party.endpoint:
+        return party
+    return dataclasses.replace(party, endpoint=endpoint)
 
 
 def _party(party_element: Any, party: data.Party) -> None:

@@ -8,11 +8,14 @@ HTTP Saxon server and silently passes without one (regulatory.md §3.4): never r
 
 import functools
 import importlib.resources
+import os
 import re
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from django.conf import settings
 from lxml import etree
 
 SVRL = {"svrl": "http://purl.oclc.org/dsdl/svrl"}
@@ -37,6 +40,12 @@ SCHEMATRONS = {
     "ubl-en16931": _ROOT / "ubl-2.1" / "EN16931-UBL-validation.xslt",
     "ubl-br-fr": _ROOT / "ubl-2.1" / "BR-FR-Flux2-Schematron-UBL.xslt",
 }
+
+# Peppol BIS Billing 3.0 publishes its rules (PEPPOL-EN16931-UBL.xslt) in its releases, not in any
+# package we can install: an installation that has the file names it in the EINVOICE_PEPPOL_XSLT setting
+# (or environment variable); without it, a Peppol file is reported as not checked against them.
+PEPPOL = "ubl-peppol"
+PEPPOL_CUSTOMIZATION = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
 
 CII_NAMESPACE = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 UBL_NAMESPACES = {
@@ -83,6 +92,19 @@ def cii_profile_of(root: Any) -> str | None:
         if guideline == value:
             return profile
     return None
+
+
+def ubl_declares_peppol(root: Any) -> bool:
+    """Whether a UBL declares Peppol BIS Billing 3.0 in its CustomizationID (BT-24)."""
+    customization = root.xpath("normalize-space(*[local-name()='CustomizationID'])")
+    return bool(customization.startswith(PEPPOL_CUSTOMIZATION))
+
+
+def peppol_rules() -> Path | None:
+    """The official Peppol BIS 3.0 UBL rules (XSLT) when this installation has them, else None."""
+    configured = getattr(settings, "EINVOICE_PEPPOL_XSLT", "") or os.environ.get("EINVOICE_PEPPOL_XSLT", "")
+    path = Path(configured) if configured else None
+    return path if path is not None and path.is_file() else None
 
 
 def ubl_is_french_ctc(root: Any) -> bool:
@@ -134,10 +156,24 @@ def _processor() -> Any:
     return PySaxonProcessor(license=False)
 
 
+def _path(name: str) -> Path:
+    if name == PEPPOL:
+        path = peppol_rules()
+        if path is None:
+            raise ValueError("the Peppol BIS rules are not installed (EINVOICE_PEPPOL_XSLT)")
+        return path
+    if name not in SCHEMATRONS:
+        raise ValueError(f"unknown schematron {name!r}")
+    return SCHEMATRONS[name]
+
+
 @functools.cache
-def _executable(name: str) -> Any:
-    path = SCHEMATRONS[name]
+def _compiled(path: Path) -> Any:
     return _processor().new_xslt30_processor().compile_stylesheet(stylesheet_file=str(path))
+
+
+def _executable(name: str) -> Any:
+    return _compiled(_path(name))
 
 
 def compile_schematron(name: str) -> None:
@@ -146,13 +182,30 @@ def compile_schematron(name: str) -> None:
         _executable(name)
 
 
-def schematron_failures(xml: bytes, xslt: str) -> list[str]:
-    """Each failed assert of the schematron `xslt` (a key of SCHEMATRONS: "en16931", "br-fr"...) as
-    "ID [flag]: text"; empty when it passes.
+@dataclass(frozen=True)
+class Failure:
+    """A failed assert of a schematron: its rule id, its flag ("fatal", "error", "warning",
+    "information", or "" when the schematron sets none) and its text."""
+
+    rule: str
+    flag: str
+    text: str
+
+    @property
+    def is_error(self) -> bool:
+        """Warnings and information do not make a file invalid; any other flag does."""
+        return self.flag not in ("warning", "information")
+
+    def __str__(self) -> str:
+        return f"{self.rule} [{self.flag}]: {self.text}" if self.flag else f"{self.rule}: {self.text}"
+
+
+def schematron_report(xml: bytes, xslt: str) -> list[Failure]:
+    """Each failed assert of the schematron `xslt` (a key of SCHEMATRONS, or PEPPOL when installed);
+    empty when it passes.
 
     Raises InvalidXml when the bytes are not XML (a schematron cannot say anything about them)."""
-    if xslt not in SCHEMATRONS:
-        raise ValueError(f"unknown schematron {xslt!r}")
+    _path(xslt)  # an unknown name fails before any work
     # Parsed by lxml first: a clear error rather than Saxon's, and any declared encoding read right.
     text = etree.tostring(parse(xml), encoding="unicode")
     with _lock:
@@ -166,6 +219,11 @@ def schematron_failures(xml: bytes, xslt: str) -> list[str]:
     for failed in report.xpath("//svrl:failed-assert", namespaces=SVRL):
         text = " ".join("".join(failed.xpath("svrl:text//text()", namespaces=SVRL)).split())
         rule = failed.get("id") or failed.get("test", "")
-        flag = failed.get("flag")
-        failures.append(f"{rule} [{flag}]: {text}" if flag else f"{rule}: {text}")
+        failures.append(Failure(rule, failed.get("flag") or "", text))
     return failures
+
+
+def schematron_failures(xml: bytes, xslt: str) -> list[str]:
+    """Each failed assert of the schematron `xslt` (a key of SCHEMATRONS: "en16931", "br-fr"...) as
+    "ID [flag]: text", warnings included; empty when it passes (schematron_report for the flags)."""
+    return [str(failure) for failure in schematron_report(xml, xslt)]

@@ -16,8 +16,7 @@ from django.utils.translation import gettext as _
 
 from facturier.billing import pdf
 from facturier.billing.models import Document
-from facturier.einvoice import cii, policy, ubl
-from facturier.einvoice.models import EInvoiceSettings
+from facturier.einvoice import policy, ubl
 from facturier.tenancy.access import AccountRequest, account_view, get_in_account
 from facturier.tenancy.errors import ServiceError
 
@@ -43,10 +42,11 @@ def _download(
         raise Http404(_("Seuls les factures et les avoirs émis existent en facture électronique."))
     try:
         policy.ensure_downloadable(document)
+        content = make(document)
     except ServiceError as error:
         messages.error(request, error.message)
         return redirect("billing:document_detail", slug=request.account.slug, pk=document.pk)
-    response = HttpResponse(make(document), content_type=content_type)
+    response = HttpResponse(content, content_type=content_type)
     disposition = content_disposition_header(True, name(document))  # RFC 6266 for non-ASCII names
     if disposition:
         response["Content-Disposition"] = disposition
@@ -60,14 +60,23 @@ def document_facturx(request: AccountRequest, pk: int) -> HttpResponse:
 
 @account_view("sales.view")
 def document_cii(request: AccountRequest, pk: int) -> HttpResponse:
-    def make(document: Document) -> bytes:
-        return cii.cii_xml(document, profile=EInvoiceSettings.read(document.account).profile)
-
-    return _download(request, pk, make, "application/xml", lambda document: f"{_stem(document)}.xml")
+    return _download(
+        request, pk, policy.cii_xml, "application/xml", lambda document: f"{_stem(document)}.xml"
+    )
 
 
 @account_view("sales.view")
 def document_ubl(request: AccountRequest, pk: int) -> HttpResponse:
-    return _download(
-        request, pk, ubl.ubl_xml, "application/xml", lambda document: f"{_stem(document)}-ubl.xml"
-    )
+    """The UBL of the variant the document calls for (ubl.variant_for), or of `?variant=peppol|fr-ctc`."""
+    requested = request.GET.get("variant") or None
+
+    def make(document: Document) -> bytes:
+        try:
+            variant = ubl.variant_for(document, requested)
+        except ValueError:
+            raise ServiceError(
+                _("Variante UBL inconnue : choisissez %(choices)s.") % {"choices": ", ".join(ubl.VARIANTS)}
+            ) from None
+        return ubl.ubl_xml(document, variant)
+
+    return _download(request, pk, make, "application/xml", lambda document: f"{_stem(document)}-ubl.xml")

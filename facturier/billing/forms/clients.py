@@ -74,6 +74,11 @@ class ClientForm(forms.ModelForm[Client]):
         help_texts = {
             "accounting_code": gettext_lazy("Par exemple 411DUPONT ; repris dans les exports."),
             "external_id": gettext_lazy("Son code dans un autre logiciel (CRM, boutique), pour l'API."),
+            "invoice_reference": gettext_lazy(
+                "La référence ou le code service que le client demande sur ses factures (exigée par Peppol "
+                "à défaut de numéro de commande)."
+            ),
+            "sepa_mandate": gettext_lazy("Pour les factures payées par prélèvement."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -29,7 +29,7 @@ from facturier.tenancy.models import Account
 CLIENT_FIELDS = [
     "kind", "is_company", "name", "first_name", "last_name", "siren", "siret", "vat_number",
     "street", "post_code", "city", "country", "email", "cc_emails", "phone", "mobile_phone", "www",
-    "shortcut", "external_id", "bank", "bank_account", "payment_terms_days", "notes", "accounting_code",
+    "shortcut", "external_id", "bank", "bank_account", "payment_terms_days", "invoice_reference", "sepa_mandate", "notes", "accounting_code",
 ]  # fmt: skip
 
 MAX_PAYMENT_TERMS_DAYS = 365

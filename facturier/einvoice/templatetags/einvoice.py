@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django import template
 
 from facturier.billing.models import Document
-from facturier.einvoice import policy
+from facturier.einvoice import policy, ubl
 from facturier.einvoice.models import EInvoiceSettings
 
 register = template.Library()
@@ -20,6 +20,8 @@ class EInvoiceState:
     downloads: bool = False
     # A draft the account may not issue as it stands (it issues e-invoices): the warning says so.
     refused_at_issue: bool = False
+    # The UBL served by default (ubl.variant_for): Peppol BIS for a buyer abroad, French CTC otherwise.
+    ubl_peppol: bool = False
 
 
 @register.simple_tag
@@ -30,6 +32,7 @@ def einvoice_state(document: Document | None) -> EInvoiceState:
     return EInvoiceState(
         problems=found,
         downloads=policy.can_download(document) and not found,
+        ubl_peppol=ubl.variant_for(document) == ubl.PEPPOL,
         refused_at_issue=bool(found)
         and document.is_draft
         and policy.must_be_einvoice(document)

@@ -11,7 +11,7 @@ from facturier.billing.pdf import render_document_pdf
 from facturier.billing.tests.factories import line, make_invoice
 from facturier.einvoice.cii import NS
 from facturier.einvoice.facturx import xml_from_pdf
-from facturier.einvoice.ubl import ubl_xml
+from facturier.einvoice.ubl import FRENCH_CTC, ubl_xml
 
 
 @pytest.fixture
@@ -43,13 +43,14 @@ def test_it_writes_each_format_and_the_check_passes(invoice, tmp_path):
         f"{tmp_path / 'u.xml'}:",
         "  XSD UBL 2.1: OK",
         "  Schematron EN 16931 (UBL): OK",
+        "  Schematron BR-FR (French CTC, UBL): OK",
     ]
 
 
 def test_a_french_platform_ubl_is_also_checked_against_br_fr(invoice, tmp_path):
     target = tmp_path / "fr.xml"
     run("einvoice", "acme", invoice.number, "--format", "ubl", "--french-ctc", "-o", str(target))
-    assert target.read_bytes() == ubl_xml(invoice, french_ctc=True)
+    assert target.read_bytes() == ubl_xml(invoice, FRENCH_CTC)
     assert run("check_einvoice", str(target)).splitlines()[1:] == [
         "  XSD UBL 2.1: OK",
         "  Schematron EN 16931 (UBL): OK",

@@ -16,7 +16,7 @@ from facturier.billing.tests.factories import actor_for, line, make_invoice
 from facturier.einvoice import checks
 from facturier.einvoice.cii import NS, PROFILES, cii_xml
 from facturier.einvoice.settings_page import update_einvoice_settings
-from facturier.einvoice.ubl import ubl_xml
+from facturier.einvoice.ubl import FRENCH_CTC, VARIANTS, ubl_xml
 from facturier.einvoice.validation import schematron_failures, xsd_errors
 from facturier.lib import vat
 from facturier.tenancy.access import Actor
@@ -46,7 +46,9 @@ def invoice(micro, owner, french_buyer):
         line("Cours de piano", "4", "35", "0", vat_category=vat.EXEMPT, unit="h"),
         line("Partitions", "2", "12.50", "0", vat_category=vat.EXEMPT, supply_kind="goods"),
     ]
-    return make_invoice(actor_for(micro, owner), french_buyer, lines, issue_date=DAY)
+    return make_invoice(
+        actor_for(micro, owner), french_buyer, lines, issue_date=DAY, buyer_reference="BC-2026-7"
+    )
 
 
 def text(xml: bytes, path: str, namespaces: dict[str, str] = NS) -> list[str]:
@@ -93,12 +95,12 @@ def test_the_cii_identifies_the_seller_by_its_siren(invoice):
     assert text(xml, tax + "ram:ExemptionReasonCode/text()") == ["VATEX-FR-FRANCHISE"]
 
 
-@pytest.mark.parametrize("french_ctc", [False, True])
-def test_the_ubl_is_valid(invoice, french_ctc):
-    xml = ubl_xml(invoice, french_ctc=french_ctc)
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_the_ubl_is_valid(invoice, variant):
+    xml = ubl_xml(invoice, variant)
     assert xsd_errors(xml, "ubl") == []
     assert schematron_failures(xml, "ubl-en16931") == []
-    if french_ctc:
+    if variant == FRENCH_CTC:
         assert schematron_failures(xml, "ubl-br-fr") == []
     schemes = "//cac:AccountingSupplierParty//cac:PartyTaxScheme"
     assert text(xml, schemes + "/*[local-name()='CompanyID']/text()", UBL) == ["732829320"]

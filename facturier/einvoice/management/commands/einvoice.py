@@ -1,6 +1,7 @@
-"""`manage.py einvoice SLUG NUMBER --format facturx|cii|ubl [--profile en16931] -o FILE`: write the
-e-invoice of an issued invoice or credit note: a Factur-X PDF, its bare CII XML, or a UBL 2.1 XML.
-The profile defaults to the account's e-invoicing setting.
+"""`manage.py einvoice SLUG NUMBER --format facturx|cii|ubl [--profile en16931] [--variant peppol|fr-ctc]
+-o FILE`: write the e-invoice of an issued invoice or credit note: a Factur-X PDF, its bare CII XML, or a
+UBL 2.1 XML. The profile defaults to the account's e-invoicing setting; the UBL variant to the one the
+document calls for (ubl.variant_for: French CTC for a buyer in France, Peppol BIS abroad).
 
 The file is written to a temporary name and renamed at the end, so an error never leaves half a file.
 """
@@ -17,7 +18,8 @@ from facturier.einvoice.cii import PROFILES, cii_xml
 from facturier.einvoice.data import NotAnInvoice
 from facturier.einvoice.facturx import facturx_pdf
 from facturier.einvoice.models import EInvoiceSettings
-from facturier.einvoice.ubl import ubl_xml
+from facturier.einvoice.ubl import FRENCH_CTC, VARIANTS, ubl_xml
+from facturier.tenancy.errors import ServiceError
 from facturier.tenancy.models import Account
 
 FORMATS = ("facturx", "cii", "ubl")
@@ -37,10 +39,12 @@ class Command(BaseCommand):
             "--kind", help="the document kind (vat, correction...), when the number is ambiguous"
         )
         parser.add_argument(
-            "--french-ctc",
-            action="store_true",
-            help="UBL for a French platform: the French billing mode in ProfileID instead of Peppol's",
+            "--variant",
+            choices=VARIANTS,
+            help="UBL variant: Peppol BIS 3.0 or the French CTC profile (default: French CTC for a buyer "
+            "in France, Peppol abroad)",
         )
+        parser.add_argument("--french-ctc", action="store_true", help="same as --variant fr-ctc")
         parser.add_argument("-o", "--output", required=True, metavar="FILE", help="the file to write")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -55,7 +59,9 @@ class Command(BaseCommand):
             elif options["format"] == "cii":
                 content = cii_xml(document, profile)
             else:
-                content = ubl_xml(document, french_ctc=options["french_ctc"])
+                content = ubl_xml(document, FRENCH_CTC if options["french_ctc"] else options["variant"])
+        except ServiceError as error:
+            raise CommandError(error.message) from None
         except NotAnInvoice:
             raise CommandError(
                 f"{document.number} is a {document.get_kind_display()}: only issued invoices and credit "
