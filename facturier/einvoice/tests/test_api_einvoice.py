@@ -5,6 +5,7 @@ import datetime
 import io
 
 import pytest
+from lxml import etree
 from pypdf import PdfReader
 
 from facturier.api.tests.conftest import Api, token_of
@@ -93,3 +94,70 @@ def test_issuing_an_incomplete_invoice_is_a_422_once_the_account_issues_einvoice
     assert response.status_code == 422
     assert "facture électronique" in str(response.json()["message"])
     assert not Document.objects.filter(account=seller).exists()
+
+
+# --- GET /invoices/{id}.xml: the UBL (the variant the document calls for, or `variant=`) and the CII ---
+
+
+def profile_of(content: bytes) -> str:
+    return str(etree.fromstring(content).xpath("string(*[local-name()='ProfileID'])"))
+
+
+def test_the_ubl_of_a_french_buyer_is_the_french_ctc_one(owner_api, invoice):
+    response = owner_api.get(f"/invoices/{invoice.pk}.xml")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
+    assert response["Content-Disposition"] == f'inline; filename="{invoice.number}-ubl.xml"'
+    assert profile_of(response.content) == "S1"
+
+
+def test_the_peppol_ubl_when_asked(owner_api, seller, french_buyer):
+    document = make_invoice(
+        seller, french_buyer, [line("A", "1", "10", "20")], issue_date=DAY, buyer_reference="BC-1"
+    )
+
+    response = owner_api.get(f"/invoices/{document.pk}.xml?variant=peppol")
+
+    assert response.status_code == 200
+    assert profile_of(response.content) == "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+
+
+def test_peppol_without_a_buyer_reference_is_a_422_saying_what_to_fill(owner_api, invoice):
+    response = owner_api.get(f"/invoices/{invoice.pk}.xml?variant=peppol")
+
+    assert response.status_code == 422
+    assert "Peppol exige la référence de l'acheteur ou le numéro de sa commande" in str(
+        response.json()["message"]
+    )
+
+
+def test_the_cii(owner_api, invoice):
+    response = owner_api.get(f"/invoices/{invoice.pk}.xml?einvoice=cii")
+
+    assert response.status_code == 200
+    assert b"CrossIndustryInvoice" in response.content
+    assert response["Content-Disposition"] == f'inline; filename="{invoice.number}-cii.xml"'
+
+
+@pytest.mark.parametrize(
+    ("query", "field"), [("einvoice=xrechnung", "einvoice"), ("variant=zugferd", "variant")]
+)
+def test_an_unknown_format_or_variant_is_a_422(owner_api, invoice, query, field):
+    response = owner_api.get(f"/invoices/{invoice.pk}.xml?{query}")
+
+    assert response.status_code == 422
+    assert list(response.json()["message"]) == [field]
+
+
+def test_a_draft_has_no_xml(owner_api, seller, french_buyer):
+    draft = make_invoice(seller, french_buyer, issue=False, issue_date=DAY)
+
+    assert owner_api.get(f"/invoices/{draft.pk}.xml").status_code == 422
+
+
+def test_an_outsider_gets_the_api_404_for_the_xml(outsider, globex, invoice):
+    api = Api(token_of(outsider, globex))
+
+    for query in ("", "?einvoice=cii", "?variant=peppol"):
+        assert api.get(f"/invoices/{invoice.pk}.xml{query}").status_code == 404

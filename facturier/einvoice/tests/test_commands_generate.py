@@ -116,3 +116,125 @@ def test_check_einvoice_refuses_what_is_no_e_invoice(invoice, tmp_path):
         call_command("check_einvoice", str(other), stdout=StringIO())
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("check_einvoice", str(tmp_path / "absent.xml"), stdout=StringIO())
+
+
+# --- Every rule set a file declares; warnings apart from errors -----------------------------------
+
+
+@pytest.fixture
+def exempt(seller, french_buyer):
+    reason = "Exonération de TVA, art. 261-4-4° a du CGI"
+    lines = [line("Formation", "1", "1500", "0", vat_category="E", exemption_reason=reason)]
+    return make_invoice(seller, french_buyer, lines, buyer_reference="BC-5")
+
+
+def checked(path, *options: str) -> tuple[list[str], str]:
+    """The lines check_einvoice prints, and its refusal ("" when it exits 0)."""
+    out = StringIO()
+    try:
+        call_command("check_einvoice", str(path), *options, stdout=out)
+    except CommandError as error:
+        return out.getvalue().splitlines()[1:], str(error)
+    return out.getvalue().splitlines()[1:], ""
+
+
+def test_the_extended_profile_is_clean_and_its_warnings_would_not_fail_without_strict(exempt, tmp_path):
+    target = tmp_path / "extended.xml"
+    run("einvoice", "acme", exempt.number, "--format", "cii", "--profile", "extended", "-o", str(target))
+    assert checked(target, "--strict") == (
+        [
+            "  XSD Factur-X EXTENDED: OK",
+            "  Schematron Factur-X EXTENDED: OK",
+            "  Schematron BR-FR (French CTC): OK",
+        ],
+        "",
+    )
+    # Without the exemption on its line, the EXTENDED rules warn (BR-FXEXT-E-08rev): printed, exit 0.
+    root = etree.fromstring(target.read_bytes())
+    for reason in root.xpath(
+        "//ram:SpecifiedLineTradeSettlement/ram:ApplicableTradeTax/ram:ExemptionReason", namespaces=NS
+    ):
+        reason.getparent().remove(reason)
+    target.write_bytes(etree.tostring(root))
+    lines, refusal = checked(target)
+    assert refusal == ""
+    assert "  Schematron Factur-X EXTENDED: OK, 1 warning(s)" in lines
+    assert any(line.startswith("    BR-FXEXT-E-08rev [warning]: ") for line in lines)
+    assert checked(target, "--strict")[1] == "1 check(s) with warnings (--strict)."
+
+
+def test_a_peppol_ubl_says_the_peppol_rules_did_not_run_when_they_are_not_installed(
+    exempt, tmp_path, settings
+):
+    settings.EINVOICE_PEPPOL_XSLT = ""
+    target = tmp_path / "peppol.xml"
+    run("einvoice", "acme", exempt.number, "--format", "ubl", "--variant", "peppol", "-o", str(target))
+    lines, refusal = checked(target)
+    assert lines == [
+        "  XSD UBL 2.1: OK",
+        "  Schematron EN 16931 (UBL): OK",
+        "  Schematron Peppol BIS Billing 3.0: not run: the official Peppol rules are not installed "
+        "(EINVOICE_PEPPOL_XSLT)",
+    ]
+    assert refusal == ""
+    assert checked(target, "--strict")[1] == "1 check(s) with warnings (--strict)."
+
+
+# A stand-in for the official PEPPOL-EN16931-UBL.xslt, in the same SVRL shape, to show the command runs
+# the file an installation names and reads its flags: fatal is an error, warning is not.
+STAND_IN = """<xsl:stylesheet version="2.0" xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+  xmlns:svrl="http://purl.oclc.org/dsdl/svrl"
+  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+  <xsl:template match="/">
+    <svrl:schematron-output>
+      <xsl:if test="count(/*/cbc:Note) &gt; 1">
+        <svrl:failed-assert id="PEPPOL-EN16931-R002" flag="fatal">
+          <svrl:text>No more than one note is allowed on document level.</svrl:text></svrl:failed-assert>
+      </xsl:if>
+      <svrl:failed-assert id="TEST-W" flag="warning"><svrl:text>A warning.</svrl:text></svrl:failed-assert>
+    </svrl:schematron-output>
+  </xsl:template>
+</xsl:stylesheet>"""
+
+
+def test_the_peppol_rules_an_installation_names_are_run(exempt, tmp_path, settings):
+    rules = tmp_path / "PEPPOL-EN16931-UBL.xslt"
+    rules.write_text(STAND_IN)
+    settings.EINVOICE_PEPPOL_XSLT = str(rules)
+    target = tmp_path / "peppol.xml"
+    run("einvoice", "acme", exempt.number, "--format", "ubl", "--variant", "peppol", "-o", str(target))
+    lines, refusal = checked(target)
+    assert lines[-2:] == [
+        "  Schematron Peppol BIS Billing 3.0: OK, 1 warning(s)",
+        "    TEST-W [warning]: A warning.",
+    ]
+    assert refusal == ""
+    # A French CTC file declares no Peppol: the Peppol rules do not run on it; three notes would break R002.
+    french = tmp_path / "fr.xml"
+    run("einvoice", "acme", exempt.number, "--format", "ubl", "--variant", "fr-ctc", "-o", str(french))
+    assert not any("Peppol" in line for line in checked(french)[0])
+    root = etree.fromstring(french.read_bytes())
+    root.xpath("*[local-name()='CustomizationID']")[
+        0
+    ].text = "urn:cen.eu:en16931:2017#compliant#urn:fdc:peppol.eu:2017:poacc:billing:3.0"
+    french.write_bytes(etree.tostring(root))
+    lines, refusal = checked(french)
+    assert "  Schematron Peppol BIS Billing 3.0: 1 failed" in lines
+    assert "    PEPPOL-EN16931-R002 [fatal]: No more than one note is allowed on document level." in lines
+    assert refusal == "1 check(s) failed."
+
+
+def test_einvoice_refuses_a_peppol_ubl_without_what_peppol_requires(invoice, tmp_path):
+    with pytest.raises(CommandError, match="Peppol exige la référence de l'acheteur"):
+        call_command(
+            "einvoice",
+            "acme",
+            invoice.number,
+            "--format",
+            "ubl",
+            "--variant",
+            "peppol",
+            "-o",
+            str(tmp_path / "u.xml"),
+        )
+    assert not (tmp_path / "u.xml").exists()

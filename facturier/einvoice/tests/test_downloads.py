@@ -145,3 +145,73 @@ def test_a_draft_page_warns_about_its_problems(owner_client, seller, owner):
 
     assert "Pour la facturation électronique, ce document est incomplet" in page
     assert checks.einvoice_problems(draft)[0] in page
+
+
+# --- The UBL variants (einvoice.ubl.variant_for) ----------------------------------------------------
+
+
+def ubl_profile(content: bytes) -> str:
+    return str(etree.fromstring(content).xpath("string(*[local-name()='ProfileID'])"))
+
+
+def test_a_french_buyer_gets_the_french_ctc_ubl_and_the_page_offers_peppol_too(owner_client, invoice):
+    response = owner_client.get(url("document_ubl", invoice))
+
+    assert response.status_code == 200
+    assert ubl_profile(response.content) == "S1"
+    page = owner_client.get(detail(invoice)).content.decode()
+    assert "XML UBL (France)" in page and "XML UBL (Peppol)" in page
+    assert f'href="{url("document_ubl", invoice)}?variant=peppol"' in page
+
+
+def test_a_company_abroad_gets_the_peppol_ubl(owner_client, seller, german_buyer):
+    document = make_invoice(
+        seller,
+        german_buyer,
+        [line("Consulting", "1", "900", "0", vat_category="AE")],
+        issue_date=DAY,
+        buyer_reference="PO-4711",
+    )
+
+    response = owner_client.get(url("document_ubl", document))
+
+    assert response.status_code == 200
+    assert ubl_profile(response.content) == "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+    assert (
+        f'href="{url("document_ubl", document)}?variant=fr-ctc"'
+        in owner_client.get(detail(document)).content.decode()
+    )
+
+
+def test_peppol_asked_without_a_buyer_reference_goes_back_to_the_page_saying_what_to_fill(
+    owner_client, invoice
+):
+    response = owner_client.get(url("document_ubl", invoice), {"variant": "peppol"}, follow=True)
+
+    assert response.redirect_chain == [(detail(invoice), 302)]
+    page = html.unescape(response.content.decode())
+    assert "Ce document ne peut pas être produit en UBL Peppol BIS" in page
+    assert "« référence acheteur / service » sur la fiche du client" in page
+
+
+def test_peppol_asked_with_an_order_reference_downloads(owner_client, seller, french_buyer):
+    document = make_invoice(
+        seller, french_buyer, [line("Conseil", "1", "350", "20")], issue_date=DAY, buyer_reference="BC-9"
+    )
+
+    response = owner_client.get(url("document_ubl", document), {"variant": "peppol"})
+
+    assert response.status_code == 200
+    assert ubl_profile(response.content) == "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
+
+
+def test_an_unknown_variant_goes_back_to_the_page_with_a_message(owner_client, invoice):
+    response = owner_client.get(url("document_ubl", invoice), {"variant": "xrechnung"}, follow=True)
+
+    assert response.redirect_chain == [(detail(invoice), 302)]
+    assert "Variante UBL inconnue : choisissez peppol, fr-ctc." in html.unescape(response.content.decode())
+
+
+def test_an_outsider_gets_a_404_for_each_variant(outsider_client, invoice):
+    for variant in ("peppol", "fr-ctc"):
+        assert outsider_client.get(url("document_ubl", invoice), {"variant": variant}).status_code == 404
