@@ -83,22 +83,46 @@ def problems(invoice: data.EInvoice, variant: str) -> list[str]:
     Nothing is made up in their place: a reference the buyer did not give stays the user's to fill."""
     if variant != PEPPOL:
         return []
+    return _peppol_problems(
+        invoice.buyer_reference or invoice.order_reference,
+        invoice.payment_means,
+        invoice.mandate_reference,
+        invoice.buyer,
+    )
+
+
+def draft_problems(document: Document) -> list[str]:
+    """What a draft would lack for the UBL it will be served as (Peppol for a company abroad), read as
+    issuing will freeze its buyer block: the form asks for it while it can still be filled in."""
+    if variant_for(document) != PEPPOL:
+        return []
+    issued, seller = data.as_issued(document)
+    means = data.payment_means(issued.payment_method, issued.bank_iban or seller.get("iban", ""))
+    return _peppol_problems(
+        issued.buyer_invoice_reference or issued.buyer_reference,
+        means,
+        issued.buyer_sepa_mandate if means in DIRECT_DEBIT_MEANS else "",
+        data.buyer_party(issued),
+    )
+
+
+def _peppol_problems(reference: str, payment_means: str, mandate: str, buyer: data.Party) -> list[str]:
     found = []
-    if not (invoice.buyer_reference or invoice.order_reference):
+    if not reference:
         found.append(
             _(
                 "Peppol exige la référence de l'acheteur ou le numéro de sa commande. Indiquez la « référence "
                 "acheteur / service » sur la fiche du client ou la référence de commande sur le document."
             )
         )
-    if invoice.payment_means in DIRECT_DEBIT_MEANS and not invoice.mandate_reference:
+    if payment_means in DIRECT_DEBIT_MEANS and not mandate:
         found.append(
             _(
                 "Paiement par prélèvement : Peppol exige la référence du mandat SEPA (RUM). Indiquez-la sur "
                 "la fiche du client."
             )
         )
-    if _peppol_endpoint(invoice.buyer) is None:
+    if _peppol_endpoint(buyer) is None:
         found.append(
             _(
                 "Peppol exige l'adresse électronique de l'acheteur : indiquez son SIREN ou son numéro de TVA "

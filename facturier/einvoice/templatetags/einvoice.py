@@ -20,8 +20,10 @@ class EInvoiceState:
     downloads: bool = False
     # A draft the account may not issue as it stands (it issues e-invoices): the warning says so.
     refused_at_issue: bool = False
-    # The UBL served by default (ubl.variant_for): Peppol BIS for a buyer abroad, French CTC otherwise.
+    # The UBL served by default (ubl.variant_for): Peppol BIS for a company abroad, French CTC otherwise.
     ubl_peppol: bool = False
+    # On a draft served as Peppol: what its Peppol UBL would lack (a warning, issuing is not refused).
+    peppol_problems: list[str] = field(default_factory=list)
 
 
 @register.simple_tag
@@ -33,6 +35,7 @@ def einvoice_state(document: Document | None) -> EInvoiceState:
         problems=found,
         downloads=policy.can_download(document) and not found,
         ubl_peppol=ubl.variant_for(document) == ubl.PEPPOL,
+        peppol_problems=ubl.draft_problems(document) if document.is_draft else [],
         refused_at_issue=bool(found)
         and document.is_draft
         and policy.must_be_einvoice(document)

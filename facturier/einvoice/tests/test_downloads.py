@@ -9,6 +9,7 @@ from django.urls import reverse
 from lxml import etree
 from pypdf import PdfReader
 
+from facturier.billing.services.clients import update_client
 from facturier.billing.services.documents import create_credit_note, issue
 from facturier.billing.tests.factories import actor_for, line, make_client, make_invoice
 from facturier.einvoice import checks
@@ -215,3 +216,26 @@ def test_an_unknown_variant_goes_back_to_the_page_with_a_message(owner_client, i
 def test_an_outsider_gets_a_404_for_each_variant(outsider_client, invoice):
     for variant in ("peppol", "fr-ctc"):
         assert outsider_client.get(url("document_ubl", invoice), {"variant": variant}).status_code == 404
+
+
+def test_a_draft_for_a_company_abroad_asks_for_what_peppol_needs_while_it_can_be_filled(
+    owner_client, seller, owner, german_buyer
+):
+    draft = make_invoice(
+        actor_for(seller, owner),
+        german_buyer,
+        [line("Consulting", "1", "900", "0", vat_category="AE")],
+        issue=False,
+        issue_date=DAY,
+        payment_method="direct_debit",
+    )
+
+    page = html.unescape(owner_client.get(detail(draft)).content.decode())
+
+    assert "data-peppol-problems" in page
+    assert "sa facture électronique sera au format Peppol" in page
+    assert "Peppol exige la référence de l'acheteur ou le numéro de sa commande" in page
+    assert "Peppol exige la référence du mandat SEPA (RUM)" in page
+
+    update_client(Actor.system(), german_buyer, invoice_reference="EINKAUF-7", sepa_mandate="RUM-1")
+    assert "data-peppol-problems" not in owner_client.get(detail(draft)).content.decode()
