@@ -80,6 +80,9 @@ FIELDS = [
     Field("note", "notes"),
     Field("payment_to_kind", "payment_terms_days", coercion.to_int),
     Field("accounting_id", "accounting_code"),
+    # Facturier's own: what e-invoices to this client carry (BT-10, BT-89; docs/einvoicing.md).
+    Field("invoice_reference", "invoice_reference"),
+    Field("sepa_mandate", "sepa_mandate"),
     Field("disabled", "disabled", coercion.to_bool),
 ]
 
@@ -138,6 +141,8 @@ class ClientSerializer(serializers.Serializer[Client]):
     note = serializers.CharField(source="notes")
     payment_to_kind = serializers.IntegerField(source="payment_terms_days")
     accounting_id = serializers.CharField(source="accounting_code")
+    invoice_reference = serializers.CharField()
+    sepa_mandate = serializers.CharField()
     disabled = serializers.BooleanField(source="is_archived")
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -161,3 +161,15 @@ def test_an_outsider_gets_the_api_404_for_the_xml(outsider, globex, invoice):
 
     for query in ("", "?einvoice=cii", "?variant=peppol"):
         assert api.get(f"/invoices/{invoice.pk}.xml{query}").status_code == 404
+
+
+def test_the_client_api_takes_and_returns_the_buyer_reference_and_the_mandate(owner_api, french_buyer):
+    response = owner_api.put(
+        f"/clients/{french_buyer.pk}.json",
+        {"client": {"invoice_reference": "ACHATS-12", "sepa_mandate": "RUM-7"}},
+    )
+
+    assert response.status_code == 200
+    assert (response.json()["invoice_reference"], response.json()["sepa_mandate"]) == ("ACHATS-12", "RUM-7")
+    french_buyer.refresh_from_db()
+    assert (french_buyer.invoice_reference, french_buyer.sepa_mandate) == ("ACHATS-12", "RUM-7")
