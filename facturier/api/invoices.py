@@ -40,6 +40,7 @@ from facturier.api.schema import (
     ERRORS,
     PAGINATION,
     ApiAutoSchema,
+    ErrorSerializer,
     order_parameter,
     request_body,
     responses,
@@ -561,7 +562,11 @@ class InvoiceXml(AccountView):
             OpenApiParameter("einvoice", str, enum=["ubl", "cii"]),
             OpenApiParameter("variant", str, enum=list(einvoice_ubl.VARIANTS)),
         ],
-        responses={(200, "application/xml"): OpenApiTypes.BINARY, **ERRORS},
+        responses={
+            (200, "application/xml"): OpenApiTypes.BINARY,
+            **ERRORS,
+            406: OpenApiResponse(ErrorSerializer, description="Not a document id: an address not served."),
+        },
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         self.require("sales.view")

@@ -18,7 +18,9 @@ urlpatterns: list[URLPattern] = [
     path("invoices/cancel.json", invoices.InvoiceCancel.as_view(), name="invoice_cancel"),
     path("invoices/<int:pk>.json", invoices.InvoiceDetail.as_view(), name="invoice"),
     path("invoices/<int:pk>.pdf", invoices.InvoicePdf.as_view(), name="invoice_pdf"),
-    path("invoices/<int:pk>.xml", invoices.InvoiceXml.as_view(), name="invoice_xml"),
+    # Not `/invoices/{id}.xml`: in the public API that is the invoice in its own XML, which Facturier
+    # does not serve (unserved.json_only); an e-invoice is another document.
+    path("invoices/<int:pk>/einvoice.xml", invoices.InvoiceXml.as_view(), name="invoice_einvoice"),
     path(
         "invoices/<int:pk>/change_status.json", invoices.InvoiceChangeStatus.as_view(), name="invoice_status"
     ),

@@ -96,7 +96,7 @@ def test_issuing_an_incomplete_invoice_is_a_422_once_the_account_issues_einvoice
     assert not Document.objects.filter(account=seller).exists()
 
 
-# --- GET /invoices/{id}.xml: the UBL (the variant the document calls for, or `variant=`) and the CII ---
+# --- GET /invoices/{id}/einvoice.xml: the UBL (the variant the document calls for, or `variant=`) and the CII ---
 
 
 def profile_of(content: bytes) -> str:
@@ -104,7 +104,7 @@ def profile_of(content: bytes) -> str:
 
 
 def test_the_ubl_of_a_french_buyer_is_the_french_ctc_one(owner_api, invoice):
-    response = owner_api.get(f"/invoices/{invoice.pk}.xml")
+    response = owner_api.get(f"/invoices/{invoice.pk}/einvoice.xml")
 
     assert response.status_code == 200
     assert response["Content-Type"] == "application/xml"
@@ -117,14 +117,14 @@ def test_the_peppol_ubl_when_asked(owner_api, seller, french_buyer):
         seller, french_buyer, [line("A", "1", "10", "20")], issue_date=DAY, buyer_reference="BC-1"
     )
 
-    response = owner_api.get(f"/invoices/{document.pk}.xml?variant=peppol")
+    response = owner_api.get(f"/invoices/{document.pk}/einvoice.xml?variant=peppol")
 
     assert response.status_code == 200
     assert profile_of(response.content) == "urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"
 
 
 def test_peppol_without_a_buyer_reference_is_a_422_saying_what_to_fill(owner_api, invoice):
-    response = owner_api.get(f"/invoices/{invoice.pk}.xml?variant=peppol")
+    response = owner_api.get(f"/invoices/{invoice.pk}/einvoice.xml?variant=peppol")
 
     assert response.status_code == 422
     assert "Peppol exige la référence de l'acheteur ou le numéro de sa commande" in str(
@@ -133,7 +133,7 @@ def test_peppol_without_a_buyer_reference_is_a_422_saying_what_to_fill(owner_api
 
 
 def test_the_cii(owner_api, invoice):
-    response = owner_api.get(f"/invoices/{invoice.pk}.xml?einvoice=cii")
+    response = owner_api.get(f"/invoices/{invoice.pk}/einvoice.xml?einvoice=cii")
 
     assert response.status_code == 200
     assert b"CrossIndustryInvoice" in response.content
@@ -144,7 +144,7 @@ def test_the_cii(owner_api, invoice):
     ("query", "field"), [("einvoice=xrechnung", "einvoice"), ("variant=zugferd", "variant")]
 )
 def test_an_unknown_format_or_variant_is_a_422(owner_api, invoice, query, field):
-    response = owner_api.get(f"/invoices/{invoice.pk}.xml?{query}")
+    response = owner_api.get(f"/invoices/{invoice.pk}/einvoice.xml?{query}")
 
     assert response.status_code == 422
     assert list(response.json()["message"]) == [field]
@@ -153,14 +153,14 @@ def test_an_unknown_format_or_variant_is_a_422(owner_api, invoice, query, field)
 def test_a_draft_has_no_xml(owner_api, seller, french_buyer):
     draft = make_invoice(seller, french_buyer, issue=False, issue_date=DAY)
 
-    assert owner_api.get(f"/invoices/{draft.pk}.xml").status_code == 422
+    assert owner_api.get(f"/invoices/{draft.pk}/einvoice.xml").status_code == 422
 
 
 def test_an_outsider_gets_the_api_404_for_the_xml(outsider, globex, invoice):
     api = Api(token_of(outsider, globex))
 
     for query in ("", "?einvoice=cii", "?variant=peppol"):
-        assert api.get(f"/invoices/{invoice.pk}.xml{query}").status_code == 404
+        assert api.get(f"/invoices/{invoice.pk}/einvoice.xml{query}").status_code == 404
 
 
 def test_the_client_api_takes_and_returns_the_buyer_reference_and_the_mandate(owner_api, french_buyer):
@@ -173,3 +173,10 @@ def test_the_client_api_takes_and_returns_the_buyer_reference_and_the_mandate(ow
     assert (response.json()["invoice_reference"], response.json()["sepa_mandate"]) == ("ACHATS-12", "RUM-7")
     french_buyer.refresh_from_db()
     assert (french_buyer.invoice_reference, french_buyer.sepa_mandate) == ("ACHATS-12", "RUM-7")
+
+
+def test_the_public_apis_xml_address_stays_unserved(owner_api, invoice):
+    # `/invoices/{id}.xml` is the invoice in the public API's own XML: not served, and not a UBL.
+    response = owner_api.get(f"/invoices/{invoice.pk}.xml")
+
+    assert response.status_code == 406
