@@ -72,8 +72,11 @@ def ubl_xml(document: Document, variant: str | None = None) -> bytes:
     found = problems(invoice, chosen)
     if found:
         raise ServiceError(
-            _("Ce document ne peut pas être produit en UBL Peppol BIS : %(problems)s")
-            % {"problems": " ; ".join(found)}
+            _(
+                "Ce document ne peut pas être produit en UBL Peppol BIS : %(problems)s Un document émis ne "
+                "change plus : ce sera pour les prochains ; pour celui-ci, le XML UBL (France) reste disponible."
+            )
+            % {"problems": " ".join(found)}
         )
     return write(invoice, chosen)
 
