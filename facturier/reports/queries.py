@@ -678,17 +678,18 @@ def _category(code: str) -> str:
 def _purchase_box(category: str, origin: str, supply_kind: str, deductible: bool) -> str:
     """The CA3 box a purchase row feeds: its deductible VAT (20), or for a purchase the account
     self-assesses (purchases.models.is_self_assessed), the box of its base (docs/decisions/ca3-boxes.md):
-    services from an EU supplier A3 (art. 283-2), intra-EU acquisitions of goods B2, purchases from a
-    supplier outside the EU B4 (art. 283-1), the domestic reverse-charge cases A2."""
+    from another member state, services A3 (art. 283-2) and goods B2 (intra-EU acquisitions); from
+    outside the EU, B4 (art. 283-1); the domestic reverse-charge cases A2."""
     if category == vat.STANDARD:
         return "20" if deductible else ""
+    if category == vat.INTRA_EU and origin != "purchase_eu":
+        return ""  # an intra-EU supply is only one from another member state (is_self_assessed)
     if category in vat.SELF_ASSESSED:
         if origin == "purchase_eu":
             return "B2" if supply_kind == SupplyKind.GOODS else "A3"
         if origin == "purchase_world":
             return "B4"
-        if category == vat.REVERSE_CHARGE:
-            return "A2"
+        return "A2"
     return ""
 
 
@@ -937,7 +938,9 @@ def _ca3_table(sales: dict[tuple[Any, ...], list[Any]], purchases: dict[tuple[An
     labels = {
         "A1": _("Ventes, prestations de services"),
         "A2": _("Autres opérations imposables (autoliquidation en France : sous-traitance du BTP…)"),
-        "A3": _("Achats de prestations de services intracommunautaires (art. 283-2 du CGI)"),
+        "A3": _(
+            "Achats de prestations de services auprès d'un assujetti non établi en France (art. 283-2 du CGI)"
+        ),
         "B2": _("Acquisitions intracommunautaires"),
         "B4": _(
             "Achats de biens ou de prestations de services auprès d'un assujetti non établi en France "
