@@ -7,9 +7,12 @@ What goes in (reference/regulatory.md §1; ExportRequest gives the period and th
   the OSS account for another member state's VAT, the waiting account for VAT due on receipt). Credit
   notes come out reversed by their negative amounts;
 - purchases (HA), one entry per expense: the category's account (6xx, or 2xx for fixed assets) with the
-  VAT that cannot be deducted, deductible VAT (44566, or 44562 on fixed assets), against the supplier (401);
+  VAT that cannot be deducted, deductible VAT (44566, or 44562 on fixed assets; the waiting account
+  44586x for VAT on services deductible once paid), the VAT it self-assesses (4452x against 4456x),
+  against the supplier (401);
 - bank (BQ), one entry per payment received (512 against one 411 line per document it settles, plus
-  the VAT it makes due on services: waiting account to 44571x) and per payment made (401 against 512).
+  the VAT it makes due on services: waiting account to 44571x) and per payment made (401 against 512,
+  plus the VAT it makes deductible: waiting account to 44566).
 
 Amounts are the stored EUR amounts (one DocumentVatLine or ExpenseVatLine per VAT bucket). Every entry
 balances by construction: the counterpart line (411 or 401) is the sum of the others. Payments are
