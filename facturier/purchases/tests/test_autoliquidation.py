@@ -11,6 +11,7 @@ from django.urls import reverse
 from facturier.billing.models import BillingSettings, Client, SupplyKind
 from facturier.purchases.models import Expense, ExpenseVatLine, vat_chargeable_on, vat_deductible_at_payment
 from facturier.purchases.services import ExpenseLineInput
+from facturier.tenancy.errors import ServiceError
 
 from .conftest import form_data, make_expense
 
@@ -78,6 +79,16 @@ def test_reverse_charge_lines_are_self_assessed_per_rate_and_add_up_to_the_invoi
     assert (expense.vat_total, expense.gross_total) == (D("0.00"), D("386.67"))
     assert sum(r.base_eur for r in rows) == expense.gross_total_eur
     assert sum(r.vat_amount_eur for r in rows) == 0
+
+
+def test_a_self_assessed_line_needs_a_french_rate_and_nothing_is_written(acme, owner, german):
+    with pytest.raises(ServiceError) as refused:
+        make_expense(
+            acme, owner, german, lines=[ExpenseLineInput("Licence", D(1), D("500"), D(19), vat_category="AE")]
+        )
+
+    assert "taux français (20 %, 10 %, 5,5 %, 2,1 %, 0 %)" in refused.value.message
+    assert not Expense.objects.filter(account=acme).exists()
 
 
 def test_an_intra_eu_category_from_a_french_supplier_is_not_self_assessed(acme, owner, supplier):
