@@ -37,11 +37,12 @@ from facturier.api.invoice_output import (
 from facturier.api.periods import period_range
 from facturier.api.products import read_tax
 from facturier.api.views import AccountView, list_param, ordering, paginate, text_param
-from facturier.billing.models import Client
+from facturier.billing.models import Client, SupplyKind
 from facturier.billing.services import clients as client_service
 from facturier.billing.services.clients import person_name
 from facturier.einvoice.importing import match_supplier
 from facturier.einvoice.reading import Party
+from facturier.lib import vat
 from facturier.purchases import services
 from facturier.purchases.models import Expense, ExpenseCategory, ExpenseLine, ExpenseStatus
 from facturier.tenancy.access import Actor
@@ -65,6 +66,10 @@ FIELDS = [
     coercion.Field("exchange_currency_rate", "exchange_rate", coercion.to_decimal),
     coercion.Field("description", "notes"),
     coercion.Field("category_id", "category_id", coercion.to_id),
+    # Autoliquidation: every position is self-assessed at its `tax` rate (the French rate that applies).
+    coercion.Field("reverse_charge", "reverse_charge", coercion.to_bool),
+    # The supplier opted for VAT on debits: the VAT of its services is deductible at the invoice date.
+    coercion.Field("vat_on_debits", "vat_on_debits", coercion.to_bool),
 ]
 # The purchases services' field names, as the API calls them, for the errors they raise.
 API_NAMES = {
@@ -95,6 +100,11 @@ class ExpensePositionSerializer(serializers.Serializer[ExpenseLine]):
     total_price_net = serializers.DecimalField(source="net_amount", max_digits=16, decimal_places=2)
     total_price_gross = serializers.DecimalField(source="gross_amount", max_digits=16, decimal_places=2)
     deductible = serializers.BooleanField()
+    service = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_service(self, line: ExpenseLine) -> bool:
+        return bool(line.supply_kind != SupplyKind.GOODS)
 
 
 class ExpenseSerializer(InvoiceShapeSerializer[Expense]):
@@ -129,6 +139,9 @@ class ExpenseSerializer(InvoiceShapeSerializer[Expense]):
     seller_city = serializers.CharField(source="account.city")
     seller_country = serializers.CharField(source="account.country")
     category_id = serializers.IntegerField()
+    reverse_charge = serializers.SerializerMethodField()
+    vat_on_debits = serializers.BooleanField()
+    price_tax_self_assessed = serializers.SerializerMethodField()
     description = serializers.CharField(source="notes")
     accounting_status = AccountingStatusField()
     created_at = serializers.DateTimeField()
@@ -148,6 +161,16 @@ class ExpenseSerializer(InvoiceShapeSerializer[Expense]):
     def get_status(self, expense: Expense) -> str:
         return STATUS_OF.get(ExpenseStatus(expense.status), "issued")
 
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_reverse_charge(self, expense: Expense) -> bool:
+        return any(line.vat_category == vat.REVERSE_CHARGE for line in expense.lines.all())
+
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_price_tax_self_assessed(self, expense: Expense) -> str:
+        # The VAT the account self-assesses (due, and deductible where the lines say so).
+        total = sum((row.self_assessed_vat for row in expense.vat_lines.all()), Decimal(0))
+        return f"{total:.2f}"
+
     @extend_schema_field(OpenApiTypes.STR)
     def get_buyer_tax_no(self, expense: Expense) -> str:
         return expense.supplier.vat_number or expense.supplier.siret or expense.supplier.siren
@@ -163,8 +186,8 @@ class ExpenseSerializer(InvoiceShapeSerializer[Expense]):
 
 def with_output_data(rows: "QuerySet[Expense]", *, positions: bool) -> "QuerySet[Expense]":
     """What the serializer reads, in a fixed number of queries whatever the number of rows."""
-    rows = rows.select_related("supplier", "account")
-    return rows.prefetch_related("lines") if positions else rows
+    rows = rows.select_related("supplier", "account").prefetch_related("lines", "vat_lines")
+    return rows
 
 
 def shown(view: AccountView, pk: int) -> dict[str, Any]:
@@ -245,8 +268,11 @@ def _supplier_id(actor: Actor, account: Account, data: Mapping[str, Any]) -> int
     return match.pk
 
 
-def _lines(positions: list[Any]) -> tuple[list[services.ExpenseLineInput], bool]:
-    """The expense's lines and whether their prices are gross (every priced position gross only)."""
+def _lines(
+    positions: list[Any], reverse_charge: bool = False
+) -> tuple[list[services.ExpenseLineInput], bool]:
+    """The expense's lines and whether their prices are gross (every priced position gross only).
+    Under `reverse_charge` each line is self-assessed at its `tax` rate (its prices are net)."""
     values = [_position(entry) for entry in positions]
     priced = [v for v in values if any(key in v for key in (*read.GROSS_PRICES, *read.NET_PRICES))]
     gross = bool(priced) and all(not any(key in v for key in read.NET_PRICES) for v in priced)
@@ -265,6 +291,8 @@ def _lines(positions: list[Any]) -> tuple[list[services.ExpenseLineInput], bool]
             unit_price = (unit_price / quantity).quantize(read.FOUR_PLACES)
         if not str(entry.get("name", "")).strip():
             raise InputError.on("positions", _("Chaque position a un nom."))
+        if reverse_charge and category in (vat.STANDARD, vat.EXEMPT):
+            category = vat.REVERSE_CHARGE  # a rate (or none, 0) the account self-assesses
         lines.append(
             services.ExpenseLineInput(
                 name=entry["name"],
@@ -273,9 +301,15 @@ def _lines(positions: list[Any]) -> tuple[list[services.ExpenseLineInput], bool]
                 vat_rate=rate,
                 vat_category=category,
                 deductible=entry.get("deductible", True),
+                supply_kind=entry.get("supply_kind", SupplyKind.SERVICE),
             )
         )
-    return lines, gross
+    return lines, gross and not reverse_charge
+
+
+def _supply_kind(value: Any, field: str) -> str:
+    """A position's `service` (as on products): true for a service, false for goods."""
+    return SupplyKind.SERVICE if coercion.to_bool(value, field) else SupplyKind.GOODS
 
 
 def _position(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -283,6 +317,7 @@ def _position(entry: Mapping[str, Any]) -> dict[str, Any]:
     fields += [
         coercion.Field("tax", "tax", read_tax),
         coercion.Field("deductible", "deductible", coercion.to_bool),
+        coercion.Field("service", "supply_kind", _supply_kind),
     ]
     try:
         return coercion.read(entry, fields)
@@ -310,7 +345,7 @@ def create(view: AccountView, data: Mapping[str, Any]) -> Expense:
         raise InputError.on("positions", _("Ajoutez au moins une position à la dépense."))
     if "issue_date" not in values:
         values["issue_date"] = view.account.today()
-    lines, gross = _lines(positions)
+    lines, gross = _lines(positions, bool(values.get("reverse_charge")))
     supplier_id = _supplier_id(view.actor, view.account, data)
     return services.create_expense(
         view.actor,
@@ -327,6 +362,7 @@ def create(view: AccountView, data: Mapping[str, Any]) -> Expense:
             exchange_rate=values.get("exchange_rate", Decimal(1)),
             prices_are_gross=gross,
             notes=values.get("notes", ""),
+            vat_on_debits=values.get("vat_on_debits"),
         ),
     )
 
@@ -338,7 +374,7 @@ def update(view: AccountView, expense: Expense, data: Mapping[str, Any]) -> Expe
     positions = read.positions_of(data)
     if positions is not None:
         kept = [entry for entry in positions if not read.is_destroyed(entry)]
-        lines, gross = _lines(kept)
+        lines, gross = _lines(kept, bool(values.get("reverse_charge")))
     else:
         lines = [
             services.ExpenseLineInput(
@@ -370,5 +406,6 @@ def update(view: AccountView, expense: Expense, data: Mapping[str, Any]) -> Expe
             exchange_rate=values.get("exchange_rate", expense.exchange_rate),
             prices_are_gross=gross,
             notes=values.get("notes", expense.notes),
+            vat_on_debits=values.get("vat_on_debits", expense.vat_on_debits),
         ),
     )

@@ -193,8 +193,14 @@ class BillingSettings(models.Model):
     legal_form = models.CharField(_("forme juridique"), max_length=60, blank=True)
     share_capital = models.CharField(_("capital social"), max_length=40, blank=True)
     rcs_city = models.CharField(_("ville du RCS"), max_length=80, blank=True)
+    # The VAT regime (art. 269 CGI): VAT on services falls due at payment unless the seller opted for
+    # debits; goods at delivery whatever the option. Each document copies the option in force (seller
+    # snapshot), each expense the purchases' one (Expense.vat_on_debits), so a change applies forward.
     vat_on_debits = models.BooleanField(
         _("option pour le paiement de la TVA d'après les débits"), default=False
+    )
+    purchases_vat_on_debits = models.BooleanField(
+        _("TVA des achats de services déductible à la date des factures"), default=False
     )
     vat_franchise = models.BooleanField(_("franchise en base de TVA (art. 293 B du CGI)"), default=False)
     email_subject_template = models.CharField(max_length=200, blank=True)
@@ -517,10 +523,10 @@ class Document(models.Model):
             (1, cents(self.net_total_eur), cents(self.gross_total_eur), cents(self.remaining_in_eur)),
         )
 
-    def vat_due_at_payment(self, supply_kind: str) -> bool:
+    def vat_due_at_payment(self, supply_kind: str, vat_category: str = vat.STANDARD) -> bool:
         """Whether the VAT of this document's buckets of `supply_kind` falls due as it is paid."""
         return vat_due_at_payment(
-            self.kind, self.amount_due > 0, bool(self.seller.get("vat_on_debits")), supply_kind
+            self.kind, self.amount_due > 0, bool(self.seller.get("vat_on_debits")), supply_kind, vat_category
         )
 
     def hold_rows(self, lines: list["DocumentLine"], vat_lines: list["DocumentVatLine"]) -> None:
@@ -591,13 +597,18 @@ def remaining_amount(
     return amount_due - paid_total - credited_total
 
 
-def vat_due_at_payment(kind: str, owes: bool, on_debits: bool, supply_kind: str) -> bool:
+def vat_due_at_payment(
+    kind: str, owes: bool, on_debits: bool, supply_kind: str, vat_category: str = vat.STANDARD
+) -> bool:
     """Whether the French VAT of one bucket of a sales document falls due as the document is paid (VAT on
     receipts, regulatory.md §5.1) rather than with the document: services, unless the seller opted for VAT
     on debits when it issued it; deposits on goods; never on a document that asks for no money (`owes`:
-    an amount due above zero). The VAT register, the CA3 summary and the FEC's 4457x all read this rule;
-    each payment then makes due its share of the bucket (money.settled_share)."""
-    if not owes:
+    an amount due above zero), nor on a supply the buyer self-assesses (reverse charge, intra-EU supply
+    of goods): those are chargeable when performed, in every regime (art. 269 CGI, transposing art. 66
+    and 67 of directive 2006/112/EC), so an intra-EU service never waits for its payment.
+    The VAT register, the CA3 summary and the FEC's 4457x all read this rule; each payment then makes
+    due its share of the bucket (money.settled_share)."""
+    if not owes or vat_category in vat.SELF_ASSESSED:
         return False
     if supply_kind == SupplyKind.GOODS:
         return kind == Kind.ADVANCE

@@ -7,9 +7,12 @@ What goes in (reference/regulatory.md §1; ExportRequest gives the period and th
   the OSS account for another member state's VAT, the waiting account for VAT due on receipt). Credit
   notes come out reversed by their negative amounts;
 - purchases (HA), one entry per expense: the category's account (6xx, or 2xx for fixed assets) with the
-  VAT that cannot be deducted, deductible VAT (44566, or 44562 on fixed assets), against the supplier (401);
+  VAT that cannot be deducted, deductible VAT (44566, or 44562 on fixed assets; the waiting account
+  44586x for VAT on services deductible once paid), the VAT it self-assesses (4452x against 4456x),
+  against the supplier (401);
 - bank (BQ), one entry per payment received (512 against one 411 line per document it settles, plus
-  the VAT it makes due on services: waiting account to 44571x) and per payment made (401 against 512).
+  the VAT it makes due on services: waiting account to 44571x) and per payment made (401 against 512,
+  plus the VAT it makes deductible: waiting account to 44566).
 
 Amounts are the stored EUR amounts (one DocumentVatLine or ExpenseVatLine per VAT bucket). Every entry
 balances by construction: the counterpart line (411 or 401) is the sum of the others. Payments are
@@ -88,7 +91,13 @@ from facturier.lib.chart_of_accounts import (
     normalize_account,
 )
 from facturier.lib.money import settled_share
-from facturier.purchases.models import Expense, ExpenseCategory, ExpensePayment, ExpenseVatLine
+from facturier.purchases.models import (
+    Expense,
+    ExpenseCategory,
+    ExpensePayment,
+    ExpenseVatLine,
+    vat_deductible_at_payment,
+)
 from facturier.tenancy.models import Account
 
 T = TypeVar("T")
@@ -192,6 +201,9 @@ MAPPING_RULES: dict[str, AccountRule] = {
     "vat_pending_account": VAT_RULE,
     "vat_deductible_account": DEDUCTIBLE_VAT_RULE,
     "vat_deductible_assets_account": DEDUCTIBLE_VAT_RULE,
+    "vat_deductible_pending_account": VAT_RULE,
+    "vat_self_assessed_account": VAT_RULE,
+    "vat_self_assessed_deductible_account": DEDUCTIBLE_VAT_RULE,
 }
 JOURNAL_FIELDS = ("sales_journal", "purchases_journal", "bank_journal")
 _JOURNAL_CODE = re.compile(r"^[A-Z0-9]{1,10}$")
@@ -342,6 +354,9 @@ class _Chart:
         self.pending = settings.vat_pending_account
         self.deductible = settings.vat_deductible_account
         self.deductible_assets = settings.vat_deductible_assets_account
+        self.deductible_pending = settings.vat_deductible_pending_account
+        self.self_assessed = settings.vat_self_assessed_account
+        self.self_assessed_deductible = settings.vat_self_assessed_deductible_account
         self.categories = categories
         self.labels: dict[str, str] = {}
         collected = sorted(settings.vat_collected_accounts.items(), key=lambda item: -Decimal(item[0]))
@@ -359,6 +374,9 @@ class _Chart:
             (settings.vat_pending_account, "TVA collectée en attente d'encaissement"),
             (settings.vat_deductible_account, "TVA déductible sur autres biens et services"),
             (settings.vat_deductible_assets_account, "TVA déductible sur immobilisations"),
+            (settings.vat_deductible_pending_account, "TVA déductible en attente de paiement"),
+            (settings.vat_self_assessed_account, "TVA due autoliquidée"),
+            (settings.vat_self_assessed_deductible_account, "TVA déductible autoliquidée"),
             *categories.values(),
         ]:
             self.labels.setdefault(number, label)
@@ -678,7 +696,11 @@ CODED_LINE_FIELDS = (
 CORRECTED_FIELDS = ("pk", "kind", "c_gross", "c_advances", "c_paid", "c_credited", "on_debits")
 EXPENSE_FIELDS = (
     "pk", "issue_date", "supplier_number", "currency", "supplier_id", "supplier__name",
-    "supplier__accounting_code", "category_id", "settled",
+    "supplier__accounting_code", "category_id", "settled", "vat_on_debits", "owes",
+)  # fmt: skip
+EXPENSE_VAT_FIELDS = (
+    "deductible", "vat_category", "supply_kind", "c_base", "c_vat", "c_base_eur", "c_vat_eur", "c_self",
+    "c_self_eur",
 )  # fmt: skip
 PAYMENT_FIELDS = (
     "pk", "date", "c_amount", "currency", "reference", "client_id", "client__name", "client__accounting_code",
@@ -945,10 +967,15 @@ class _Sales(_Source):
 
 
 class _Purchases(_Source):
-    """One HA entry per expense: expense (or fixed asset) and deductible VAT against the supplier."""
+    """One HA entry per expense: expense (or fixed asset) and deductible VAT against the supplier. The
+    VAT of services that becomes deductible only as the supplier is paid waits on its own account
+    (purchases.models.vat_deductible_at_payment); the VAT the account self-assesses (autoliquidation)
+    is posted due (4452) against deductible (4456x), or against the expense when it cannot be deducted."""
 
     def rows(self) -> Iterator[Row]:
-        expenses = selection.expenses(self.request).annotate(settled=_EXPENSE_SETTLED)
+        expenses = selection.expenses(self.request).annotate(
+            settled=_EXPENSE_SETTLED, owes=_Flag(Q(gross_total__gt=0))
+        )
         return expenses.values_list(*EXPENSE_FIELDS).iterator(CHUNK_SIZE)
 
     def chunk(self, rows: list[Row]) -> Iterator[_Entry]:
@@ -960,12 +987,12 @@ class _Purchases(_Source):
                 c_vat=_cents("vat_amount"),
                 c_base_eur=_cents("base_eur"),
                 c_vat_eur=_cents("vat_amount_eur"),
+                c_self=_cents("self_assessed_vat"),
+                c_self_eur=_cents("self_assessed_vat_eur"),
             )
             .order_by("expense_id", "id")
         )
-        for expense_id, *values in found.values_list(
-            "expense_id", "deductible", "c_base", "c_vat", "c_base_eur", "c_vat_eur"
-        ):
+        for expense_id, *values in found.values_list("expense_id", *EXPENSE_VAT_FIELDS):
             vat_rows[expense_id].append(tuple(values))
         matches = _matched_expenses(self.request, [row[0] for row in rows if row[8]])
         for row in rows:
@@ -974,19 +1001,30 @@ class _Purchases(_Source):
                 yield entry
 
     def _entry(self, row: Row, vat_rows: list[Row], matches: dict[int, _Match]) -> _Entry | None:
-        pk, issue_date, supplier_number, currency, supplier_id, supplier_name, supplier_code, category_id = (
-            row[:8]
-        )
+        (pk, issue_date, supplier_number, currency, supplier_id, supplier_name, supplier_code, category_id,
+         _settled, on_debits, owes) = row  # fmt: skip
         chart = self.chart
         foreign = currency != "EUR"
         expense_account = chart.categories[category_id][0]
         # VAT on fixed assets is deducted on its own account (the CA3 asks for it apart).
-        deductible_account = chart.deductible_assets if expense_account.startswith("2") else chart.deductible
+        assets = expense_account.startswith("2")
+        deductible_account = chart.deductible_assets if assets else chart.deductible
         charges = _Sums()
-        for deductible, base, vat_amount, base_eur, vat_eur in vat_rows:
+        for (deductible, category, supply_kind, base, vat_amount, base_eur, vat_eur, self_vat,
+             self_eur) in vat_rows:  # fmt: skip
             charges.add(expense_account, base_eur, base)
-            # VAT that cannot be deducted is part of the cost.
-            charges.add(deductible_account if deductible else expense_account, vat_eur, vat_amount)
+            if not deductible:
+                account = expense_account  # VAT that cannot be deducted is part of the cost
+            elif vat_deductible_at_payment(on_debits, supply_kind, category, owes):
+                account = chart.deductible_pending
+            else:
+                account = deductible_account
+            charges.add(account, vat_eur, vat_amount)
+            if self_eur or self_vat:
+                if deductible:
+                    account = chart.deductible_assets if assets else chart.self_assessed_deductible
+                charges.add(account, self_eur, self_vat)
+                charges.add(chart.self_assessed, -self_eur, -self_vat)
         lines = charges.lines(1, foreign, by_number=False)  # the expense first, then its VAT
         if not lines:
             return None
@@ -1176,7 +1214,9 @@ class _Receipts(_Source):
 
 
 class _Disbursements(_Source):
-    """One BQ entry per payment made to a supplier: supplier against bank."""
+    """One BQ entry per payment made to a supplier: supplier against bank, and the VAT it makes
+    deductible on services (from the waiting account to deductible VAT, its share of each bucket as
+    the register takes it: money.settled_share of what is paid, cumulatively)."""
 
     def rows(self) -> Iterator[Row]:
         payments = selection.expense_payments(self.request).annotate(
@@ -1201,12 +1241,35 @@ class _Disbursements(_Source):
                 paid_before[pk] = paid
                 paid += amount
         matches = _matched_expenses(self.request, expense_ids)
+        pending = self._pending_vat(expense_ids)
         for row in rows:
-            entry = self._entry(row, paid_before.get(row[0], 0), matches)
+            entry = self._entry(row, paid_before.get(row[0], 0), matches, pending.get(row[4], ()))
             if entry is not None:
                 yield entry
 
-    def _entry(self, row: Row, before: int, matches: dict[int, _Match]) -> _Entry | None:
+    def _pending_vat(self, expense_ids: list[int]) -> dict[int, list[tuple[str, int]]]:
+        """The deductible VAT of the expenses that waits for their payment, (deductible account, VAT in
+        EUR) per VAT row (purchases.models.vat_deductible_at_payment, as the HA entry posted it)."""
+        pending: dict[int, list[tuple[str, int]]] = defaultdict(list)
+        found = (
+            ExpenseVatLine.objects.filter(_among(ExpenseVatLine, "expense_id", expense_ids), deductible=True)
+            .exclude(vat_amount_eur=0)
+            .annotate(c_vat_eur=_cents("vat_amount_eur"), owes=_Flag(Q(expense__gross_total__gt=0)))
+            .order_by("expense_id", "id")
+        )
+        chart = self.chart
+        for expense_id, on_debits, supply_kind, category, owes, code, vat_eur in found.values_list(
+            "expense_id", "expense__vat_on_debits", "supply_kind", "vat_category", "owes",
+            "expense__category__accounting_code", "c_vat_eur",
+        ):  # fmt: skip
+            if vat_deductible_at_payment(on_debits, supply_kind, category, owes):
+                assets = normalize_account(code).startswith("2")
+                pending[expense_id].append((chart.deductible_assets if assets else chart.deductible, vat_eur))
+        return pending
+
+    def _entry(
+        self, row: Row, before: int, matches: dict[int, _Match], pending: Iterable[tuple[str, int]]
+    ) -> _Entry | None:
         (pk, day, amount, reference, expense_id, supplier_number, currency, gross, gross_eur, supplier_id,
          supplier_name, supplier_code) = row  # fmt: skip
         chart = self.chart
@@ -1227,6 +1290,13 @@ class _Disbursements(_Source):
             ),
             _Line(chart.bank, "", "", -eur, -amount if foreign else None),
         ]
+        moved = _Sums()  # the VAT this payment makes deductible, per deductible VAT account
+        for account, vat_eur in pending:
+            moved.add(account, _share(vat_eur, before + amount, gross) - _share(vat_eur, before, gross), 0)
+        taxes = moved.lines(1, foreign=False)
+        if taxes:
+            lines.extend(taxes)
+            lines.append(_Line(chart.deductible_pending, "", "", -sum(line.amount for line in taxes), None))
         label = f"Paiement fournisseur {number} {supplier_name}"
         return _Entry(
             (day, DISBURSEMENTS, pk), DISBURSEMENTS, reference or number, day, label, currency, lines

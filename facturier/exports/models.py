@@ -72,6 +72,16 @@ class AccountingSettings(models.Model):
     vat_deductible_assets_account = models.CharField(
         _("TVA déductible sur immobilisations"), max_length=20, default="445620"
     )
+    # The VAT of services bought becomes deductible as the supplier is paid (unless it opted for debits):
+    # it waits here from the purchase to the payment (purchases.models.vat_deductible_at_payment).
+    vat_deductible_pending_account = models.CharField(
+        _("TVA déductible en attente de paiement"), max_length=20, default="445860"
+    )
+    # Autoliquidation: the VAT the account self-assesses on a purchase, due (4452) and deducted (4456x).
+    vat_self_assessed_account = models.CharField(_("TVA due autoliquidée"), max_length=20, default="445200")
+    vat_self_assessed_deductible_account = models.CharField(
+        _("TVA déductible autoliquidée"), max_length=20, default="445662"
+    )
 
     lock_exported = models.BooleanField(
         _("protéger les documents exportés en comptabilité"),

@@ -188,6 +188,17 @@ HELP_TEXTS = {
         "La TVA des prestations de services est due à l'encaissement (sauf option pour les débits) : "
         "elle attend ici son paiement, puis passe au compte de TVA collectée de son taux."
     ),
+    "vat_deductible_pending_account": gettext_lazy(
+        "La TVA des services achetés est déductible au paiement du fournisseur (sauf s'il a opté pour les "
+        "débits) : elle attend ici ce paiement, puis passe au compte de TVA déductible."
+    ),
+    "vat_self_assessed_account": gettext_lazy(
+        "Autoliquidation (achats intracommunautaires, services de fournisseurs étrangers, sous-traitance "
+        "du bâtiment…) : la TVA que vous devez sur ces achats. Par exemple 445200."
+    ),
+    "vat_self_assessed_deductible_account": gettext_lazy(
+        "La même TVA autoliquidée, déductible (4456…). Par exemple 445662."
+    ),
     "lock_exported": gettext_lazy(
         "Un document ou une dépense déjà exporté en comptabilité ne peut plus être modifié ni supprimé."
     ),
@@ -256,7 +267,13 @@ class AccountingSettingsForm(forms.ModelForm[AccountingSettings]):
         )
 
     def vat_deductible_fields(self) -> list[forms.BoundField]:
-        return self.group("vat_deductible_account", "vat_deductible_assets_account")
+        return self.group(
+            "vat_deductible_account",
+            "vat_deductible_assets_account",
+            "vat_deductible_pending_account",
+            "vat_self_assessed_account",
+            "vat_self_assessed_deductible_account",
+        )
 
     def category_fields(self) -> list[forms.BoundField]:
         return self.group(*(category_field_name(category) for category in self.categories))

@@ -23,6 +23,9 @@ REVERSE_CHARGE = "AE"  # autoliquidation: the buyer pays the VAT
 INTRA_EU = "K"  # intra-EU supply of goods to a VAT-registered buyer
 EXPORT = "G"  # export outside the EU
 OUTSIDE_SCOPE = "O"
+# The categories under which the buyer, not the seller, accounts for the VAT: a sale under them carries
+# none and is chargeable when performed; a purchase under them is self-assessed (autoliquidation).
+SELF_ASSESSED = (REVERSE_CHARGE, INTRA_EU)
 
 CATEGORY_CHOICES = [
     (STANDARD, _("Taux normal ou réduit")),

@@ -244,6 +244,15 @@ class ExpenseForm(forms.Form):
         initial=Decimal(1),
     )
     prices_are_gross = forms.BooleanField(label=gettext_lazy("Prix saisis TTC"), required=False)
+    vat_on_debits = forms.BooleanField(
+        label=gettext_lazy("Fournisseur ayant opté pour les débits"),
+        required=False,
+        help_text=gettext_lazy(
+            "La TVA des services achetés est alors déductible à la date de la facture (sa facture porte "
+            "la mention « Option pour le paiement de la taxe d'après les débits »), sinon à mesure des "
+            "paiements (art. 269 et 271 du CGI)."
+        ),
+    )
     notes = forms.CharField(
         label=gettext_lazy("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -265,6 +274,7 @@ class ExpenseForm(forms.Form):
                 "currency": expense.currency,
                 "exchange_rate": _plain(expense.exchange_rate),
                 "prices_are_gross": expense.prices_are_gross,
+                "vat_on_debits": expense.vat_on_debits,
                 "notes": expense.notes,
             }
         super().__init__(*args, **kwargs)
@@ -278,6 +288,7 @@ class ExpenseForm(forms.Form):
         self.fields["category"].queryset = queries.categories(account)  # type: ignore[attr-defined]
         if expense is None:
             self.fields["issue_date"].initial = account.today()
+            self.fields["vat_on_debits"].initial = services.purchases_vat_on_debits(account)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -307,6 +318,7 @@ class ExpenseForm(forms.Form):
             currency=data["currency"],
             exchange_rate=data["exchange_rate"],
             prices_are_gross=data["prices_are_gross"],
+            vat_on_debits=data["vat_on_debits"],
             notes=data["notes"],
         )
 

@@ -4,6 +4,7 @@ Every table carries `account` and every unique constraint includes it (ARCHITECT
 Amounts are Decimal; totals are computed once by the services (with billing/totals.py) and stored here.
 """
 
+import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from facturier.billing.models import Client, PaymentMethod, SupplyKind
 from facturier.lib import uploads, vat
+from facturier.lib.countries import EU_MEMBERS
 from facturier.tenancy.models import Account
 
 # The categories an account starts with (name, account of the French chart of accounts, class 6).
@@ -79,6 +81,10 @@ class Expense(models.Model):
         _("taux de change vers l'euro"), max_digits=14, decimal_places=6, default=Decimal("1")
     )
     prices_are_gross = models.BooleanField(_("prix saisis TTC"), default=False)
+    # The supplier's regime for services (art. 269 CGI): their VAT becomes deductible at the invoice date
+    # when the supplier opted for debits, else as they are paid. Defaults to the account's setting
+    # (BillingSettings.purchases_vat_on_debits) when the expense is created.
+    vat_on_debits = models.BooleanField(_("fournisseur ayant opté pour les débits"), default=False)
     notes = models.TextField(_("notes"), blank=True)
 
     # Totals in the expense currency, then in EUR (what reports aggregate); stored by the services.
@@ -168,6 +174,11 @@ class ExpenseVatLine(models.Model):
 
     Base and VAT are those of the supplier's invoice (VAT on the summed base of each bucket, BR-CO-17);
     when a bucket mixes deductible and non-deductible lines it is split in two rows that add up to it.
+
+    A bucket the account self-assesses (autoliquidation: reverse charge, or an intra-EU acquisition of
+    goods; `is_self_assessed`) carries no VAT of the supplier: its rows hold the French rate the lines
+    give and `self_assessed_vat`, the VAT the account owes and (on a deductible row) deducts, computed
+    on the summed base of each rate.
     """
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
@@ -182,12 +193,58 @@ class ExpenseVatLine(models.Model):
     vat_amount = models.DecimalField(max_digits=16, decimal_places=2)
     base_eur = models.DecimalField(max_digits=16, decimal_places=2)
     vat_amount_eur = models.DecimalField(max_digits=16, decimal_places=2)
+    self_assessed_vat = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    self_assessed_vat_eur = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
 
     class Meta:
         indexes = [models.Index(fields=["account", "issue_date"])]
 
     def __str__(self) -> str:
         return f"{self.expense_id} {self.vat_category} {self.vat_rate}%: {self.base} + {self.vat_amount}"
+
+
+def is_self_assessed(vat_category: str, supplier_country: str) -> bool:
+    """Whether the account self-assesses the VAT of a purchase (autoliquidation, art. 283 CGI): reverse
+    charge (services from an EU or non-EU supplier, purchases from a supplier not established in France,
+    the domestic cases such as construction subcontracting), and an intra-EU acquisition of goods (a
+    supplier in another member state invoicing an intra-EU supply, art. 256 bis)."""
+    if vat_category == vat.REVERSE_CHARGE:
+        return True
+    return vat_category == vat.INTRA_EU and supplier_country in EU_MEMBERS and supplier_country != "FR"
+
+
+def vat_deductible_at_payment(on_debits: bool, supply_kind: str, vat_category: str, owes: bool) -> bool:
+    """Whether the VAT of one bucket of an expense becomes deductible as the supplier is paid (each payment
+    making deductible its share, money.cumulative_shares) rather than at delivery: the VAT on services,
+    unless the supplier opted for debits (`on_debits`, Expense.vat_on_debits); never goods, never a
+    self-assessed bucket (due, hence deductible, when performed), never an expense of nothing to pay.
+    Deduction follows the supplier's chargeability (art. 271 I-2 CGI). The VAT register, the CA3 summary
+    and the FEC's waiting account 44586x all read this rule."""
+    if not owes or vat_category in vat.SELF_ASSESSED:
+        return False
+    return supply_kind != SupplyKind.GOODS and not on_debits
+
+
+def vat_chargeable_on(
+    issue_date: datetime.date,
+    sell_date: datetime.date | None,
+    on_debits: bool,
+    supply_kind: str,
+    vat_category: str,
+    supplier_country: str,
+) -> datetime.date:
+    """The day the VAT of one bucket of an expense becomes deductible when it does not wait for payment
+    (vat_deductible_at_payment): the day it is chargeable (art. 269 and 271 CGI). Goods and self-assessed
+    services: at delivery or performance (the delivery date, else the invoice date); an intra-EU
+    acquisition of goods: the 15th of the month after delivery, or the invoice date if earlier
+    (art. 269, 2-b CGI); services of a supplier on debits: the invoice date."""
+    delivery = sell_date or issue_date
+    if vat_category == vat.INTRA_EU and is_self_assessed(vat_category, supplier_country):
+        month_after = (delivery.replace(day=1) + datetime.timedelta(days=32)).replace(day=15)
+        return min(issue_date, month_after)
+    if supply_kind != SupplyKind.GOODS and on_debits and vat_category not in vat.SELF_ASSESSED:
+        return issue_date
+    return delivery
 
 
 class ExpensePayment(models.Model):

@@ -12,9 +12,10 @@ removed again; files of a deleted expense or attachment are removed once the del
 import datetime
 import hashlib
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -25,7 +26,8 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 
 from facturier.billing.models import Client, PaymentMethod, SupplyKind
-from facturier.billing.totals import Bucket, LineAmounts, Totals, compute
+from facturier.billing.services.billing_settings import settings_for
+from facturier.billing.totals import Bucket, BucketKey, LineAmounts, Totals, compute
 from facturier.lib import uploads, vat
 from facturier.lib.chart_of_accounts import EXPENSE_RULE, account_problem, normalize_account
 from facturier.lib.money import CURRENCIES, ZERO, round_money
@@ -39,6 +41,7 @@ from facturier.purchases.models import (
     ExpensePayment,
     ExpenseStatus,
     ExpenseVatLine,
+    is_self_assessed,
 )
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
@@ -77,6 +80,9 @@ class ExpenseInput:
     exchange_rate: Decimal = Decimal(1)
     prices_are_gross: bool = False
     notes: str = ""
+    # The supplier opted for VAT on debits (Expense.vat_on_debits); None: the account's setting for a
+    # new expense, what the expense says for a change.
+    vat_on_debits: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,22 @@ class CheckedFile:
     size: int
 
 
+@dataclass(frozen=True)
+class VatRow:
+    """One ExpenseVatLine to write: a part of a bucket of the invoice, deductible or not. A self-assessed
+    bucket is split by the French rate of its lines (`rate`), with the VAT the account owes on it."""
+
+    bucket: Bucket
+    deductible: bool
+    base: Decimal
+    vat_amount: Decimal
+    base_eur: Decimal
+    vat_amount_eur: Decimal
+    rate: Decimal
+    self_assessed_vat: Decimal = ZERO
+    self_assessed_vat_eur: Decimal = ZERO
+
+
 @dataclass
 class ExpenseTotals:
     """The supplier invoice's totals, and the VAT rows split by deductibility."""
@@ -97,8 +119,10 @@ class ExpenseTotals:
     totals: Totals
     deductible_vat: Decimal = ZERO
     deductible_vat_eur: Decimal = ZERO
-    # (bucket of the invoice, deductible, base, vat, base_eur, vat_eur)
-    rows: list[tuple[Bucket, bool, Decimal, Decimal, Decimal, Decimal]] = field(default_factory=list)
+    rows: list[VatRow] = field(default_factory=list)
+    # The VAT the account self-assesses (autoliquidation), all of it due; the deductible part of it.
+    self_assessed_vat: Decimal = ZERO
+    self_assessed_vat_eur: Decimal = ZERO
 
 
 # --- Categories ---------------------------------------------------------------------------------
@@ -135,11 +159,21 @@ def _amounts(line: ExpenseLineInput) -> LineAmounts:
 
 
 def compute_totals(
-    lines: Sequence[ExpenseLineInput], *, prices_are_gross: bool, currency: str, exchange_rate: Decimal
+    lines: Sequence[ExpenseLineInput],
+    *,
+    prices_are_gross: bool,
+    currency: str,
+    exchange_rate: Decimal,
+    supplier_country: str = "",
 ) -> ExpenseTotals:
     """Totals as the supplier computed them (every line together, VAT per bucket on its summed base),
     and the deductible VAT: the VAT of the deductible lines' part of each bucket, computed the same way.
-    A mixed bucket's non-deductible part is the rest, so the two parts always add up to the invoice."""
+    A mixed bucket's non-deductible part is the rest, so the two parts always add up to the invoice.
+
+    A bucket the account self-assesses (purchases.models.is_self_assessed, given the supplier's country)
+    has no VAT on the invoice: its rows are split by the French rate its lines give, each with the VAT
+    due on its summed base at that rate (BR-CO-17 again), computed on the prices as written (a reverse-
+    charge invoice states no VAT, so its prices are net whether the form said TTC or HT)."""
     options: dict[str, Any] = {
         "prices_are_gross": prices_are_gross,
         "currency": currency,
@@ -153,23 +187,88 @@ def compute_totals(
     result = ExpenseTotals(
         totals, deductible_vat=deductible.vat_total, deductible_vat_eur=deductible.vat_total_eur
     )
+    self_assessed = [line for line in lines if is_self_assessed(line.vat_category, supplier_country)]
     for bucket in totals.buckets:
+        if is_self_assessed(bucket.key.vat_category, supplier_country):
+            continue
         part = deductible_by_key.get(bucket.key)
+        rate = bucket.key.vat_rate
         if part is not None:
-            result.rows.append((bucket, True, part.base, part.vat_amount, part.base_eur, part.vat_amount_eur))
+            result.rows.append(
+                VatRow(bucket, True, part.base, part.vat_amount, part.base_eur, part.vat_amount_eur, rate)
+            )
         if bucket.key in non_deductible_keys:
             taken = part or Bucket(bucket.key)
             result.rows.append(
-                (
+                VatRow(
                     bucket,
                     False,
                     bucket.base - taken.base,
                     bucket.vat_amount - taken.vat_amount,
                     bucket.base_eur - taken.base_eur,
                     bucket.vat_amount_eur - taken.vat_amount_eur,
+                    rate,
                 )
             )
+    if self_assessed:
+        _add_self_assessed(result, totals, self_assessed, currency, exchange_rate)
     return result
+
+
+def _add_self_assessed(
+    result: ExpenseTotals,
+    totals: Totals,
+    lines: Sequence[ExpenseLineInput],
+    currency: str,
+    exchange_rate: Decimal,
+) -> None:
+    """The rows of the self-assessed buckets: per bucket of the invoice, French rate and deductibility,
+    the base and the VAT due at that rate (computed as if the lines were taxed, on net prices)."""
+    parts: dict[BucketKey, list[VatRow]] = defaultdict(list)
+    for deductible in (True, False):
+        taxed = [
+            replace(_amounts(line), vat_category=vat.STANDARD, exemption_reason=line.vat_category)
+            for line in lines
+            if line.deductible is deductible
+        ]
+        part = compute(taxed, prices_are_gross=False, currency=currency, exchange_rate=exchange_rate)
+        for computed in part.buckets:
+            # The invoice's bucket this part belongs to: same category and nature, no rate applied.
+            key = BucketKey(ZERO, computed.key.exemption_reason, "FR", computed.key.supply_kind, "")
+            parts[key].append(
+                VatRow(
+                    Bucket(key),
+                    deductible,
+                    computed.base,
+                    ZERO,
+                    computed.base_eur,
+                    ZERO,
+                    computed.key.vat_rate,
+                    computed.vat_amount,
+                    computed.vat_amount_eur,
+                )
+            )
+            result.self_assessed_vat += computed.vat_amount
+            result.self_assessed_vat_eur += computed.vat_amount_eur
+    for bucket in totals.buckets:
+        found = parts.get(bucket.key)
+        if not found:
+            continue
+        # Converted part by part, the bases in euro may miss the bucket's by a cent: the last part takes
+        # the difference, so the rows add up to the invoice (its 401 amount) exactly.
+        last = found[-1]
+        found[-1] = replace(
+            last,
+            base=bucket.base - sum((row.base for row in found[:-1]), ZERO),
+            base_eur=bucket.base_eur - sum((row.base_eur for row in found[:-1]), ZERO),
+        )
+        result.rows.extend(replace(row, bucket=bucket) for row in found)
+
+
+def purchases_vat_on_debits(account: Account) -> bool:
+    """The account's regime for the VAT of the services it buys (Paramètres > Facturation): what a new
+    expense takes unless it says otherwise."""
+    return settings_for(account).purchases_vat_on_debits
 
 
 def _status(gross_total: Decimal, paid_total: Decimal) -> str:
@@ -298,11 +397,19 @@ def _validate(account: Account, data: ExpenseInput) -> tuple[Client, ExpenseCate
     for line in data.lines:
         if line.vat_category not in categories or not (0 <= line.vat_rate < 100):
             raise ServiceError(_("Taux ou catégorie de TVA invalide : %(name)s.") % {"name": line.name})
+        if is_self_assessed(line.vat_category, supplier.country) and line.vat_rate not in vat.FRENCH_RATES:
+            # The account owes French VAT on it: at a French rate, whatever the supplier's country.
+            raise ServiceError(
+                _("%(name)s : la TVA autoliquidée se calcule à un taux français (%(rates)s).")
+                % {"name": line.name, "rates": ", ".join(f"{vat.rate_text(r)} %" for r in vat.FRENCH_RATES)},
+                field="lines",
+            )
     totals = compute_totals(
         data.lines,
         prices_are_gross=data.prices_are_gross,
         currency=data.currency,
         exchange_rate=data.exchange_rate,
+        supplier_country=supplier.country,
     )
     if totals.totals.gross_total <= 0:
         raise ServiceError(_("Le total de la dépense doit être positif."), field="lines")
@@ -320,6 +427,10 @@ def _fill(expense: Expense, data: ExpenseInput, supplier: Client, category: Expe
     expense.exchange_rate = Decimal(1) if data.currency == "EUR" else data.exchange_rate
     expense.prices_are_gross = data.prices_are_gross
     expense.notes = data.notes
+    if data.vat_on_debits is not None:
+        expense.vat_on_debits = data.vat_on_debits
+    elif expense.pk is None:
+        expense.vat_on_debits = purchases_vat_on_debits(expense.account)
 
 
 def _apply_totals(expense: Expense, computed: ExpenseTotals) -> None:
@@ -363,16 +474,18 @@ def _write_lines(expense: Expense, data: ExpenseInput, computed: ExpenseTotals) 
             expense=expense,
             issue_date=expense.issue_date,
             supplier_country=expense.supplier.country,
-            vat_rate=bucket.key.vat_rate,
-            vat_category=bucket.key.vat_category,
-            supply_kind=bucket.key.supply_kind,
-            deductible=deductible,
-            base=base,
-            vat_amount=vat_amount,
-            base_eur=base_eur,
-            vat_amount_eur=vat_amount_eur,
+            vat_rate=row.rate,
+            vat_category=row.bucket.key.vat_category,
+            supply_kind=row.bucket.key.supply_kind,
+            deductible=row.deductible,
+            base=row.base,
+            vat_amount=row.vat_amount,
+            base_eur=row.base_eur,
+            vat_amount_eur=row.vat_amount_eur,
+            self_assessed_vat=row.self_assessed_vat,
+            self_assessed_vat_eur=row.self_assessed_vat_eur,
         )
-        for bucket, deductible, base, vat_amount, base_eur, vat_amount_eur in computed.rows
+        for row in computed.rows
     )
 
 
@@ -432,7 +545,7 @@ def create_expense(
 
 AUDITED_FIELDS = [
     "supplier_id", "supplier_number", "issue_date", "sell_date", "due_date", "category_id", "currency",
-    "exchange_rate", "prices_are_gross", "notes", "net_total", "vat_total", "gross_total",
+    "exchange_rate", "prices_are_gross", "vat_on_debits", "notes", "net_total", "vat_total", "gross_total",
     "deductible_vat_total",
 ]  # fmt: skip
 

@@ -5,6 +5,7 @@ account's expense is a 404) and writes only through purchases.services. Attachme
 `attachment_download` only, after the gate: never from a public media URL.
 """
 
+from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib import messages
@@ -119,11 +120,13 @@ def _detail(
         payment_form = ExpensePaymentForm(
             initial={"date": today, "amount": expense.remaining if expense.remaining > 0 else None}
         )
+    vat_lines = list(expense.vat_lines.order_by("-vat_rate", "vat_category", "-deductible"))
     context = {
         "account": request.account,
         "expense": expense,
         "lines": list(expense.lines.all()),
-        "vat_lines": list(expense.vat_lines.order_by("-vat_rate", "vat_category", "-deductible")),
+        "vat_lines": vat_lines,
+        "self_assessed_vat": sum((row.self_assessed_vat for row in vat_lines), Decimal(0)),
         "attachments": list(expense.attachments.select_related("uploaded_by")),
         "payments": list(expense.payments.all()),
         "payment_form": payment_form,

@@ -126,11 +126,16 @@ class ReportFilterForm(forms.Form):
         code: str,
         today: datetime.date,
         categories: list[tuple[int, str]] | None = None,
+        vat_mode: str = "debits",
     ) -> None:
         # Opened without filters, the report runs on its usual period; dates alone mean "from–to".
         data = data.copy()
         if not data.get("period"):
             data["period"] = CUSTOM if data.get("date_from") or data.get("date_to") else DEFAULT_PERIODS[code]
+        # The VAT register follows the account's regime unless another mode is picked
+        # (queries.default_vat_mode).
+        if not data.get("vat_mode"):
+            data["vat_mode"] = vat_mode
         super().__init__(data)
         self.code = code
         self.today = today

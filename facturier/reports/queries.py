@@ -54,13 +54,14 @@ from facturier.billing.models import (
     Status,
     SupplyKind,
 )
+from facturier.billing.services.billing_settings import settings_for
 from facturier.lib import vat
 from facturier.lib.countries import EU_MEMBERS, country_name
 from facturier.lib.dates import date_text
 from facturier.lib.money import ZERO, amount_text, from_cents, round_money, to_eur
 from facturier.purchases.models import Expense, ExpenseCategory, ExpenseStatus
 from facturier.reports import summaries
-from facturier.reports.base import REPORT_CODES, ChartBar, Column, Report, ReportFilters, Table
+from facturier.reports.base import REPORT_CODES, ChartBar, Column, Report, ReportFilters, Table, VatMode
 from facturier.reports.base import Value as Cell
 from facturier.reports.models import DateKind, Direction, ReportSummary, Span
 from facturier.tenancy.models import Account
@@ -676,21 +677,50 @@ def _category(code: str) -> str:
 
 def _purchase_box(category: str, origin: str, supply_kind: str, deductible: bool) -> str:
     """The CA3 box a purchase row feeds: its deductible VAT (20), or for a purchase the account
-    self-assesses (reverse charge), the box of its base (A3, B2, B4)."""
+    self-assesses (purchases.models.is_self_assessed), the box of its base (docs/decisions/ca3-boxes.md):
+    from another member state, services A3 (art. 283-2) and goods B2 (intra-EU acquisitions); from
+    outside the EU, B4 (art. 283-1); the domestic reverse-charge cases A2."""
     if category == vat.STANDARD:
         return "20" if deductible else ""
-    if category in (vat.REVERSE_CHARGE, vat.INTRA_EU):
+    if category == vat.INTRA_EU and origin != "purchase_eu":
+        return ""  # an intra-EU supply is only one from another member state (is_self_assessed)
+    if category in vat.SELF_ASSESSED:
         if origin == "purchase_eu":
             return "B2" if supply_kind == SupplyKind.GOODS else "A3"
         if origin == "purchase_world":
             return "B4"
+        return "A2"
     return ""
+
+
+def _purchase_boxes(category: str, origin: str, rate: Decimal, supply_kind: str, deductible: bool) -> str:
+    """Every CA3 box a purchase row feeds, as the register prints them: for a self-assessed purchase, the
+    box of its base, the line of its rate (VAT due), line 17 for an intra-EU acquisition, and line 20
+    when it may be deducted."""
+    box = _purchase_box(category, origin, supply_kind, deductible)
+    if category == vat.STANDARD or not box:
+        return box
+    boxes = [box]
+    if rate:
+        boxes.append(RATE_BOXES.get(rate, ""))
+        if box == "B2":
+            boxes.append("17")
+        if deductible:
+            boxes.append("20")
+    return ", ".join(b for b in boxes if b)
 
 
 def _origin(supplier_country: str) -> str:
     if supplier_country in (HOME, ""):
         return "purchase_fr"
     return "purchase_eu" if supplier_country in EU_MEMBERS else "purchase_world"
+
+
+def default_vat_mode(account: Account) -> VatMode:
+    """The VAT register's mode for the account's regime (Paramètres > Facturation, art. 269 CGI): by the
+    date VAT falls due (services at payment) under the legal default, by document date for an account
+    that opted for VAT on debits."""
+    return "debits" if settings_for(account).vat_on_debits else "due"
 
 
 def vat_register(account: Account, filters: ReportFilters) -> Report:
@@ -836,7 +866,7 @@ def _purchases_register(purchases: dict[tuple[Any, ...], list[Any]]) -> Table:
                 "base": base,
                 "vat": vat_amount,
                 "deductible": deductible_vat,
-                "box": _purchase_box(category, origin, supply_kind, deductible),
+                "box": _purchase_boxes(category, origin, -rate, supply_kind, deductible),
             }
         )
     return Table(
@@ -861,8 +891,9 @@ def _purchases_register(purchases: dict[tuple[Any, ...], list[Any]]) -> Table:
         },
         notes=[
             _(
-                "Autoliquidation (cases A3, B2, B4) : la TVA due sur ces achats se calcule au taux "
-                "applicable ; elle s'ajoute à la TVA brute et, si elle est déductible, à la ligne 20."
+                "Autoliquidation (cases A2, A3, B2, B4) : la colonne TVA donne la TVA due sur ces achats au "
+                "taux français indiqué ; elle s'ajoute à la TVA brute (ligne du taux, ligne 17 pour les "
+                "acquisitions intracommunautaires) et, si elle est déductible, à la ligne 20."
             )
         ],
     )
@@ -882,21 +913,39 @@ def _ca3_table(sales: dict[tuple[Any, ...], list[Any]], purchases: dict[tuple[An
             taxes["16"] += vat_amount
         else:
             bases["E3" if section == "oss" else UNTAXED_SALES.get(category, ("other", "E2"))[1]] += base
-    for (origin, category, _rate, supply_kind, deductible), (base, _vat, deductible_vat) in purchases.items():
+    for (origin, category, rate, supply_kind, deductible), (
+        base,
+        vat_amount,
+        deductible_vat,
+    ) in purchases.items():
         box = _purchase_box(category, origin, supply_kind, deductible)
         if box == "20":
             taxes["20"] += deductible_vat
         elif box:
+            # Self-assessed: the base on its own line, the VAT due at its rate (and on line 17 for an
+            # intra-EU acquisition), deducted on line 20 when it may be.
             bases[box] += base
+            if vat_amount:
+                rate_box = RATE_BOXES.get(-rate, "")
+                bases[rate_box] += base
+                taxes[rate_box] += vat_amount
+                taxes["16"] += vat_amount
+                if box == "B2":
+                    taxes["17"] += vat_amount
+            taxes["20"] += deductible_vat
     taxes["23"] = taxes["20"]
     net = taxes["16"] - taxes["23"]
     labels = {
         "A1": _("Ventes, prestations de services"),
+        "A2": _("Autres opérations imposables (autoliquidation en France : sous-traitance du BTP…)"),
         "A3": _(
             "Achats de prestations de services auprès d'un assujetti non établi en France (art. 283-2 du CGI)"
         ),
         "B2": _("Acquisitions intracommunautaires"),
-        "B4": _("Achats auprès d'un assujetti non établi en France (art. 283-1 du CGI)"),
+        "B4": _(
+            "Achats de biens ou de prestations de services auprès d'un assujetti non établi en France "
+            "(art. 283-1 du CGI)"
+        ),
         "E1": _("Exportations hors UE"),
         "E2": _("Autres opérations non imposables"),
         "E3": _("Ventes à distance taxables dans un autre État membre (B2C)"),
@@ -912,19 +961,23 @@ def _ca3_table(sales: dict[tuple[Any, ...], list[Any]], purchases: dict[tuple[An
         "P2": _("Taux de 13 % (produits pétroliers)"),
         "": _("Autres taux"),
         "16": _("Total de la TVA brute due"),
+        "17": _("Dont TVA sur acquisitions intracommunautaires"),
         "20": _("TVA déductible sur autres biens et services"),
         "23": _("Total de la TVA déductible"),
         "TD": _("TVA nette due (16 − 23)"),
         "25": _("Crédit de TVA (23 − 16)"),
     }
     rows: list[dict[str, Cell]] = [{"box": "A1", "label": labels["A1"], "base": bases["A1"], "vat": None}]
-    for box in ("A3", "B2", "B4", "E1", "E2", "E3", "F2"):
+    operations = ("A1", "A2", "A3", "B2", "B4", "E1", "E2", "E3", "F2")
+    for box in operations[1:]:
         if bases.get(box):
             rows.append({"box": box, "label": labels[box], "base": bases[box], "vat": None})
     for box in (*dict.fromkeys(RATE_BOXES.values()), ""):
-        if box in taxes or (box in bases and box not in ("A1", "A3", "B2", "B4", "E1", "E2", "E3", "F2")):
+        if box in taxes or (box in bases and box not in operations):
             rows.append({"box": box, "label": labels[box], "base": bases[box], "vat": taxes[box]})
     rows.append({"box": "16", "label": labels["16"], "base": None, "vat": taxes["16"]})
+    if taxes.get("17"):
+        rows.append({"box": "17", "label": labels["17"], "base": None, "vat": taxes["17"]})
     rows.append({"box": "20", "label": labels["20"], "base": None, "vat": taxes["20"]})
     rows.append({"box": "23", "label": labels["23"], "base": None, "vat": taxes["23"]})
     if net >= 0:

@@ -23,7 +23,12 @@ When VAT falls due ("due" rows; regulatory.md §5.1):
 - a credit note follows the rule of its invoice. For goods, and on debits, it counts at its own date.
   For services paid at receipt, it counts only for what it refunds of money already received (at its
   date): the part of an invoice it cancels before payment is never received, so never declared;
-- expenses: the VAT on goods is deductible at delivery, on services once the supplier is paid.
+- reverse charge and intra-EU supplies (the buyer self-assesses): at delivery or performance in every
+  regime (billing.models.vat_due_at_payment);
+- expenses (purchases.models.vat_deductible_at_payment, vat_chargeable_on): the VAT on goods is
+  deductible at delivery, on services once the supplier is paid (at the invoice date when the supplier
+  opted for debits, Expense.vat_on_debits); VAT the account self-assesses is due, and deductible, at
+  delivery or performance (an intra-EU acquisition of goods: the 15th of the next month at the latest).
 """
 
 import datetime
@@ -46,11 +51,16 @@ from facturier.billing.models import (
     Payment,
     PaymentAllocation,
     Status,
-    SupplyKind,
     vat_due_at_payment,
 )
 from facturier.lib.money import ZERO, cumulative_shares, round_money, settled_share
-from facturier.purchases.models import Expense, ExpensePayment, ExpenseVatLine
+from facturier.purchases.models import (
+    Expense,
+    ExpensePayment,
+    ExpenseVatLine,
+    vat_chargeable_on,
+    vat_deductible_at_payment,
+)
 from facturier.reports.models import (
     DIMENSIONS,
     EXPENSE,
@@ -210,8 +220,10 @@ def _load_sales(
     return sales, vat_rows, payments
 
 
-def _due_at_payment(invoice: _Sale, supply_kind: str) -> bool:
-    return vat_due_at_payment(invoice.kind, invoice.amount_due > 0, invoice.on_debits, supply_kind)
+def _due_at_payment(invoice: _Sale, row: _VatRow) -> bool:
+    return vat_due_at_payment(
+        invoice.kind, invoice.amount_due > 0, invoice.on_debits, row.supply_kind, row.vat_category
+    )
 
 
 def _sales_contributions(
@@ -242,7 +254,7 @@ def _sales_contributions(
                 row.base_eur,
                 row.vat_eur,
             )
-            if _due_at_payment(invoice, row.supply_kind):
+            if _due_at_payment(invoice, row):
                 bases = cumulative_shares(row.base_eur, paid, invoice.amount_due)
                 vats = cumulative_shares(row.vat_eur, paid, invoice.amount_due)
                 for (day, base), (_day, vat_amount) in zip(bases, vats, strict=True):
@@ -261,7 +273,7 @@ def _sales_contributions(
                 result.add(
                     note.id, key(DateKind.DOCUMENT, note.issue_date, note, row), row.base_eur, row.vat_eur
                 )
-                if _due_at_payment(invoice, row.supply_kind):
+                if _due_at_payment(invoice, row):
                     if invoice.credited > 0:
                         base = settled_share(row.base_eur, refunded, invoice.credited)
                         vat_amount = settled_share(row.vat_eur, refunded, invoice.credited)
@@ -282,12 +294,13 @@ def _sales_of(account_id: int, root_ids: Iterable[int]) -> tuple[list[int], _Con
 
 
 def _expenses_of(account_id: int, expense_ids: Iterable[int]) -> _Contributions:
-    """The contributions of the given expenses (none for a deleted one): three queries."""
+    """The contributions of the given expenses (none for a deleted one): three queries. The VAT of a
+    self-assessed row is the VAT the account owes on it (autoliquidation), due and deductible together."""
     expenses = {
-        pk: (issue_date, sell_date, gross)
-        for pk, issue_date, sell_date, gross in Expense.objects.filter(
+        pk: (issue_date, sell_date, gross, on_debits)
+        for pk, issue_date, sell_date, gross, on_debits in Expense.objects.filter(
             account_id=account_id, pk__in=list(expense_ids)
-        ).values_list("pk", "issue_date", "sell_date", "gross_total")
+        ).values_list("pk", "issue_date", "sell_date", "gross_total", "vat_on_debits")
     }
     payments: dict[int, list[tuple[datetime.date, Decimal]]] = defaultdict(list)
     for expense_id, day, amount in (
@@ -299,17 +312,18 @@ def _expenses_of(account_id: int, expense_ids: Iterable[int]) -> _Contributions:
     result = _Contributions()
     rows = ExpenseVatLine.objects.filter(expense_id__in=expenses).values_list(
         "expense_id", "vat_rate", "vat_category", "supply_kind", "deductible", "supplier_country", "base_eur",
-        "vat_amount_eur",
+        "vat_amount_eur", "self_assessed_vat_eur",
     )  # fmt: skip
-    for expense_id, rate, category, supply_kind, deductible, country, base, vat_amount in rows:
-        issue_date, sell_date, gross = expenses[expense_id]
+    for expense_id, rate, category, supply_kind, deductible, country, base, vat_amount, self_assessed in rows:
+        issue_date, sell_date, gross, on_debits = expenses[expense_id]
+        vat_amount += self_assessed  # one of the two is zero: the supplier's VAT, or the account's own
         bucket = (EXPENSE, country, False, rate, category, "", supply_kind, deductible)
         result.add(
             expense_id, Key(DateKind.DOCUMENT, Direction.PURCHASE, issue_date, *bucket), base, vat_amount
         )
-        if supply_kind == SupplyKind.GOODS or gross <= 0:
-            due = Key(DateKind.DUE, Direction.PURCHASE, sell_date or issue_date, *bucket)
-            result.add(expense_id, due, base, vat_amount)
+        if not vat_deductible_at_payment(on_debits, supply_kind, category, gross > 0):
+            day = vat_chargeable_on(issue_date, sell_date, on_debits, supply_kind, category, country)
+            result.add(expense_id, Key(DateKind.DUE, Direction.PURCHASE, day, *bucket), base, vat_amount)
             continue
         # Services: deductible once the supplier is paid, in proportion to what is paid.
         paid = payments.get(expense_id, [])

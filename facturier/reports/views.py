@@ -116,7 +116,13 @@ def report(request: AccountRequest, code: str) -> HttpResponse:
         raise Http404
     account = request.account
     today = account.today()
-    form = ReportFilterForm(request.GET, code=code, today=today, categories=_categories(account, code))
+    form = ReportFilterForm(
+        request.GET,
+        code=code,
+        today=today,
+        categories=_categories(account, code),
+        vat_mode=queries.default_vat_mode(account),
+    )
     context: dict[str, Any] = {"account": account, "info": info, "form": form, "problems": []}
     output = request.GET.get("format", "")
     if output and output not in DOWNLOADS:

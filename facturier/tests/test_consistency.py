@@ -770,13 +770,14 @@ def _register_view(buckets: Buckets) -> dict[tuple[str, Decimal, str], tuple[Dec
 def _due(invoices: list[Oracle]) -> Buckets:
     """The VAT that falls due in the period (regulatory.md §5.1, every payment being in it): goods at
     delivery, except deposits (advance invoices) on goods, and services, whose VAT falls due in
-    proportion to what is paid of the amount due; a credit note follows its invoice's rule, counting
+    proportion to what is paid of the amount due (but a reverse-charge or intra-EU supply when performed); a credit note follows its invoice's rule, counting
     for services only what it refunds of money already received."""
 
-    def at_payment(invoice: Oracle, kind: str) -> bool:
-        if invoice.amount_due <= 0:
+    def at_payment(invoice: Oracle, key: Key) -> bool:
+        # What the buyer self-assesses (reverse charge, intra-EU supply) is chargeable when performed.
+        if invoice.amount_due <= 0 or key[0] in ("AE", "K"):
             return False
-        return invoice.kind == "advance" if kind == "goods" else True
+        return invoice.kind == "advance" if key[3] == "goods" else True
 
     def share(amounts: Amounts, part: Decimal, whole: Decimal) -> Amounts:
         return Amounts(
@@ -794,13 +795,13 @@ def _due(invoices: list[Oracle]) -> Buckets:
         for key, amounts in invoice.reported.items():
             add(
                 key,
-                share(amounts, invoice.paid, invoice.amount_due) if at_payment(invoice, key[3]) else amounts,
+                share(amounts, invoice.paid, invoice.amount_due) if at_payment(invoice, key) else amounts,
             )
         refunded = max(ZERO, invoice.paid + invoice.credited - invoice.amount_due)
         for note in invoices:
             if note.corrects is invoice:
                 for key, amounts in note.reported.items():
-                    if not at_payment(invoice, key[3]):
+                    if not at_payment(invoice, key):
                         add(key, amounts)
                     elif invoice.credited > 0:
                         add(key, share(amounts, refunded, invoice.credited))

@@ -26,6 +26,14 @@ def test_it_says_which_vat_falls_due_at_payment(kind, owes, on_debits, supply_ki
     assert vat_due_at_payment(kind, owes, on_debits, supply_kind) is expected
 
 
+@pytest.mark.parametrize("category", ["AE", "K"])
+def test_what_the_buyer_self_assesses_is_chargeable_when_performed_in_every_regime(category):
+    for kind in (Kind.INVOICE, Kind.ADVANCE):
+        for on_debits in (False, True):
+            assert vat_due_at_payment(kind, True, on_debits, SupplyKind.SERVICE, category) is False
+    assert vat_due_at_payment(Kind.INVOICE, True, False, SupplyKind.SERVICE, "S") is True
+
+
 def test_payments_settling_the_amount_due_give_back_the_whole_vat():
     generator = random.Random(16)
     for _ in range(2000):

@@ -29,7 +29,45 @@ def placeholders_help() -> str:
     }
 
 
+def _regime(value: object) -> bool:
+    return value in (True, "True", "1", "on")
+
+
 class BillingSettingsForm(forms.ModelForm[BillingSettings]):
+    # The VAT regime (art. 269 CGI), as a choice between the legal default and the option.
+    vat_on_debits = forms.TypedChoiceField(
+        label=gettext_lazy("TVA sur vos prestations de services"),
+        choices=[
+            (False, gettext_lazy("Due à l'encaissement (régime par défaut)")),
+            (True, gettext_lazy("Due d'après les débits, à la date de facture (sur option)")),
+        ],
+        coerce=_regime,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "Art. 269 du CGI : la TVA des livraisons de biens est due à la livraison ; celle des "
+            "prestations de services à l'encaissement du prix, sauf option pour les débits. Avec "
+            "l'option, vos factures portent la mention « Option pour le paiement de la taxe d'après "
+            "les débits ». Les prestations intracommunautaires autoliquidées par le client sont dues à "
+            "leur réalisation dans les deux cas. Le registre de TVA et la synthèse CA3 suivent ce choix."
+        ),
+    )
+    purchases_vat_on_debits = forms.TypedChoiceField(
+        label=gettext_lazy("TVA sur vos achats de services"),
+        choices=[
+            (False, gettext_lazy("Déductible au paiement du fournisseur (régime par défaut)")),
+            (True, gettext_lazy("Déductible à la date de facture (fournisseurs ayant opté pour les débits)")),
+        ],
+        coerce=_regime,
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=gettext_lazy(
+            "La TVA d'un achat est déductible quand elle devient exigible chez le fournisseur (art. 269 et "
+            "271 du CGI) : à la livraison pour les biens, au paiement pour les services, à la date de "
+            "facture si le fournisseur a opté pour les débits. Réglage par défaut des nouvelles dépenses, "
+            "modifiable sur chacune. La TVA autoliquidée est due et déductible à la réalisation."
+        ),
+    )
     default_payment_terms_days = forms.IntegerField(
         label=gettext_lazy("Délai de paiement par défaut (jours)"),
         min_value=0,
@@ -66,10 +104,6 @@ class BillingSettingsForm(forms.ModelForm[BillingSettings]):
             "legal_form": gettext_lazy("Par exemple SAS, SARL, EI."),
             "share_capital": gettext_lazy("Par exemple 10 000 €."),
             "rcs_city": gettext_lazy("La ville du greffe où l'entreprise est immatriculée (« RCS Paris »)."),
-            "vat_on_debits": gettext_lazy(
-                "Si vous avez opté pour la TVA d'après les débits, vos factures portent la mention "
-                "« Option pour le paiement de la taxe d'après les débits »."
-            ),
             "vat_franchise": gettext_lazy(
                 "Entreprise en franchise en base : vos factures portent la mention "
                 "« TVA non applicable, art. 293 B du CGI »."

@@ -25,7 +25,8 @@ from facturier.tenancy.models import Account
 # The fields of BillingSettings a member edits (number_patterns apart), and what the audit compares.
 SETTINGS_FIELDS = [
     "default_payment_terms_days", "late_penalty_text", "early_payment_discount_text", "legal_form",
-    "share_capital", "rcs_city", "vat_on_debits", "vat_franchise", "email_subject_template",
+    "share_capital", "rcs_city", "vat_on_debits", "purchases_vat_on_debits", "vat_franchise",
+    "email_subject_template",
     "email_body_template",
 ]  # fmt: skip
 
@@ -114,7 +115,7 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
             check_email_template(values[field])
         except ValidationError as error:
             raise ServiceError(error.messages[0], field=field) from None
-    for field in ("vat_on_debits", "vat_franchise"):
+    for field in ("vat_on_debits", "purchases_vat_on_debits", "vat_franchise"):
         values[field] = bool(values[field])
     for field, value in values.items():
         max_length = getattr(BillingSettings._meta.get_field(field), "max_length", None)

@@ -47,6 +47,9 @@ def settings_form(**fields):
         "vat_pending_account": "445740",
         "vat_deductible_account": "445660",
         "vat_deductible_assets_account": "445620",
+        "vat_deductible_pending_account": "445860",
+        "vat_self_assessed_account": "445200",
+        "vat_self_assessed_deductible_account": "445662",
     }
     data.update(fields)
     return {key: value for key, value in data.items() if value is not None}

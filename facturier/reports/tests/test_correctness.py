@@ -359,9 +359,11 @@ def within(when: datetime.date, period: tuple[datetime.date, datetime.date]) -> 
     return period[0] <= when <= period[1]
 
 
-def at_payment(invoice: Document, supply_kind: str) -> bool:
-    """Whether VAT falls due as the invoice is paid: services (unless on debits), deposits on goods."""
-    if invoice.gross_total - invoice.advances_deducted <= 0:
+def at_payment(invoice: Document, key: Bucket) -> bool:
+    """Whether VAT falls due as the invoice is paid: services (unless on debits), deposits on goods;
+    never what the buyer self-assesses (reverse charge, intra-EU supply): chargeable when performed."""
+    supply_kind = key[3]
+    if invoice.gross_total - invoice.advances_deducted <= 0 or key[1] in ("AE", "K"):
         return False
     if supply_kind == "goods":
         return invoice.kind == "advance"
@@ -388,7 +390,7 @@ def due_sales(account: Account) -> list[tuple[datetime.date, Bucket, str, Decima
         credited = -sum((n.gross_total - n.advances_deducted for n in notes), D(0))
 
         for key, (_b, _v, base, vat_amount) in buckets(invoice).items():
-            if not at_payment(invoice, key[3]):
+            if not at_payment(invoice, key):
                 result.append((invoice.sell_date or invoice.issue_date, key, invoice.kind, base, vat_amount))
                 continue
             running = D(0)
@@ -403,7 +405,7 @@ def due_sales(account: Account) -> list[tuple[datetime.date, Bucket, str, Decima
         refunded = max(D(0), paid + credited - due)
         for note in notes:
             for key, (_b, _v, base, vat_amount) in buckets(note).items():
-                if at_payment(invoice, key[3]):
+                if at_payment(invoice, key):
                     share = (cents(base * refunded / credited), cents(vat_amount * refunded / credited))
                     result.append((note.issue_date, key, "correction", *share))
                 else:
@@ -446,7 +448,7 @@ def purchase_rows(
             key = (origin, category, rate, supply_kind, deductible)
             if not due_mode:
                 result.append((expense.issue_date, key, base, vat_amount))
-            elif supply_kind == "goods":
+            elif supply_kind == "goods" or category == "AE":  # self-assessed: when performed
                 result.append((expense.sell_date or expense.issue_date, key, base, vat_amount))
             else:
                 running = D(0)

@@ -44,7 +44,11 @@ class Command(BaseCommand):
             "--from", dest="date_from", required=True, help="Début de la période, AAAA-MM-JJ."
         )
         parser.add_argument("--to", dest="date_to", required=True, help="Fin de la période, AAAA-MM-JJ.")
-        parser.add_argument("--vat-mode", dest="vat_mode", help="Registre de TVA : debits (défaut) ou due.")
+        parser.add_argument(
+            "--vat-mode",
+            dest="vat_mode",
+            help="Registre de TVA : debits ou due (défaut : le régime du compte).",
+        )
         parser.add_argument("--country", help="Pays du client, codes ISO séparés par des virgules : FR,DE.")
         parser.add_argument("--region", help="eu (Union européenne) ou non-eu.")
         parser.add_argument(
@@ -114,7 +118,9 @@ class Command(BaseCommand):
                 data[field] = value
         today = account.today()
         categories: list[tuple[int, str]] | None = None if code != "expenses" else []
-        form = ReportFilterForm(data, code=code, today=today, categories=categories)
+        form = ReportFilterForm(
+            data, code=code, today=today, categories=categories, vat_mode=queries.default_vat_mode(account)
+        )
         if not form.is_valid():
             problems = [
                 f"{OPTIONS.get(field, '')}: {message}" if field in OPTIONS else str(message)
