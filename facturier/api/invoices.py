@@ -1,7 +1,8 @@
 """`/invoices.json`, `/invoices/{id}.json`, `.pdf` and the invoice actions (api.md, sections 3 to 5),
 over the documents, payments and sending services.
 
-A document created here is issued at once (numbered), unless it is sent with `"status": "draft"`. A
+A document created here is issued at once (numbered), unless it is sent with `"status": "draft"` or the
+account keeps the API's documents as drafts (BillingSettings.api_documents_as_drafts). A
 draft is fully editable; an issued document only in what the law lets change (notes, emails, payment
 details, status): a change to its legal content gets a 422 saying to issue a credit note. Setting the
 status `paid` records a payment of what remains. Cancelling an issued invoice issues a total credit note.
@@ -49,6 +50,7 @@ from facturier.billing import issued, pdf
 from facturier.billing.models import Client, Document, Kind, PaymentAllocation, Status
 from facturier.billing.services import documents as service
 from facturier.billing.services import payments, sending
+from facturier.billing.services.billing_settings import settings_for
 from facturier.billing.services.clients import split_emails
 from facturier.billing.services.documents import CREDITABLE_KINDS, DocumentInput, IssuedDocumentError
 from facturier.einvoice import policy as einvoice_policy
@@ -333,12 +335,25 @@ def _legal_change(data: Mapping[str, Any], shown: Mapping[str, Any]) -> str | No
 
 
 def _refuse_legal_change(field: str, document: Document) -> None:
+    """The 422 of a change the law forbids on an issued document, naming the call that does it instead."""
+    if document.kind in CREDITABLE_KINDS:
+        instead = _(
+            "Pour le corriger, émettez un avoir : POST /invoices/%(id)s/cancel.json pour l'annuler en "
+            'entier, ou POST /invoices.json avec "kind": "correction" et "invoice_id": %(id)s pour '
+            "créditer des lignes ; puis créez le bon document."
+        )
+    else:
+        instead = _(
+            'Créez-en un nouveau à partir de celui-ci : POST /invoices.json avec "copy_invoice_from": %(id)s.'
+        )
     raise IssuedDocumentError(
         _(
             "Le document %(number)s est émis : son contenu légal (lignes, montants, parties, dates) ne peut "
-            "plus être modifié. Pour le corriger, émettez un avoir."
+            "plus être modifié."
         )
-        % {"number": document.number},
+        % {"number": document.number}
+        + " "
+        + instead % {"id": document.pk},
         field=field,
     )
 
@@ -449,7 +464,10 @@ class InvoiceList(AccountView):
                 expense = expenses.create(self, data)
             return Response(expenses.shown(self, expense.pk), status=status.HTTP_201_CREATED)
         self.require("sales.create")
-        wanted = _status(data) or Status.ISSUED
+        # With the account's option, every create is a draft, whatever status it asks for: the user (or
+        # a later change_status) issues it once it is complete.
+        drafts = settings_for(self.account).api_documents_as_drafts
+        wanted = Status.DRAFT if drafts else (_status(data) or Status.ISSUED)
         with api_field_names(read.API_NAMES), transaction.atomic():
             document = invoice_modes.create_special(self, data)
             if document is None:
