@@ -31,7 +31,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from facturier.api import coercion, expenses, invoice_modes
+from facturier.api import coercion, expenses, invoice_fields, invoice_modes
 from facturier.api import invoice_input as read
 from facturier.api.errors import InputError, api_field_names
 from facturier.api.invoice_output import SHAPE_ORDERS, InvoiceSerializer, with_output_data
@@ -44,6 +44,7 @@ from facturier.api.schema import (
     order_parameter,
     request_body,
     responses,
+    schema_fields,
 )
 from facturier.api.views import AccountView, list_param, ordering, paginate, text_param
 from facturier.billing import issued, pdf
@@ -137,8 +138,9 @@ def _positions_wanted(params: QueryDict) -> bool:
 
 def _invoice_body(view: AccountView) -> dict[str, Any]:
     data = view.body("invoice")
-    extra = data.get("additional_fields")
-    if isinstance(extra, Mapping):  # VF sends some fields there (seller_bank_swift...)
+    if not expenses.wants_expenses(data.get("income", view.request.query_params.get("income"))):
+        data = invoice_fields.with_additional_fields(data)  # VF sends some fields there
+    elif isinstance(extra := data.get("additional_fields"), Mapping):
         data = {**extra, **data}
     return data
 
@@ -179,6 +181,8 @@ def _oss_decided(view: AccountView, document: DocumentInput, *, changed: bool) -
 def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
     """The DocumentInput of a create (creating the buyer as a client when no client matches)."""
     values = coercion.read(data, read.FIELDS)
+    currency = values.get("currency", invoice_fields.ACCOUNT_CURRENCY)
+    invoice_fields.exchange_rate_checked(data, currency, "exchange_rate" in values)
     buyer = read.read_buyer(data)
     positions = [read.read_position(entry) for entry in read.positions_of(data) or []]
     products = read.products_of(view.account, positions)
@@ -187,11 +191,14 @@ def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
         gross = read.gross_mode(positions, products)
     reverse_charge = bool(values.get("reverse_charge"))
     lines = [
-        read.line_input(position, products, gross, reverse_charge=reverse_charge) for position in positions
+        read.line_input(position, products, gross, reverse_charge=reverse_charge, currency=currency)
+        for position in positions
     ]
     issue_date = values.pop("issue_date", view.account.today())
     due_date = _due_date(values, issue_date)
     client_id = read.find_or_create_client(view.actor, view.account, buyer)
+    if invoice_fields.buyer_override(data):
+        invoice_fields.override_buyer(view.actor, view.get_row(Client, client_id), buyer)
     document = DocumentInput(
         client_id=client_id,
         issue_date=issue_date,
@@ -209,6 +216,10 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
     current = read.stored_input(document)
     _check_same_strategy(data, document)
     values = coercion.read(data, read.FIELDS)
+    currency = values.get("currency", current.currency)
+    invoice_fields.exchange_rate_checked(
+        data, currency, "exchange_rate" in values or currency == current.currency
+    )
     buyer = read.read_buyer(data)
     issue_date = values.pop("issue_date", current.issue_date)
     due_date = _due_date(values, issue_date)
@@ -238,7 +249,11 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
             if pk is None:
                 appended.append(
                     read.line_input(
-                        position, products, current.prices_are_gross, reverse_charge=reverse_charge
+                        position,
+                        products,
+                        current.prices_are_gross,
+                        reverse_charge=reverse_charge,
+                        currency=currency,
                     )
                 )
             else:
@@ -248,6 +263,7 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
                     current.prices_are_gross,
                     base=by_id[pk],
                     reverse_charge=reverse_charge,
+                    currency=currency,
                 )
         lines = [*by_id.values(), *appended]
     if reverse_charge:
@@ -255,6 +271,8 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
     client_id = (
         read.find_or_create_client(view.actor, view.account, buyer) if buyer.given else current.client_id
     )
+    if buyer.given and invoice_fields.buyer_override(data):
+        invoice_fields.override_buyer(view.actor, view.get_row(Client, client_id), buyer)
     edited = replace(
         current, **values, client_id=client_id, issue_date=issue_date, due_date=due_date, lines=lines
     )
@@ -280,7 +298,8 @@ def _check_same_strategy(data: Mapping[str, Any], document: Document) -> None:
 
 # Fields an issued document shows that make its legal content: sent with another value, they get a 422.
 LEGAL_KEYS = [
-    "kind", "number", "issue_date", "sell_date", "payment_to", "client_id", "currency", "lang",
+    "kind", "number", "issue_date", "sell_date", "payment_to", "client_id", "currency",
+    "exchange_currency_rate", "lang",
     "reverse_charge", "use_oss", "oid", "correction_reason", "invoice_id", "buyer_name", "buyer_company",
     "buyer_tax_no", "buyer_street", "buyer_post_code", "buyer_city", "buyer_country",
     "delivery_address_street", "delivery_address_post_code", "delivery_address_city",
@@ -326,7 +345,7 @@ def _legal_change(data: Mapping[str, Any], shown: Mapping[str, Any]) -> str | No
     lines = {line["id"]: line for line in shown["positions"]}
     for entry in entries:
         pk = read.position_id(entry)
-        if pk not in lines or read.is_destroyed(entry):
+        if pk not in lines or read.is_destroyed(entry) or not coercion.is_absent(entry.get("discount")):
             return "positions"
         for key in POSITION_KEYS:
             if key in entry and not coercion.is_absent(entry[key]) and not _same(entry[key], lines[pk][key]):
@@ -368,6 +387,16 @@ def apply_status(view: AccountView, document: Document, wanted: str) -> Document
     was sent, record a payment of what remains (paid), or the client's answer to a quote."""
     if wanted == document.status or (wanted == Status.DRAFT and document.is_draft):
         return document
+    if wanted == Status.PARTIAL:
+        # The official API sets the status by hand; here it follows the payments, which the books need.
+        raise InputError.on(
+            "status",
+            _(
+                "L'état « payé en partie » vient des paiements : enregistrez le paiement reçu par POST "
+                '/banking/payments.json avec "invoice_id": %(id)s, et le document passe en partiel.'
+            )
+            % {"id": document.pk},
+        )
     if wanted not in SETTABLE_STATUSES:
         raise InputError.on(
             "status",
@@ -398,13 +427,28 @@ def _shown(view: AccountView, pk: int) -> dict[str, Any]:
 
 
 INCOME = OpenApiParameter("income", str, description="1: sales (the default); 0: expenses.")
-INVOICE_FIELDS = [*read.FIELDS, *read.BUYER_FIELDS, *read.ISSUED_FIELDS]
+INVOICE_FIELDS = [*read.FIELDS, *read.BUYER_FIELDS, *read.ISSUED_FIELDS, *invoice_fields.SCHEMA_FIELDS]
 OSS_FLAGS = [
     coercion.Field("identify_oss", "identify", coercion.to_bool),
     coercion.Field("force_tax_oss", "force", coercion.to_bool),
     coercion.Field("oss_force_tax", "force", coercion.to_bool),
 ]
-REQUEST = request_body("Invoice", "invoice", INVOICE_FIELDS, beside=OSS_FLAGS)
+POSITION_INPUT = inline_serializer(
+    "InvoicePositionInput",
+    fields={
+        **schema_fields(read.POSITION_FIELDS),
+        "id": serializers.IntegerField(required=False, help_text="The line to change (update of a draft)."),
+        "product_id": serializers.IntegerField(required=False),
+        "_destroy": serializers.BooleanField(required=False, help_text="Remove the line `id`."),
+    },
+)
+REQUEST = request_body(
+    "Invoice",
+    "invoice",
+    INVOICE_FIELDS,
+    beside=OSS_FLAGS,
+    nested={"positions": serializers.ListField(child=POSITION_INPUT, required=False)},
+)
 LIST_PARAMETERS = [
     OpenApiParameter("period", str, enum=sorted(PERIODS), description="last_12_months by default."),
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="With period=more."),
@@ -464,6 +508,7 @@ class InvoiceList(AccountView):
                 expense = expenses.create(self, data)
             return Response(expenses.shown(self, expense.pk), status=status.HTTP_201_CREATED)
         self.require("sales.create")
+        invoice_fields.refuse_unfollowed(data, numbered_at_issue=True)
         # With the account's option, every create is a draft, whatever status it asks for: the user (or
         # a later change_status) issues it once it is complete.
         drafts = settings_for(self.account).api_documents_as_drafts
@@ -504,6 +549,7 @@ class InvoiceDetail(AccountView):
         document = self.get_row(Document, pk)
         self.require("sales.edit")
         data = _invoice_body(self)
+        invoice_fields.refuse_unfollowed(data, numbered_at_issue=document.is_draft)
         wanted = _status(data)
         with api_field_names(read.API_NAMES), transaction.atomic():
             if document.is_draft:
