@@ -152,11 +152,15 @@ def parse(example: Example) -> Request | None:
     """The request a curl command makes, or None when the README's text is not a shell command."""
     text = re.sub(r"\\[ \t]*\n", " ", example.text)
     try:
-        words = shlex.split(text)
+        split = shlex.split(text)
     except ValueError:
         return None
-    method, url, headers, data, user = None, None, {}, None, None
-    words = iter(words[1:])
+    method: str | None = None
+    url: str | None = None
+    headers: dict[str, str] = {}
+    data: str | None = None
+    user: str | None = None
+    words = iter(split[1:])
     for word in words:
         if word in ("-X", "--request"):
             method = next(words, "GET")
@@ -292,17 +296,17 @@ def send(request: Request, world: World) -> Any:
     parts = urlsplit(substituted(request.url.strip(), world, request.method))
     path = parts.path if parts.path.startswith("/") else "/" + parts.path
     url = path + (f"?{parts.query}" if parts.query else "")
-    extra: dict[str, str] = {}
+    headers: dict[str, str] = {}
     if "accept" in request.headers:
-        extra["HTTP_ACCEPT"] = request.headers["accept"]
+        headers["accept"] = request.headers["accept"]
     if "authorization" in request.headers:
-        extra["HTTP_AUTHORIZATION"] = substituted(request.headers["authorization"], world, request.method)
+        headers["authorization"] = substituted(request.headers["authorization"], world, request.method)
     if request.user is not None:
-        extra["HTTP_AUTHORIZATION"] = "Basic " + base64.b64encode(request.user.encode()).decode()
+        headers["authorization"] = "Basic " + base64.b64encode(request.user.encode()).decode()
     data = substituted(request.data, world, request.method) if request.data is not None else ""
     # curl -d sends a form's content type unless told otherwise (the API reads JSON there too).
     content_type = request.headers.get("content-type", "application/x-www-form-urlencoded")
-    return Client().generic(request.method, url, data.encode(), content_type=content_type, **extra)
+    return Client().generic(request.method, url, data.encode(), content_type=content_type, headers=headers)
 
 
 EXAMPLES = examples()
