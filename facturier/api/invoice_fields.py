@@ -164,6 +164,8 @@ def override_buyer(actor: Actor, client: Client, buyer: read.Buyer) -> None:
     tax_no = fields.pop("tax_no", "")
     if tax_no:
         fields |= tax_identity(tax_no)
+    # A client just made from these fields, or already holding them, needs no change (nor the right to one).
+    fields = {name: value for name, value in fields.items() if getattr(client, name, None) != value}
     if not fields:
         return
     try:

@@ -6,8 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from facturier.api.tests.conftest import Api, token_of
 from facturier.billing.models import Client, Document, Status
 from facturier.billing.tests.factories import actor_for, line, make_client, make_invoice
+from facturier.conftest import make_user
+from facturier.tenancy import permissions
+from facturier.tenancy.models import Membership, Role
 
 
 @pytest.fixture
@@ -218,3 +222,18 @@ def test_separator_and_subtotal_rows_are_refused(owner_api, acme, dupont, kind):
     ]
     assert kind in refused_on(owner_api.post("/invoices.json", body(dupont, positions)), "positions")
     assert not Document.objects.filter(account=acme, status=Status.ISSUED).exists()
+
+
+def test_buyer_override_of_a_new_buyer_needs_no_right_to_change_clients(acme):
+    role = Role.objects.create(
+        account=acme,
+        name="Saisie",
+        permissions=["sales.view", "sales.create", "clients.view", "clients.create"],
+    )
+    user = make_user("sam@acme.test")
+    Membership.objects.create(account=acme, user=user, role=permissions.ROLE_CUSTOM, custom_role=role)
+    body = {"buyer_override": True, "buyer_name": "Neuve SAS", "buyer_city": "Lyon", "status": "draft"}
+    body["positions"] = [{"name": "Conseil", "quantity": 1, "price_net": 100, "tax": 20}]
+    response = Api(token_of(user, acme)).post("/invoices.json", {"invoice": body})
+    assert response.status_code == 201, response.json()
+    assert Client.objects.get(account=acme, name="Neuve SAS").city == "Lyon"
