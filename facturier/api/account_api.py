@@ -145,15 +145,19 @@ def company_identity(company: dict[str, Any]) -> dict[str, Any]:
     return {field: form.cleaned_data[field] for field in tenancy_services.IDENTITY_FIELDS}
 
 
-def new_user(data: dict[str, Any], *, password_required: bool) -> tuple[str, str | None]:
-    """The email and password of a user to add, checked before anything is written."""
+def new_user(
+    data: dict[str, Any], *, password_required: bool, invited: bool = False
+) -> tuple[str, str | None]:
+    """The email and password of a user to add, checked before anything is written. An invited user
+    (`invite: true`) chooses their own password: one sent along (the README's example has one) is not
+    read."""
     values = read_section(data, USER_FIELDS, "user")
     email = normalize_email(values.get("email") or values.get("login") or "")
     try:
         validate_email(email)
     except ValidationError:
         raise InputError.on("user.email", _("Indiquez une adresse email valable.")) from None
-    password = values.get("password") or None
+    password = None if invited else values.get("password") or None
     if password is None and password_required and not User.objects.filter(email=email).exists():
         raise InputError.on("user.password", _("Indiquez un mot de passe pour ce nouvel utilisateur."))
     if password is not None:
@@ -307,7 +311,7 @@ class AddUser(AccountView):
             else False
         )
         role, custom_role = role_of(self.account, data.get("role") or permissions.ROLE_MEMBER)
-        email, password = new_user(data, password_required=not invite)
+        email, password = new_user(data, password_required=not invite, invited=invite)
         with api_field_names(USER_ERRORS):
             membership = tenancy_services.add_member(
                 self.actor, self.account, email=email, role=role, custom_role=custom_role, password=password

@@ -6,21 +6,33 @@ The token comes from the `api_token` query parameter, the top level of the JSON 
 set of permissions. The account is taken from the Host subdomain when FACTURIER_API_BASE_DOMAIN is
 set, else from the token's `/<slug>` suffix, else from the token itself; whichever names it, it must
 be the token's own account, or the request is refused like a bad token.
+
+Without a token, the official README's other way in is HTTP Basic with the user's login and password
+(`curl -u 'email:password'`): the pages' login throttle counts each try, a user with (or required to
+have) a second factor is refused, since Basic has no place for the code, and the account is the Host
+subdomain's, else the user's only account. Browsers never get a Basic challenge (the 401 asks for a
+Bearer token), and a request a browser marks as coming from a page (Origin, Sec-Fetch-Site) is refused
+Basic, so no credentials a browser kept can be replayed by another site.
 """
 
+import base64
+import binascii
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from facturier.accounts import throttle
 from facturier.accounts.models import User
+from facturier.mfa import policy
 from facturier.tenancy.access import Actor, client_ip
 from facturier.tenancy.models import Account, ApiToken, Membership
 from facturier.tenancy.services import resolve_api_token
@@ -34,8 +46,13 @@ TOUCH_EVERY = datetime.timedelta(minutes=5)
 class ApiAccess:
     """What authentication found: `request.auth` of every API view."""
 
-    token: ApiToken
+    token: ApiToken | None  # None for HTTP Basic
     membership: Membership
+
+    @property
+    def caller(self) -> str:
+        """Whose rate limit the request counts against (throttling.py): the token, else the membership."""
+        return f"token:{self.token.pk}" if self.token is not None else f"basic:{self.membership.pk}"
 
     @property
     def account(self) -> Account:
@@ -75,10 +92,59 @@ def slug_from_host(request: Request) -> str | None:
     return slug if slug and "." not in slug else None
 
 
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """The login and password of an `Authorization: Basic` header, None without one; a malformed one
+    is a bad credential."""
+    scheme, _sep, encoded = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise AuthenticationFailed from None
+    login, sep, password = decoded.partition(":")
+    if not sep or not login.strip() or not password or "\x00" in decoded:
+        raise AuthenticationFailed
+    return login.strip(), password
+
+
+def from_a_page(request: Request) -> bool:
+    """Whether a browser says a page sent this request (a form or a script): what a cross-site forgery
+    would look like. curl and server-side clients send neither header."""
+    site = request.META.get("HTTP_SEC_FETCH_SITE", "none").lower()
+    return bool(request.META.get("HTTP_ORIGIN")) or site not in ("", "none")
+
+
+def basic_access(request: Request, login: str, password: str) -> tuple[User, ApiAccess]:
+    """The membership that HTTP Basic credentials act as, or AuthenticationFailed (Throttled while the
+    login lock holds)."""
+    if from_a_page(request):
+        raise AuthenticationFailed
+    try:
+        user = throttle.authenticate_throttled(request._request, login, password)
+    except throttle.LoginLocked as locked:
+        raise Throttled(wait=locked.seconds) from None
+    except ValidationError:
+        raise AuthenticationFailed from None
+    if user.has_second_factor or policy.is_required_of(user):
+        raise AuthenticationFailed  # Basic cannot carry the code: a token is the way in
+    memberships = Membership.objects.filter(user=user).select_related("account", "user", "custom_role")
+    host_slug = slug_from_host(request)
+    if host_slug is not None:
+        memberships = memberships.filter(account__slug=host_slug)
+    found = list(memberships[:2])
+    if len(found) != 1:
+        raise AuthenticationFailed  # no account, or several and nothing says which
+    return user, ApiAccess(token=None, membership=found[0])
+
+
 class ApiTokenAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[User, ApiAccess] | None:
         plain = token_from(request)
         if plain is None:
+            credentials = basic_credentials(request)
+            if credentials is not None:
+                return basic_access(request, *credentials)
             return None  # no credentials: the permission check answers 401
         token = resolve_api_token(plain)
         if token is None or not token.membership.user.is_active:

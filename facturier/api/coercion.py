@@ -106,6 +106,12 @@ def to_ids(values: Sequence[Any], field: str) -> list[int]:
     return ids
 
 
+def to_object(value: Any, field: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InputError.on(field, _('Envoyez un objet : {"champ": valeur}.'))
+    return value
+
+
 @dataclass(frozen=True)
 class Field:
     """One writable key of a resource: its name in the API, the service's name, and its coercion."""

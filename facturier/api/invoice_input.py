@@ -24,12 +24,14 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from facturier.api import coercion
 from facturier.api.clients import tax_identity
 from facturier.api.coercion import Field
 from facturier.api.errors import InputError
 from facturier.api.products import read_tax
+from facturier.billing import totals
 from facturier.billing.models import Client, Document, DocumentLine, Kind, PaymentMethod, Product
 from facturier.billing.services import clients as client_service
 from facturier.billing.services.clients import person_name
@@ -114,8 +116,33 @@ def to_sell_date(value: Any, field: str) -> datetime.date | None:
     return to_date(text, field)
 
 
+# The official API's kinds Facturier does not make, and why (api.md, "Fidelity to the official API").
+UNMADE_KINDS = {
+    "invoice_other": gettext_lazy(
+        "Facturier ne fait pas de « autre document comptable » : une vente se facture avec vat, un "
+        "remboursement avec correction (avoir), un encaissement avec receipt."
+    ),
+    "client_order": gettext_lazy(
+        "Facturier ne gère pas les bons de commande client : faites un devis (estimate), que le client "
+        "accepte, puis la facture à partir du devis (copy_invoice_from)."
+    ),
+    "maintenance_request": gettext_lazy(
+        "Facturier ne gère pas les bons d'intervention : décrivez l'intervention dans un devis (estimate) "
+        "ou sur la facture."
+    ),
+    "payment_receipt": gettext_lazy(
+        "Le reçu d'un paiement se fait depuis le paiement (page Paiements) : enregistrez le paiement par "
+        "POST /banking/payments.json."
+    ),
+    "kp": gettext_lazy("Facturier ne tient pas de caisse : les reçus d'espèces (kp) n'existent pas ici."),
+    "kw": gettext_lazy("Facturier ne tient pas de caisse : les sorties d'espèces (kw) n'existent pas ici."),
+}
+
+
 def to_kind(value: Any, field: str) -> str:
     kind = coercion.to_text(value, field).strip().lower()
+    if kind in UNMADE_KINDS:
+        raise InputError.on(field, str(UNMADE_KINDS[kind]))
     if kind not in Kind.values:
         raise InputError.on(
             field,
@@ -150,6 +177,7 @@ FIELDS = [
     Field("payment_to", "due_date", to_date),
     Field("payment_to_kind", "payment_terms", to_payment_terms),
     Field("currency", "currency", coercion.to_code),
+    Field("exchange_currency_rate", "exchange_rate", coercion.to_decimal),
     Field("lang", "language", to_language),
     Field("payment_type", "payment_method", to_payment_type),
     Field("oid", "buyer_reference"),
@@ -195,6 +223,7 @@ POSITION_FIELDS = [
     Field("quantity_unit", "unit"),
     Field("tax", "tax", read_tax),
     Field("discount_percent", "discount_percent", coercion.to_decimal),
+    Field("discount", "discount", coercion.to_decimal),
     Field("price_net", "price_net", coercion.to_decimal),
     Field("price_gross", "price_gross", coercion.to_decimal),
     Field("total_price_net", "total_price_net", coercion.to_decimal),
@@ -241,6 +270,16 @@ def read_position(entry: Mapping[str, Any]) -> dict[str, Any]:
     product_id = entry.get("product_id")
     if not coercion.is_absent(product_id):
         values["product_id"] = coercion.to_id(product_id, "positions")
+    row_kind = entry.get("kind")
+    if isinstance(row_kind, str) and row_kind.strip().lower() in ("text_separator", "subtotal"):
+        raise InputError.on(
+            "positions",
+            _(
+                "kind « %(kind)s » : Facturier ne fait pas encore de lignes de texte ni de sous-totaux ; "
+                "mettez le texte dans la description d'une position ou du document."
+            )
+            % {"kind": row_kind.strip().lower()},
+        )
     return values
 
 
@@ -376,6 +415,7 @@ def line_input(
     base: LineInput | None = None,
     *,
     reverse_charge: bool = False,
+    currency: str = "EUR",
 ) -> LineInput:
     """A LineInput from a position's values, over the line it edits (`base`) or the product's defaults;
     `reverse_charge`: of a document under reverse charge, whatever `tax` says (its prices are net)."""
@@ -420,7 +460,82 @@ def line_input(
             amount = (amount / line.quantity).quantize(FOUR_PLACES, rounding=ROUND_HALF_UP)
         line = replace(line, unit_price=_in_mode(amount, is_gross, line.vat_rate, line.vat_category, gross))
         break
+    if "discount" in values:
+        line = with_discount_amount(line, values["discount"], gross=gross, currency=currency)
     return line
+
+
+DISCOUNT_KINDS = ("percent_unit", "percent_unit_gross", "percent_total", "amount")
+
+
+def discount_kind(data: Mapping[str, Any]) -> str | None:
+    """The document's `discount_kind`; every percent kind is the line's `discount_percent` (a percent of
+    the unit price, net or gross, or of the line's total is the same percent of the line)."""
+    value = data.get("discount_kind")
+    if coercion.is_absent(value):
+        return None
+    kind = coercion.to_text(value, "discount_kind").strip().lower()
+    if kind not in DISCOUNT_KINDS:
+        raise InputError.on(
+            "discount_kind", _("Choisissez parmi %(kinds)s.") % {"kinds": ", ".join(DISCOUNT_KINDS)}
+        )
+    return kind
+
+
+def check_discounts(data: Mapping[str, Any]) -> None:
+    """A position's `discount` (an amount) only with `"discount_kind": "amount"`, as the README sends it."""
+    if discount_kind(data) == "amount":
+        return
+    for entry in positions_of(data) or []:
+        if not coercion.is_absent(entry.get("discount")):
+            raise InputError.on(
+                "positions",
+                _(
+                    'discount est un montant TTC de remise : envoyez aussi "discount_kind": "amount" '
+                    "sur le document, ou une remise en pourcentage dans discount_percent."
+                ),
+            )
+
+
+def with_discount_amount(line: LineInput, amount: Decimal, *, gross: bool, currency: str) -> LineInput:
+    """The line with a discount of `amount` (TTC, as the README defines `discount`) off its total, kept as
+    the percentage (to the hundredth) that gives exactly that amount; refused when none does."""
+    if not gross:
+        raise InputError.on(
+            "positions",
+            _(
+                "discount est un montant TTC : envoyez les prix TTC (total_price_gross ou price_gross), ou "
+                "une remise en pourcentage dans discount_percent."
+            ),
+        )
+
+    def amount_with(percent: Decimal) -> Decimal:
+        return totals.line_amount(
+            totals.LineAmounts(line.quantity, line.unit_price, line.vat_rate, discount_percent=percent),
+            currency,
+        )
+
+    before = amount_with(Decimal(0))
+    if not 0 <= amount <= before:
+        raise InputError.on(
+            "positions",
+            _("La remise de %(amount)s dépasse le total de la position (%(total)s).")
+            % {"amount": amount, "total": before},
+        )
+    target = before - amount
+    guess = (amount * 100 / before).quantize(Decimal("0.01")) if before else Decimal(0)
+    step = Decimal("0.01")
+    for percent in (guess, guess - step, guess + step, guess - 2 * step, guess + 2 * step):
+        if 0 <= percent <= 100 and amount_with(percent) == target:
+            return replace(line, discount_percent=percent)
+    raise InputError.on(
+        "positions",
+        _(
+            "Une remise de %(amount)s sur %(total)s ne s'écrit pas en pourcentage au centième près : "
+            "envoyez discount_percent, ou le prix remisé."
+        )
+        % {"amount": amount, "total": before},
+    )
 
 
 @dataclass(frozen=True)

@@ -185,6 +185,7 @@ class InvoiceSerializer(InvoiceShapeSerializer[Document]):
     paid_date = serializers.SerializerMethodField()
     payment_type = serializers.CharField(source="payment_method")
     currency = serializers.CharField()
+    exchange_currency_rate = serializers.DecimalField(source="exchange_rate", max_digits=16, decimal_places=6)
     lang = serializers.CharField(source="language")
     price_net = serializers.DecimalField(source="net_total", max_digits=16, decimal_places=2)
     price_tax = serializers.DecimalField(source="vat_total", max_digits=16, decimal_places=2)

@@ -1,7 +1,8 @@
 """`/invoices.json`, `/invoices/{id}.json`, `.pdf` and the invoice actions (api.md, sections 3 to 5),
 over the documents, payments and sending services.
 
-A document created here is issued at once (numbered), unless it is sent with `"status": "draft"`. A
+A document created here is issued at once (numbered), unless it is sent with `"status": "draft"` or the
+account keeps the API's documents as drafts (BillingSettings.api_documents_as_drafts). A
 draft is fully editable; an issued document only in what the law lets change (notes, emails, payment
 details, status): a change to its legal content gets a 422 saying to issue a credit note. Setting the
 status `paid` records a payment of what remains. Cancelling an issued invoice issues a total credit note.
@@ -30,7 +31,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from facturier.api import coercion, expenses, invoice_modes
+from facturier.api import coercion, expenses, invoice_fields, invoice_modes
 from facturier.api import invoice_input as read
 from facturier.api.errors import InputError, api_field_names
 from facturier.api.invoice_output import SHAPE_ORDERS, InvoiceSerializer, with_output_data
@@ -44,12 +45,14 @@ from facturier.api.schema import (
     order_parameter,
     request_body,
     responses,
+    schema_fields,
 )
 from facturier.api.views import AccountView, list_param, ordering, paginate, text_param
 from facturier.billing import issued, pdf
 from facturier.billing.models import Client, Document, Kind, PaymentAllocation, Status
 from facturier.billing.services import documents as service
 from facturier.billing.services import payments, sending
+from facturier.billing.services.billing_settings import settings_for
 from facturier.billing.services.clients import split_emails
 from facturier.billing.services.documents import CREDITABLE_KINDS, DocumentInput, IssuedDocumentError
 from facturier.einvoice import policy as einvoice_policy
@@ -137,8 +140,9 @@ def _positions_wanted(params: QueryDict) -> bool:
 
 def _invoice_body(view: AccountView) -> dict[str, Any]:
     data = view.body("invoice")
-    extra = data.get("additional_fields")
-    if isinstance(extra, Mapping):  # VF sends some fields there (seller_bank_swift...)
+    if not expenses.wants_expenses(data.get("income", view.request.query_params.get("income"))):
+        data = invoice_fields.with_additional_fields(data)  # VF sends some fields there
+    elif isinstance(extra := data.get("additional_fields"), Mapping):
         data = {**extra, **data}
     return data
 
@@ -179,6 +183,8 @@ def _oss_decided(view: AccountView, document: DocumentInput, *, changed: bool) -
 def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
     """The DocumentInput of a create (creating the buyer as a client when no client matches)."""
     values = coercion.read(data, read.FIELDS)
+    currency = values.get("currency", invoice_fields.ACCOUNT_CURRENCY)
+    invoice_fields.exchange_rate_checked(data, currency, "exchange_rate" in values)
     buyer = read.read_buyer(data)
     positions = [read.read_position(entry) for entry in read.positions_of(data) or []]
     products = read.products_of(view.account, positions)
@@ -187,11 +193,14 @@ def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
         gross = read.gross_mode(positions, products)
     reverse_charge = bool(values.get("reverse_charge"))
     lines = [
-        read.line_input(position, products, gross, reverse_charge=reverse_charge) for position in positions
+        read.line_input(position, products, gross, reverse_charge=reverse_charge, currency=currency)
+        for position in positions
     ]
     issue_date = values.pop("issue_date", view.account.today())
     due_date = _due_date(values, issue_date)
     client_id = read.find_or_create_client(view.actor, view.account, buyer)
+    if invoice_fields.buyer_override(data):
+        invoice_fields.override_buyer(view.actor, view.get_row(Client, client_id), buyer)
     document = DocumentInput(
         client_id=client_id,
         issue_date=issue_date,
@@ -209,6 +218,10 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
     current = read.stored_input(document)
     _check_same_strategy(data, document)
     values = coercion.read(data, read.FIELDS)
+    currency = values.get("currency", current.currency)
+    invoice_fields.exchange_rate_checked(
+        data, currency, "exchange_rate" in values or currency == current.currency
+    )
     buyer = read.read_buyer(data)
     issue_date = values.pop("issue_date", current.issue_date)
     due_date = _due_date(values, issue_date)
@@ -238,7 +251,11 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
             if pk is None:
                 appended.append(
                     read.line_input(
-                        position, products, current.prices_are_gross, reverse_charge=reverse_charge
+                        position,
+                        products,
+                        current.prices_are_gross,
+                        reverse_charge=reverse_charge,
+                        currency=currency,
                     )
                 )
             else:
@@ -248,6 +265,7 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
                     current.prices_are_gross,
                     base=by_id[pk],
                     reverse_charge=reverse_charge,
+                    currency=currency,
                 )
         lines = [*by_id.values(), *appended]
     if reverse_charge:
@@ -255,6 +273,8 @@ def _draft_input(view: AccountView, document: Document, data: dict[str, Any]) ->
     client_id = (
         read.find_or_create_client(view.actor, view.account, buyer) if buyer.given else current.client_id
     )
+    if buyer.given and invoice_fields.buyer_override(data):
+        invoice_fields.override_buyer(view.actor, view.get_row(Client, client_id), buyer)
     edited = replace(
         current, **values, client_id=client_id, issue_date=issue_date, due_date=due_date, lines=lines
     )
@@ -280,7 +300,8 @@ def _check_same_strategy(data: Mapping[str, Any], document: Document) -> None:
 
 # Fields an issued document shows that make its legal content: sent with another value, they get a 422.
 LEGAL_KEYS = [
-    "kind", "number", "issue_date", "sell_date", "payment_to", "client_id", "currency", "lang",
+    "kind", "number", "issue_date", "sell_date", "payment_to", "client_id", "currency",
+    "exchange_currency_rate", "lang",
     "reverse_charge", "use_oss", "oid", "correction_reason", "invoice_id", "buyer_name", "buyer_company",
     "buyer_tax_no", "buyer_street", "buyer_post_code", "buyer_city", "buyer_country",
     "delivery_address_street", "delivery_address_post_code", "delivery_address_city",
@@ -326,7 +347,7 @@ def _legal_change(data: Mapping[str, Any], shown: Mapping[str, Any]) -> str | No
     lines = {line["id"]: line for line in shown["positions"]}
     for entry in entries:
         pk = read.position_id(entry)
-        if pk not in lines or read.is_destroyed(entry):
+        if pk not in lines or read.is_destroyed(entry) or not coercion.is_absent(entry.get("discount")):
             return "positions"
         for key in POSITION_KEYS:
             if key in entry and not coercion.is_absent(entry[key]) and not _same(entry[key], lines[pk][key]):
@@ -335,12 +356,25 @@ def _legal_change(data: Mapping[str, Any], shown: Mapping[str, Any]) -> str | No
 
 
 def _refuse_legal_change(field: str, document: Document) -> None:
+    """The 422 of a change the law forbids on an issued document, naming the call that does it instead."""
+    if document.kind in CREDITABLE_KINDS:
+        instead = _(
+            "Pour le corriger, émettez un avoir : POST /invoices/%(id)s/cancel.json pour l'annuler en "
+            'entier, ou POST /invoices.json avec "kind": "correction" et "invoice_id": %(id)s pour '
+            "créditer des lignes ; puis créez le bon document."
+        )
+    else:
+        instead = _(
+            'Créez-en un nouveau à partir de celui-ci : POST /invoices.json avec "copy_invoice_from": %(id)s.'
+        )
     raise IssuedDocumentError(
         _(
             "Le document %(number)s est émis : son contenu légal (lignes, montants, parties, dates) ne peut "
-            "plus être modifié. Pour le corriger, émettez un avoir."
+            "plus être modifié."
         )
-        % {"number": document.number},
+        % {"number": document.number}
+        + " "
+        + instead % {"id": document.pk},
         field=field,
     )
 
@@ -355,6 +389,16 @@ def apply_status(view: AccountView, document: Document, wanted: str) -> Document
     was sent, record a payment of what remains (paid), or the client's answer to a quote."""
     if wanted == document.status or (wanted == Status.DRAFT and document.is_draft):
         return document
+    if wanted == Status.PARTIAL:
+        # The official API sets the status by hand; here it follows the payments, which the books need.
+        raise InputError.on(
+            "status",
+            _(
+                "L'état « payé en partie » vient des paiements : enregistrez le paiement reçu par POST "
+                '/banking/payments.json avec "invoice_id": %(id)s, et le document passe en partiel.'
+            )
+            % {"id": document.pk},
+        )
     if wanted not in SETTABLE_STATUSES:
         raise InputError.on(
             "status",
@@ -385,13 +429,28 @@ def _shown(view: AccountView, pk: int) -> dict[str, Any]:
 
 
 INCOME = OpenApiParameter("income", str, description="1: sales (the default); 0: expenses.")
-INVOICE_FIELDS = [*read.FIELDS, *read.BUYER_FIELDS, *read.ISSUED_FIELDS]
+INVOICE_FIELDS = [*read.FIELDS, *read.BUYER_FIELDS, *read.ISSUED_FIELDS, *invoice_fields.SCHEMA_FIELDS]
 OSS_FLAGS = [
     coercion.Field("identify_oss", "identify", coercion.to_bool),
     coercion.Field("force_tax_oss", "force", coercion.to_bool),
     coercion.Field("oss_force_tax", "force", coercion.to_bool),
 ]
-REQUEST = request_body("Invoice", "invoice", INVOICE_FIELDS, beside=OSS_FLAGS)
+POSITION_INPUT = inline_serializer(
+    "InvoicePositionInput",
+    fields={
+        **schema_fields(read.POSITION_FIELDS),
+        "id": serializers.IntegerField(required=False, help_text="The line to change (update of a draft)."),
+        "product_id": serializers.IntegerField(required=False),
+        "_destroy": serializers.BooleanField(required=False, help_text="Remove the line `id`."),
+    },
+)
+REQUEST = request_body(
+    "Invoice",
+    "invoice",
+    INVOICE_FIELDS,
+    beside=OSS_FLAGS,
+    nested={"positions": serializers.ListField(child=POSITION_INPUT, required=False)},
+)
 LIST_PARAMETERS = [
     OpenApiParameter("period", str, enum=sorted(PERIODS), description="last_12_months by default."),
     OpenApiParameter("date_from", OpenApiTypes.DATE, description="With period=more."),
@@ -451,7 +510,11 @@ class InvoiceList(AccountView):
                 expense = expenses.create(self, data)
             return Response(expenses.shown(self, expense.pk), status=status.HTTP_201_CREATED)
         self.require("sales.create")
-        wanted = _status(data) or Status.ISSUED
+        invoice_fields.refuse_unfollowed(data, numbered_at_issue=True)
+        # With the account's option, every create is a draft, whatever status it asks for: the user (or
+        # a later change_status) issues it once it is complete.
+        drafts = settings_for(self.account).api_documents_as_drafts
+        wanted = Status.DRAFT if drafts else (_status(data) or Status.ISSUED)
         with api_field_names(read.API_NAMES), transaction.atomic():
             document = invoice_modes.create_special(self, data)
             if document is None:
@@ -488,6 +551,7 @@ class InvoiceDetail(AccountView):
         document = self.get_row(Document, pk)
         self.require("sales.edit")
         data = _invoice_body(self)
+        invoice_fields.refuse_unfollowed(data, numbered_at_issue=document.is_draft)
         wanted = _status(data)
         with api_field_names(read.API_NAMES), transaction.atomic():
             if document.is_draft:

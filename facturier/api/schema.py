@@ -78,21 +78,27 @@ _SCHEMA_FIELDS: dict[Callable[..., Any], Callable[[], serializers.Field[Any, Any
     coercion.to_bool: lambda: serializers.BooleanField(required=False),
     coercion.to_int: lambda: serializers.IntegerField(required=False),
     coercion.to_decimal: lambda: serializers.CharField(required=False, help_text="A decimal number."),
+    coercion.to_object: lambda: serializers.DictField(required=False),
 }
 
 
+def schema_fields(fields: Sequence[Field]) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+    return {
+        field.api_name: _SCHEMA_FIELDS.get(field.coerce, lambda: serializers.CharField(required=False))()
+        for field in fields
+    }
+
+
 def request_body(
-    name: str, wrapper: str, fields: Sequence[Field], beside: Sequence[Field] = ()
+    name: str,
+    wrapper: str,
+    fields: Sequence[Field],
+    beside: Sequence[Field] = (),
+    nested: dict[str, serializers.Field[Any, Any, Any, Any]] | None = None,
 ) -> serializers.Serializer[dict[str, Any]]:
-    """`{"api_token": ..., wrapper: {...}}` with the resource's writable keys, and the keys read beside
-    the wrapper (`beside`)."""
-    inner = inline_serializer(
-        name=f"{name}Input",
-        fields={
-            field.api_name: _SCHEMA_FIELDS.get(field.coerce, lambda: serializers.CharField(required=False))()
-            for field in fields
-        },
-    )
+    """`{"api_token": ..., wrapper: {...}}` with the resource's writable keys (and `nested` lists of
+    objects), and the keys read beside the wrapper (`beside`)."""
+    inner = inline_serializer(name=f"{name}Input", fields={**schema_fields(fields), **(nested or {})})
     top = {field.api_name: _SCHEMA_FIELDS[field.coerce]() for field in beside}
     return inline_serializer(
         name=f"{name}Request",

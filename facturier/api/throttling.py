@@ -1,7 +1,8 @@
 """Rate limits of the API (issue 7, section 8): so many requests per window, per token or per IP.
 
 One fixed window per caller: a request made with a valid token counts against that token
-(FACTURIER_API_RATE_LIMIT requests per FACTURIER_API_RATE_WINDOW seconds); a request without one
+(FACTURIER_API_RATE_LIMIT requests per FACTURIER_API_RATE_WINDOW seconds), one with HTTP Basic
+credentials against that user's membership, with the same budget; a request without either
 (`/login.json`, the OpenAPI document) counts against the caller's IP
 (FACTURIER_API_RATE_LIMIT_ANONYMOUS). Past the limit the API answers 429 with `Retry-After`, the
 seconds until the window ends, in the API's error body (errors.too_many_requests, which the login
@@ -30,9 +31,9 @@ class ApiRateThrottle(BaseThrottle):
     retry_after: float | None = None
 
     def budget(self, request: Request) -> tuple[str | None, int]:
-        """Who is counted (`token:<id>`, `ip:<address>`, or None) and how many requests they get."""
+        """Who is counted (`token:<id>`, `basic:<membership id>`, `ip:<address>`, or None) and how many requests they get."""
         if isinstance(request.auth, ApiAccess):
-            return f"token:{request.auth.token.pk}", settings.FACTURIER_API_RATE_LIMIT
+            return request.auth.caller, settings.FACTURIER_API_RATE_LIMIT
         ip = client_ip(request)
         return (f"ip:{ip}" if ip else None), settings.FACTURIER_API_RATE_LIMIT_ANONYMOUS
 

@@ -205,6 +205,9 @@ class BillingSettings(models.Model):
     vat_franchise = models.BooleanField(_("franchise en base de TVA (art. 293 B du CGI)"), default=False)
     email_subject_template = models.CharField(max_length=200, blank=True)
     email_body_template = models.TextField(blank=True)
+    # The API's creates make drafts, which the user (or the API's change_status) issues: for
+    # integrations that create a document, then complete it.
+    api_documents_as_drafts = models.BooleanField(_("documents créés par l'API : brouillons"), default=False)
     chain_length = models.PositiveIntegerField(default=0)
     chain_last_hash = models.CharField(max_length=64, blank=True)
 

@@ -96,7 +96,7 @@ def unit_prices(
     return unit_price, (unit_price * factor).quantize(UNIT_PRICE_PLACES, rounding=ROUND_HALF_UP)
 
 
-def _line_amount(line: LineAmounts, currency: str) -> Decimal:
+def line_amount(line: LineAmounts, currency: str) -> Decimal:
     """Quantity × unit price × (1 − discount), rounded: the line's amount in the kind of its prices."""
     return round_money(
         line.quantity * line.unit_price * (HUNDRED - line.discount_percent) / HUNDRED, currency
@@ -117,7 +117,7 @@ def compute(
         factor = 1 + rate / HUNDRED
         key = BucketKey(rate, line.vat_category, line.vat_country, line.supply_kind, line.exemption_reason)
         bucket = buckets.setdefault(key, Bucket(key))
-        amount = _line_amount(line, currency)
+        amount = line_amount(line, currency)
         if prices_are_gross:
             # The base so far is the rounded net of the gross so far: each line takes its increment.
             bucket.gross += amount

@@ -196,6 +196,22 @@ def test_add_user_invites_an_existing_user_with_a_custom_role(client_api, outsid
     assert any(outsider.email in message.to for message in mail.outbox)
 
 
+def test_add_user_invites_as_the_readme_shows_whatever_password_it_sends(client_api, outsider):
+    # The README's example: invite true, with a password an invited user does not need.
+    user = {"invite": True, "email": "new@garage.test", "password": "Password123", "role": "member"}
+    response = client_api.post("/account/add_user.json", {"user": {**user, "department_ids": []}})
+    assert response.status_code == 201, response.json()
+    membership = Membership.objects.get(account__slug="garage", user__email="new@garage.test")
+    assert not membership.user.has_usable_password()  # they choose it from the invitation
+    assert any("new@garage.test" in message.to for message in mail.outbox)
+    existing = client_api.post(
+        "/account/add_user.json", {"user": {**user, "email": outsider.email, "password": "x"}}
+    )
+    assert existing.status_code == 201
+    outsider.refresh_from_db()
+    assert outsider.check_password(PASSWORD) and not outsider.check_password("x")
+
+
 @pytest.mark.parametrize(
     ("user", "field"),
     [

@@ -26,6 +26,7 @@ def invoice_schema():
     operation = schema["paths"]["/invoices.json"]
     request = components["InvoiceRequest"]["properties"]
     body = set(request) | set(components["InvoiceInput"]["properties"])
+    body |= set(components["InvoicePositionInput"]["properties"])
     query = {parameter["name"].removesuffix("[]") for parameter in operation["get"]["parameters"]}
     shown = set(components["Invoice"]["properties"]) & set(components["Expense"]["properties"])
     return body, query, shown

@@ -108,6 +108,11 @@ class BillingSettingsForm(forms.ModelForm[BillingSettings]):
                 "Entreprise en franchise en base : vos factures portent la mention "
                 "« TVA non applicable, art. 293 B du CGI »."
             ),
+            "api_documents_as_drafts": gettext_lazy(
+                "Les documents que vos logiciels créent par l'API restent des brouillons, modifiables, "
+                "jusqu'à ce que vous les émettiez (ou que le logiciel les émette par change_status). "
+                "Sinon ils sont émis et numérotés dès leur création."
+            ),
         }
         widgets = {
             "late_penalty_text": forms.Textarea(attrs={"rows": 2}),

@@ -26,8 +26,7 @@ from facturier.tenancy.models import Account
 SETTINGS_FIELDS = [
     "default_payment_terms_days", "late_penalty_text", "early_payment_discount_text", "legal_form",
     "share_capital", "rcs_city", "vat_on_debits", "purchases_vat_on_debits", "vat_franchise",
-    "email_subject_template",
-    "email_body_template",
+    "email_subject_template", "email_body_template", "api_documents_as_drafts",
 ]  # fmt: skip
 
 # What the subject and body of a document's email may contain, each replaced when the email is sent.

@@ -109,6 +109,19 @@ def _when(document: Document, moment: datetime.datetime) -> str:
     return formats.date_format(local, "DATETIME_FORMAT")
 
 
+def recently_emailed(document: Document) -> datetime.datetime | None:
+    """When the document was last emailed, if that was less than RESEND_DELAY ago. Its emails count, not
+    `sent_at`: a document only marked "sent" (handed over by other means) has had none, and its first
+    email needs no insisting."""
+    last = (
+        EmailDelivery.objects.filter(document_id=document.pk)
+        .order_by("-sent_at")
+        .values_list("sent_at", flat=True)
+        .first()
+    )
+    return last if last is not None and timezone.now() - last < RESEND_DELAY else None
+
+
 @transaction.atomic
 def send_document(
     actor: Actor,
@@ -127,17 +140,18 @@ def send_document(
     """
     actor.require("sales.edit")
     ensure_writable(document.account)
-    # Locked so two sendings at the same moment see each other's sent_at.
-    locked = Document.objects.select_for_update().only("id", "status", "sent_at").get(pk=document.pk)
+    # Locked so two sendings at the same moment see each other's delivery.
+    locked = Document.objects.select_for_update().only("id", "status").get(pk=document.pk)
     if locked.is_draft:
         raise ServiceError(_("Ce document est un brouillon : émettez-le avant de l'envoyer."))
-    if not force and locked.sent_at and timezone.now() - locked.sent_at < RESEND_DELAY:
+    last_email = recently_emailed(document)
+    if not force and last_email:
         raise ServiceError(
             _(
                 "Ce document a déjà été envoyé le %(when)s. Cochez « Envoyer quand même » pour l'envoyer "
                 "à nouveau."
             )
-            % {"when": _when(document, locked.sent_at)},
+            % {"when": _when(document, last_email)},
             field="force",
         )
     to = check_addresses(to, "to", required=True)
@@ -177,7 +191,7 @@ def send_document(
         "document.sent",
         target=document.number,
         summary=", ".join(to + cc),
-        changes={"to": to, "cc": cc, "subject": subject, "forced": bool(force and locked.sent_at)},
+        changes={"to": to, "cc": cc, "subject": subject, "forced": bool(force and last_email)},
     )
     deliver_document.enqueue(
         from_email=_sender(document),

@@ -159,3 +159,16 @@ def test_email_templates_fill_only_the_known_placeholders():
     subject, body = services.default_email_templates()
     services.check_email_template(subject)
     services.check_email_template(body)
+
+
+def test_the_api_drafts_option_is_set_on_the_page(owner_client, acme):
+    page = owner_client.get(url())
+    assert "Documents créés par l&#x27;API : brouillons" in text(page)
+
+    owner_client.post(url(), settings_form(api_documents_as_drafts="on"))
+    assert BillingSettings.objects.get(account=acme).api_documents_as_drafts is True
+    [event] = AuditEvent.objects.filter(account=acme, action="billing.settings_changed")
+    assert event.changes["api_documents_as_drafts"] == [False, True]
+
+    owner_client.post(url(), settings_form())
+    assert BillingSettings.objects.get(account=acme).api_documents_as_drafts is False

@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from facturier.billing import issued, pdf, statements
@@ -91,7 +90,7 @@ def document_send(request: AccountRequest, pk: int) -> HttpResponse:
         form = SendDocumentForm(
             initial=SendDocumentForm.initial_for(document) if not document.is_draft else None
         )
-    recently_sent = bool(document.sent_at and timezone.now() - document.sent_at < sending.RESEND_DELAY)
+    recently_sent = sending.recently_emailed(document) is not None
     return render(
         request,
         "billing/document_send.html",
