@@ -69,6 +69,8 @@ if FACTURIER_DEVDATA:
     INSTALLED_APPS.append("facturier.devdata")
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before host validation and sessions (facturier/web/health.py).
+    "facturier.web.health.HealthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "facturier.mfa.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "facturier.web.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "facturier.web.middleware.ServiceErrorMiddleware",
 ]
@@ -233,17 +236,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # --- Cache, shared by every web process (sessions are read through it): a table of the database by
-# default (created by migrate), Redis with FACTURIER_CACHE_URL=redis://host:6379/0 (needs the `redis`
-# package), or locmem:// for a single process. The login and API rate counters are not kept here but in
+# default (created by migrate), Redis with FACTURIER_CACHE_URL=redis://host:6379/0, or locmem:// for a
+# single process. The login and API rate counters are not kept here but in
 # a table of their own (facturier/accounts/counters.py), counted atomically whatever the cache.
 CACHE_URL = env_str("FACTURIER_CACHE_URL")
 CACHE_TIMEOUT = 300
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down = an empty cache, not a 500 (facturier/lib/cache.py); half a second at most to
+            # connect or answer, so a dead server cannot hold requests.
+            "BACKEND": "facturier.lib.cache.ResilientRedisCache",
             "LOCATION": CACHE_URL,
             "TIMEOUT": CACHE_TIMEOUT,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 elif CACHE_URL == "locmem://":
@@ -316,6 +322,18 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # The login throttle, the API's per-IP limit and the audit trail use that address.
 FACTURIER_TRUSTED_PROXIES = env_networks("FACTURIER_TRUSTED_PROXIES")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+# HTTPS in production (docs/deployment.md): redirect plain http, and tell browsers to come back only over
+# https for SECURE_HSTS_SECONDS (start small, then a year: 31536000). The health endpoints answer before the
+# redirect, so a load balancer may probe them over http.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# A Content-Security-Policy sent with every response when FACTURIER_CSP holds one (facturier/web/middleware.py;
+# the recommended policy is in docs/deployment.md); FACTURIER_CSP_REPORT_ONLY=true sends it as
+# Content-Security-Policy-Report-Only first, to see what it would block before enforcing it.
+FACTURIER_CSP = env_str("FACTURIER_CSP")
+FACTURIER_CSP_REPORT_ONLY = env_bool("FACTURIER_CSP_REPORT_ONLY", False)
 X_FRAME_OPTIONS = "DENY"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
