@@ -11,7 +11,8 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from facturier.env import env_bool, env_int, env_list, env_networks, env_str, secret_key
+from facturier.env import env_bool, env_float, env_int, env_list, env_networks, env_str, secret_key
+from facturier.ops.logs import logging_config
 
 # Strict typing names the model of a ModelAdmin or ModelForm (`admin.ModelAdmin[Account]`); Django's own
 # classes cannot be subscripted at run time until this gives them a __class_getitem__.
@@ -50,6 +51,7 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     "facturier.mfa",
     "facturier.web",
+    "facturier.ops",
     "facturier.billing",
     "facturier.purchases",
     "facturier.firm",
@@ -69,8 +71,11 @@ if FACTURIER_DEVDATA:
     INSTALLED_APPS.append("facturier.devdata")
 
 MIDDLEWARE = [
-    # /healthz and /readyz, answered before host validation and sessions (facturier/web/health.py).
-    "facturier.web.health.HealthMiddleware",
+    # /healthz, /readyz and /metrics, answered before host validation and sessions (facturier/ops/health.py);
+    # then every other request gets its id (ops/logs.py) and is counted (ops/metrics.py).
+    "facturier.ops.health.HealthMiddleware",
+    "facturier.ops.middleware.RequestIdMiddleware",
+    "facturier.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -83,7 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "facturier.mfa.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "facturier.web.middleware.ContentSecurityPolicyMiddleware",
+    "facturier.ops.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "facturier.web.middleware.ServiceErrorMiddleware",
 ]
@@ -329,7 +334,7 @@ SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
-# A Content-Security-Policy sent with every response when FACTURIER_CSP holds one (facturier/web/middleware.py;
+# A Content-Security-Policy sent with every response when FACTURIER_CSP holds one (facturier/ops/middleware.py;
 # the recommended policy is in docs/deployment.md); FACTURIER_CSP_REPORT_ONLY=true sends it as
 # Content-Security-Policy-Report-Only first, to see what it would block before enforcing it.
 FACTURIER_CSP = env_str("FACTURIER_CSP")
@@ -337,11 +342,26 @@ FACTURIER_CSP_REPORT_ONLY = env_bool("FACTURIER_CSP_REPORT_ONLY", False)
 X_FRAME_OPTIONS = "DENY"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # factur-x logs every step of every file at INFO: our commands and pages say what matters.
-    "loggers": {"factur-x": {"level": "WARNING"}},
-}
+# Logs on the standard error: one JSON object per line by default in production (LOG_FORMAT=json, for a log
+# collector), readable text in development (LOG_FORMAT=text); every line carries the request's id.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}.")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=env_str("LOG_LEVEL", "INFO"))
+
+# Prometheus metrics at /metrics for a scraper sending `Authorization: Bearer <token>`; off without a token.
+FACTURIER_METRICS_TOKEN = env_str("FACTURIER_METRICS_TOKEN")
+
+# Error reporting to Sentry (or any Sentry-compatible service, e.g. GlitchTip) when SENTRY_DSN is set:
+# unhandled errors of the web processes and the worker, tagged with the request id; no personal data
+# (send_default_pii off), a share of requests traced when SENTRY_TRACES_SAMPLE_RATE is above 0.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        send_default_pii=False,
+    )

@@ -1,6 +1,5 @@
 from collections.abc import Callable
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,18 +31,3 @@ class ServiceErrorMiddleware:
             messages.error(request, exception.message)
             return redirect(referer)
         return render(request, "web/refused.html", {"message": exception.message}, status=409)
-
-
-class ContentSecurityPolicyMiddleware:
-    """Sends settings.FACTURIER_CSP, when set, as the Content-Security-Policy (or its report-only form)."""
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
-        if settings.FACTURIER_CSP:
-            report_only = settings.FACTURIER_CSP_REPORT_ONLY
-            header = "Content-Security-Policy-Report-Only" if report_only else "Content-Security-Policy"
-            response.headers.setdefault(header, settings.FACTURIER_CSP)
-        return response

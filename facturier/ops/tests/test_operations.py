@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from facturier.api.tests.conftest import Api, token_of
-from facturier.web import migration_lock as locks
+from facturier.ops import migration_lock as locks
 
 # A Redis that is not there: the port answers nothing.
 DEAD_REDIS = {
@@ -108,7 +108,7 @@ def test_migrate_runs_under_the_lock(db):
         taken.append(conn.alias)
         return real(conn)
 
-    with mock.patch("facturier.web.management.commands.migrate.migration_lock", spy):
+    with mock.patch("facturier.ops.management.commands.migrate.migration_lock", spy):
         call_command("migrate", verbosity=0)
     assert taken == ["default"]
 
@@ -138,3 +138,62 @@ def test_a_second_migration_waits_on_a_sqlite_file(tmp_path: Path):
         fcntl.flock(second, fcntl.LOCK_EX | fcntl.LOCK_NB)
     with open(lock_file, "a") as second:
         fcntl.flock(second, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again once the migration is over
+
+
+def test_every_response_carries_a_request_id_kept_from_the_proxy(db):
+    mine = Client().get("/login/")
+    assert len(mine["X-Request-ID"]) == 32
+    kept = Client().get("/login/", HTTP_X_REQUEST_ID="lb-7f3a9c21-0001")
+    assert kept["X-Request-ID"] == "lb-7f3a9c21-0001"
+    replaced = Client().get("/login/", HTTP_X_REQUEST_ID="<script>alert(1)</script>")
+    assert replaced["X-Request-ID"] != "<script>alert(1)</script>"
+
+
+def test_log_lines_carry_the_request_id_as_json():
+    import json
+    import logging
+
+    from pythonjsonlogger.json import JsonFormatter
+
+    from facturier.ops import logs
+
+    spec = logs.logging_config(json=True, level="INFO")["formatters"]["default"]  # type: ignore[index]
+    line = JsonFormatter(spec["fmt"], rename_fields=spec["rename_fields"])
+    token = logs.set_request_id("req-12345678")
+    try:
+        record = logging.LogRecord(
+            "facturier.test", logging.WARNING, __file__, 1, "Facture %s", ("F-1",), None
+        )
+        logs.RequestIdFilter().filter(record)
+    finally:
+        logs.reset_request_id(token)
+    written = json.loads(line.format(record))
+    assert written["message"] == "Facture F-1"
+    assert written["level"] == "WARNING"
+    assert written["logger"] == "facturier.test"
+    assert written["request_id"] == "req-12345678"
+
+
+def test_metrics_need_the_token(db, settings):
+    assert Client().get("/metrics").status_code == 404  # no token configured: no endpoint
+    settings.FACTURIER_METRICS_TOKEN = "s3cret-scraper-token"
+    assert Client().get("/metrics").status_code == 401
+    assert Client().get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+
+
+def test_metrics_count_requests_by_view_and_jobs_by_state(db, settings, owner, acme):
+    from facturier.lib.mail import deliver_mail
+
+    settings.FACTURIER_METRICS_TOKEN = "s3cret-scraper-token"
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}  # jobs wait in the table
+    browser = Client()
+    browser.force_login(owner)
+    browser.get(reverse("billing:document_list", args=[acme.slug]))
+    deliver_mail.enqueue(to=["a@example.fr"], subject="s", body="b")
+    response = Client().get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scraper-token")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert 'facturier_http_requests_total{method="GET",status="200",view="billing:document_list"}' in text
+    assert 'facturier_http_request_duration_seconds_count{method="GET",view="billing:document_list"}' in text
+    assert 'facturier_jobs{status="READY",task="deliver_mail"} 1.0' in text
+    assert acme.slug not in text  # series are named by view, never by a path with its account

@@ -1,11 +1,11 @@
-"""Django's `migrate`, one run at a time per database (facturier/web/migration_lock.py)."""
+"""Django's `migrate`, one run at a time per database (facturier/ops/migration_lock.py)."""
 
 from typing import Any
 
 from django.core.management.commands import migrate
 from django.db import connections
 
-from facturier.web.migration_lock import migration_lock
+from facturier.ops.migration_lock import migration_lock
 
 
 class Command(migrate.Command):

@@ -1,4 +1,5 @@
-"""Health endpoints for load balancers and orchestrators: `/healthz` and `/readyz`.
+"""Health endpoints for load balancers and orchestrators, `/healthz` and `/readyz`, and the metrics of
+`/metrics` (ops/metrics.py).
 
 They are answered by the first middleware, before host validation, sessions, the language or the access
 gate: a load balancer calls them by the node's own address, without cookies, many times a minute.
@@ -17,6 +18,8 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from facturier.ops import metrics
 
 logger = logging.getLogger(__name__)
 PROBE_KEY = "facturier:readyz"
@@ -58,16 +61,18 @@ def readiness() -> tuple[bool, dict[str, str]]:
 
 
 class HealthMiddleware:
-    """Answers /healthz and /readyz (GET or HEAD) itself; every other request goes on."""
+    """Answers /healthz, /readyz and /metrics (GET or HEAD) itself; every other request goes on."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path not in ("/healthz", "/readyz"):
+        if request.path not in ("/healthz", "/readyz", "/metrics"):
             return self.get_response(request)
         if request.method not in ("GET", "HEAD"):
             return JsonResponse({"status": "method not allowed"}, status=405, headers={"Allow": "GET, HEAD"})
+        if request.path == "/metrics":
+            return metrics.metrics_response(request)
         if request.path == "/healthz":
             response = JsonResponse({"status": "ok"})
         else:
