@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from facturier.env import env_bool, env_float, env_int, env_list, env_networks, env_str, secret_key
 from facturier.ops.logs import logging_config
+from facturier.ops.storage import s3_storage
 
 # Strict typing names the model of a ModelAdmin or ModelForm (`admin.ModelAdmin[Account]`); Django's own
 # classes cannot be subscripted at run time until this gives them a __class_getitem__.
@@ -189,8 +190,22 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded and generated files (receipts, logos, issued PDFs, imports, exports): the local folder MEDIA_ROOT
+# for one machine, or an S3-compatible object store shared by every web and worker process when
+# FACTURIER_S3_BUCKET is set (django-storages; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+# or the machine's role, as boto3 finds them). Files are private: links to them are signed for an hour.
+S3_BUCKET = env_str("FACTURIER_S3_BUCKET")
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": s3_storage(
+        S3_BUCKET,
+        env_str("FACTURIER_S3_ENDPOINT_URL"),
+        env_str("FACTURIER_S3_REGION"),
+        env_str("FACTURIER_S3_PREFIX"),
+    )
+    if S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
