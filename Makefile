@@ -6,7 +6,7 @@ export DEBUG ?= true
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install setup lint typecheck pytest proptest messages clean
+.PHONY: run test install setup lint typecheck pytest pytest-s3 proptest messages clean
 
 $(BIN)/activate: pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,15 @@ typecheck:
 PYTEST_WORKERS ?= auto
 pytest:
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4
+
+# The tests that write and read files, again with the files in an S3-compatible object store (a local moto
+# server each test process starts: facturier/conftest.py, object_store) instead of the local disk.
+STORAGE_TESTS := facturier/purchases facturier/billing/tests/test_chain.py facturier/billing/tests/test_pdf.py \
+	facturier/einvoice/tests/test_importing.py facturier/exports/tests/test_documents.py \
+	facturier/exports/tests/test_pages.py facturier/tenancy/tests/test_account_settings.py \
+	facturier/tenancy/tests/test_logo_upload.py facturier/ops
+pytest-s3:
+	FACTURIER_TEST_STORAGE=s3 $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 $(STORAGE_TESTS)
 
 # The consistency property test with its long profile (500 random examples instead of the 25 fixed
 # ones `make test` runs): every output of generated sales against each other, to the cent.

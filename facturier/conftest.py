@@ -9,31 +9,78 @@
 """
 
 import datetime
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import boto3
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
 from facturier.accounts.models import User
+from facturier.ops.storage import s3_storage
 from facturier.tenancy import permissions, plans
 from facturier.tenancy.models import Account, Membership
 
 PASSWORD = "correct-horse-battery-staple"  # noqa: S105
+S3_BUCKET = "facturier-test"
+
+
+@pytest.fixture(scope="session")
+def object_store() -> Iterator[str | None]:
+    """With FACTURIER_TEST_STORAGE=s3, a local S3-compatible server (moto's, from PyPI) for this test
+    process, with the bucket "facturier-test": its endpoint. Otherwise None (files on the local disk)."""
+    if os.environ.get("FACTURIER_TEST_STORAGE", "disk") != "s3":
+        yield None
+        return
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(  # noqa: S603 (our own interpreter and a fixed module)
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        for _attempt in range(100):
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.1)
+        credentials = {"aws_access_key_id": "test", "aws_secret_access_key": "test"}  # moto takes any
+        boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", **credentials).create_bucket(
+            Bucket=S3_BUCKET
+        )
+        yield endpoint
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path):
+def _test_settings(settings, tmp_path, object_store, monkeypatch):
     # Fast hashing in tests (argon2 is what runs in production: see test_settings.py), jobs run at once,
-    # uploaded files go to a temporary folder.
+    # uploaded files go to a temporary folder, or to a prefix of their own in the test bucket.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.LANGUAGE_CODE = "fr"
+    if object_store is not None:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+        storage = s3_storage(S3_BUCKET, object_store, "us-east-1", location=f"tests/{uuid.uuid4().hex}")
+        settings.STORAGES = {**settings.STORAGES, "default": storage}
 
 
 def make_user(email: str, first_name: str = "", last_name: str = "") -> User:

@@ -11,7 +11,9 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from facturier.env import env_bool, env_int, env_list, env_networks, env_str, secret_key
+from facturier.env import env_bool, env_float, env_int, env_list, env_networks, env_str, secret_key
+from facturier.ops.logs import logging_config
+from facturier.ops.storage import s3_storage
 
 # Strict typing names the model of a ModelAdmin or ModelForm (`admin.ModelAdmin[Account]`); Django's own
 # classes cannot be subscripted at run time until this gives them a __class_getitem__.
@@ -50,6 +52,7 @@ INSTALLED_APPS = [
     "django_otp_webauthn",
     "facturier.mfa",
     "facturier.web",
+    "facturier.ops",
     "facturier.billing",
     "facturier.purchases",
     "facturier.firm",
@@ -69,6 +72,11 @@ if FACTURIER_DEVDATA:
     INSTALLED_APPS.append("facturier.devdata")
 
 MIDDLEWARE = [
+    # /healthz, /readyz and /metrics, answered before host validation and sessions (facturier/ops/health.py);
+    # then every other request gets its id (ops/logs.py) and is counted (ops/metrics.py).
+    "facturier.ops.health.HealthMiddleware",
+    "facturier.ops.middleware.RequestIdMiddleware",
+    "facturier.ops.metrics.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "facturier.mfa.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "facturier.ops.middleware.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "facturier.web.middleware.ServiceErrorMiddleware",
 ]
@@ -181,8 +190,22 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Uploaded and generated files (receipts, logos, issued PDFs, imports, exports): the local folder MEDIA_ROOT
+# for one machine, or an S3-compatible object store shared by every web and worker process when
+# FACTURIER_S3_BUCKET is set (django-storages; credentials from AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+# or the machine's role, as boto3 finds them). Files are private: links to them are signed for an hour.
+S3_BUCKET = env_str("FACTURIER_S3_BUCKET")
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": s3_storage(
+        S3_BUCKET,
+        env_str("FACTURIER_S3_ENDPOINT_URL"),
+        env_str("FACTURIER_S3_REGION"),
+        env_str("FACTURIER_S3_PREFIX"),
+    )
+    if S3_BUCKET
+    else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
@@ -233,17 +256,20 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # --- Cache, shared by every web process (sessions are read through it): a table of the database by
-# default (created by migrate), Redis with FACTURIER_CACHE_URL=redis://host:6379/0 (needs the `redis`
-# package), or locmem:// for a single process. The login and API rate counters are not kept here but in
+# default (created by migrate), Redis with FACTURIER_CACHE_URL=redis://host:6379/0, or locmem:// for a
+# single process. The login and API rate counters are not kept here but in
 # a table of their own (facturier/accounts/counters.py), counted atomically whatever the cache.
 CACHE_URL = env_str("FACTURIER_CACHE_URL")
 CACHE_TIMEOUT = 300
 if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis down = an empty cache, not a 500 (facturier/lib/cache.py); half a second at most to
+            # connect or answer, so a dead server cannot hold requests.
+            "BACKEND": "facturier.lib.cache.ResilientRedisCache",
             "LOCATION": CACHE_URL,
             "TIMEOUT": CACHE_TIMEOUT,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 elif CACHE_URL == "locmem://":
@@ -316,14 +342,41 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 # The login throttle, the API's per-IP limit and the audit trail use that address.
 FACTURIER_TRUSTED_PROXIES = env_networks("FACTURIER_TRUSTED_PROXIES")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
+# HTTPS in production (docs/deployment.md): redirect plain http, and tell browsers to come back only over
+# https for SECURE_HSTS_SECONDS (start small, then a year: 31536000). The health endpoints answer before the
+# redirect, so a load balancer may probe them over http.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# A Content-Security-Policy sent with every response when FACTURIER_CSP holds one (facturier/ops/middleware.py;
+# the recommended policy is in docs/deployment.md); FACTURIER_CSP_REPORT_ONLY=true sends it as
+# Content-Security-Policy-Report-Only first, to see what it would block before enforcing it.
+FACTURIER_CSP = env_str("FACTURIER_CSP")
+FACTURIER_CSP_REPORT_ONLY = env_bool("FACTURIER_CSP_REPORT_ONLY", False)
 X_FRAME_OPTIONS = "DENY"
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    # factur-x logs every step of every file at INFO: our commands and pages say what matters.
-    "loggers": {"factur-x": {"level": "WARNING"}},
-}
+# Logs on the standard error: one JSON object per line by default in production (LOG_FORMAT=json, for a log
+# collector), readable text in development (LOG_FORMAT=text); every line carries the request's id.
+LOG_FORMAT = env_str("LOG_FORMAT", "text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, got {LOG_FORMAT!r}.")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=env_str("LOG_LEVEL", "INFO"))
+
+# Prometheus metrics at /metrics for a scraper sending `Authorization: Bearer <token>`; off without a token.
+FACTURIER_METRICS_TOKEN = env_str("FACTURIER_METRICS_TOKEN")
+
+# Error reporting to Sentry (or any Sentry-compatible service, e.g. GlitchTip) when SENTRY_DSN is set:
+# unhandled errors of the web processes and the worker, tagged with the request id; no personal data
+# (send_default_pii off), a share of requests traced when SENTRY_TRACES_SAMPLE_RATE is above 0.
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+        send_default_pii=False,
+    )

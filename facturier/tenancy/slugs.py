@@ -15,10 +15,10 @@ RESERVED = frozenset(
     {
         "about", "account", "accounts", "admin", "api", "app", "assets", "auth", "banking", "billing",
         "categories", "clients", "dashboard", "departments", "docs", "estimates", "expenses", "firm",
-        "help", "i18n", "invoices", "join", "login", "logout", "media", "new", "password", "password-reset",
-        "payments", "price-lists", "pricing", "products", "profile", "recurrings", "register", "reports",
-        "root", "schema", "settings", "signup", "static", "status", "support", "system", "warehouse",
-        "warehouses", "webhooks", "www",
+        "healthz", "help", "i18n", "invoices", "join", "login", "logout", "media", "metrics", "new",
+        "password", "password-reset", "payments", "price-lists", "pricing", "products", "profile", "readyz",
+        "recurrings", "register", "reports", "root", "schema", "settings", "signup", "static", "status",
+        "support", "system", "warehouse", "warehouses", "webhooks", "www",
     }
 )  # fmt: skip
 

@@ -110,3 +110,15 @@ def test_the_graph_reader_sees_late_and_relative_imports() -> None:
     assert "facturier.reports.summaries" in graph["facturier.reports.apps"]  # imported inside ready()
     assert "facturier.billing.models" in graph["facturier.billing.services.documents"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_operations_and_lib_import_no_domain_app() -> None:
+    # settings.py imports ops (the log format): ops, like lib, must load without any app.
+    domain = {
+        f"{module} -> {target}"
+        for module, targets in _graph().items()
+        if module.split(".")[1:2] in (["ops"], ["lib"])
+        for target in targets
+        if target.split(".")[1:2] not in (["ops"], ["lib"], ["env"])
+    }
+    assert domain == set()
