@@ -1236,8 +1236,8 @@ def unpaid_list(
 ) -> Report:
     """Open sales documents issued in the period that still owe something: due date, days overdue,
     remaining amount (in the document's currency and in EUR), and the ageing per client (not due,
-    1–30, 31–60, 61–90, more than 90 days overdue on `today`). Three queries: the rows, the ageing's
-    totals, the ageing's clients."""
+    1–30, 31–60, 61–90, more than 90 days overdue on `today`). Two queries: the rows, the ageing per
+    client (the totals are added from it)."""
     statuses = [s for s in OPEN_STATUSES if not filters.statuses or s in filters.statuses]
     remaining = Document.objects.remaining_expression()
     documents = (
@@ -1271,31 +1271,34 @@ def unpaid_list(
         )
 
     # Ageing per client: the database adds up each client's cents per bucket (what remains to pay in EUR,
-    # rounded per document as everywhere: DocumentQuerySet.with_remaining) and the totals of all clients,
-    # so that only the clients shown come back to Python. On screen, a large account's thousands of
-    # clients would make a page of megabytes: it shows those who owe the most (`limit`), and the rest on
-    # one line; the files keep every client, by name.
+    # rounded per document as everywhere: DocumentQuerySet.with_remaining) in one pass over the owed
+    # documents; the totals are the sums of the clients' rows (at most a few thousand, added here rather
+    # than by a second pass of the database). On screen, a large account's thousands of clients would make
+    # a page of megabytes: it shows those who owe the most (`limit`), and the rest on one line; the files
+    # keep every client, by name.
     ages = _ageing_filters(today)
     owed = documents.with_remaining().annotate(cents=Cast(Round(F("remaining_eur") * 100), BigIntegerField()))
     sums = {bucket: Sum("cents", filter=condition) for bucket, condition in ages.items()}
-    overall = owed.aggregate(count=Count("id"), clients=Count("client_id", distinct=True), **sums)
-    count, client_count = overall["count"], overall["clients"]
-    bucket_cents = [overall[bucket] or 0 for bucket in BUCKETS]
-    per_client_sums = (
-        owed.order_by()
+    every_client = [
+        (client_id, name, documents_count, total, [cents or 0 for cents in amounts])
+        for client_id, name, documents_count, total, *amounts in owed.order_by()
         .values("client_id")
-        .annotate(name=Max("buyer_name"), total=Sum("cents"), **sums)
-        .values_list("name", "total", *BUCKETS)
-    )
+        .annotate(name=Max("buyer_name"), documents=Count("id"), total=Sum("cents"), **sums)
+        .values_list("client_id", "name", "documents", "total", *BUCKETS)
+    ]
+    count = sum(entry[2] for entry in every_client)
+    client_count = len(every_client)
+    bucket_cents = [sum(column) for column in zip(*(entry[4] for entry in every_client), strict=True)]
+    bucket_cents = bucket_cents or [0] * len(BUCKETS)
     if limit is not None and client_count > limit:
-        top = per_client_sums.order_by("-total", "client_id")[:limit]
-        clients = [(name, [cents or 0 for cents in amounts], total) for name, total, *amounts in top]
+        top = sorted(every_client, key=lambda entry: (-entry[3], entry[0]))[:limit]
+        clients = [(name, amounts, total) for _id, name, _count, total, amounts in top]
         shown = [sum(column) for column in zip(*(entry[1] for entry in clients), strict=True)]
         others = [every - some for every, some in zip(bucket_cents, shown, strict=True)]
         others_count = client_count - len(clients)
     else:
         clients = sorted(
-            ((name, [cents or 0 for cents in amounts], total) for name, total, *amounts in per_client_sums),
+            ((name, amounts, total) for _id, name, _count, total, amounts in every_client),
             key=lambda entry: str(entry[0]).casefold(),
         )
         others, others_count = [0] * len(BUCKETS), 0

@@ -813,7 +813,7 @@ REPORTS = [
     ("expenses", {}, 3),
     ("vat-register", {"vat_mode": "due"}, 1),
     ("oss", {}, 3),
-    ("unpaid", {}, 3),
+    ("unpaid", {}, 2),
 ]
 
 
