@@ -331,7 +331,7 @@ SPECTACULAR_SETTINGS = {
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.db"
     if CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
-    else "django.contrib.sessions.backends.cached_db"
+    else "facturier.accounts.sessions"  # Django's cached_db (facturier/accounts/sessions.py)
 )
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
@@ -374,9 +374,15 @@ SENTRY_DSN = env_str("SENTRY_DSN")
 if SENTRY_DSN:
     import sentry_sdk
 
+    from facturier.ops.errors import scrub_event
+
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         environment=env_str("SENTRY_ENVIRONMENT", "production"),
         traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
         send_default_pii=False,
+        # Requests carry API tokens (query string, JSON body) and the buyers' data: none of it leaves.
+        include_local_variables=False,
+        max_request_body_size="never",
+        before_send=scrub_event,
     )

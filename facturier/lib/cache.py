@@ -3,7 +3,9 @@
 Sessions (cached_db) and the pages' caches read through the cache on every request. With Django's own
 RedisCache a Redis restart makes every page answer 500, although the database behind the cache still holds
 what matters (sessions are written through to it). Here a connection or timeout error on a read is a miss
-and on a write a no-op, logged once a minute; the timeouts of the settings (a fraction of a second) keep a
+and on a write a no-op, logged once a minute. Deleting is the exception: it still fails while Redis is
+away, because a session deleted from the database but left in Redis (a logout) would log its cookie in
+again once Redis is back; a logout answering an error is the lesser harm. the timeouts of the settings (a fraction of a second) keep a
 dead server from holding a request. `/readyz` still reports the cache as down (it writes and reads back).
 """
 
@@ -58,12 +60,3 @@ class ResilientRedisCache(RedisCache):
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         return self._or(False, lambda: super(ResilientRedisCache, self).touch(key, timeout, version))
-
-    def delete(self, key: Any, version: int | None = None) -> bool:
-        return self._or(False, lambda: super(ResilientRedisCache, self).delete(key, version))
-
-    def delete_many(self, keys: Any, version: int | None = None) -> None:
-        self._or(None, lambda: super(ResilientRedisCache, self).delete_many(keys, version))
-
-    def clear(self) -> None:
-        self._or(None, lambda: super(ResilientRedisCache, self).clear())

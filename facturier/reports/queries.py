@@ -54,7 +54,6 @@ from facturier.billing.models import (
     Status,
     SupplyKind,
 )
-from facturier.billing.services.billing_settings import settings_for
 from facturier.lib import vat
 from facturier.lib.countries import EU_MEMBERS, country_name
 from facturier.lib.dates import date_text
@@ -717,10 +716,12 @@ def _origin(supplier_country: str) -> str:
 
 
 def default_vat_mode(account: Account) -> VatMode:
-    """The VAT register's mode for the account's regime (Paramètres > Facturation, art. 269 CGI): by the
-    date VAT falls due (services at payment) under the legal default, by document date for an account
-    that opted for VAT on debits."""
-    return "debits" if settings_for(account).vat_on_debits else "due"
+    """The VAT register's mode when none is asked for: by the date VAT falls due, whatever the account's
+    regime. That mode reads each document's and each expense's own regime (art. 269 CGI: an account's
+    option for VAT on debits covers its own sales of services; its purchases follow each supplier's
+    regime, advances on goods are due at receipt), so it is the CA3's for every account; "by document
+    date" stays available as a view of the period's invoices."""
+    return "due"
 
 
 def vat_register(account: Account, filters: ReportFilters) -> Report:

@@ -6,6 +6,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection, connections
 from django.test import Client
@@ -27,7 +28,7 @@ DEAD_REDIS = {
 @pytest.fixture
 def dead_cache(settings):
     settings.CACHES = DEAD_REDIS
-    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.SESSION_ENGINE = "facturier.accounts.sessions"
 
 
 def test_healthz_answers_without_touching_anything(db, django_assert_num_queries):
@@ -197,3 +198,36 @@ def test_metrics_count_requests_by_view_and_jobs_by_state(db, settings, owner, a
     assert 'facturier_http_request_duration_seconds_count{method="GET",view="billing:document_list"}' in text
     assert 'facturier_jobs{status="READY",task="deliver_mail"} 1.0' in text
     assert acme.slug not in text  # series are named by view, never by a path with its account
+
+
+def test_error_reports_carry_no_token_nor_body():
+    from facturier.ops.errors import scrub_event
+
+    event = {
+        "request": {
+            "method": "POST",
+            "url": "https://f.example.fr/invoices.json?api_token=SECRET",
+            "query_string": "api_token=SECRET",
+            "data": {"api_token": "SECRET", "invoice": {"buyer_name": "Martin"}},
+            "headers": {"Authorization": "Basic c2VjcmV0"},
+            "cookies": {"sessionid": "SECRET"},
+        },
+        "exception": {"values": [{"type": "ValueError"}]},
+    }
+    scrubbed = scrub_event(event, {})  # type: ignore[arg-type]
+    assert scrubbed["request"] == {"method": "POST", "url": "https://f.example.fr/invoices.json"}
+    assert "SECRET" not in str(scrubbed)
+    assert scrubbed["exception"] == {"values": [{"type": "ValueError"}]}
+
+
+def test_a_logout_while_the_cache_is_down_does_not_leave_the_session_alive(db, owner, dead_cache):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    browser = Client(raise_request_exception=True)
+    browser.force_login(owner)
+    logged_in_key = browser.session.session_key
+    with pytest.raises(RedisConnectionError):
+        browser.post(reverse("accounts:logout"))
+    # Nothing was deleted: the session in the database (and, once Redis is back, in the cache) is whole,
+    # so no copy of it can outlive a logout; the user logs out once Redis answers.
+    assert Session.objects.filter(session_key=logged_in_key).exists()

@@ -179,9 +179,9 @@ def test_the_ca3_of_an_account_on_encaissements_by_hand(encaissements):
 
 def test_the_ca3_of_an_account_on_debits_by_hand(debits):
     account = debits.account
-    assert queries.default_vat_mode(account) == "debits"
+    assert queries.default_vat_mode(account) == "due"  # each document's own regime decides
 
-    boxes = ca3(register(account, "debits"))
+    boxes = ca3(register(account, "due"))
 
     assert boxes == {
         # Sales at their invoice date: S1 whole (1,000) and S2 (300).
@@ -198,8 +198,8 @@ def test_the_ca3_of_an_account_on_debits_by_hand(debits):
         "23": (None, D("196.00")),
         "TD": (None, D("214.00")),
     }
-    # On debits, the date VAT falls due is the document's: both modes agree.
-    assert ca3(register(account, "due")) == boxes
+    # Sales and suppliers all on debits here: the date VAT falls due is the document's, both modes agree.
+    assert ca3(register(account, "debits")) == boxes
 
 
 def test_an_intra_eu_service_sold_is_declared_when_performed_not_when_paid(encaissements):
@@ -233,16 +233,17 @@ def test_the_summary_stays_exact_for_both_regimes(acme, owner, globex, outsider)
         assert summaries.stored_summary(account) == stored
 
 
-def test_the_register_page_opens_in_the_accounts_regime_and_keeps_the_other_mode(client, acme, owner):
+def test_the_register_page_opens_by_due_date_and_keeps_the_other_mode(client, acme, owner):
     client.force_login(owner)
     url = reverse("reports:report", kwargs={"slug": acme.slug, "code": "vat-register"})
 
     assert client.get(url).context["form"]["vat_mode"].value() == "due"
+    # On debits too: the option covers the account's own sales, not its suppliers' invoices.
     BillingSettings.objects.update_or_create(account=acme, defaults={"vat_on_debits": True})
-    assert client.get(url).context["form"]["vat_mode"].value() == "debits"
-    picked = client.get(url, {"vat_mode": "due"})
-    assert picked.context["form"]["vat_mode"].value() == "due"
-    assert picked.context["form"].filters().vat_mode == "due"
+    assert client.get(url).context["form"]["vat_mode"].value() == "due"
+    picked = client.get(url, {"vat_mode": "debits"})
+    assert picked.context["form"]["vat_mode"].value() == "debits"
+    assert picked.context["form"].filters().vat_mode == "debits"
 
 
 def test_the_filter_form_defaults_to_the_mode_it_is_given():
