@@ -220,7 +220,8 @@ def run_job(job: ExportJob) -> ExportJob:
     ):
         job.status = ExportStatus.CANCELLED  # cancelled (or deleted) since it was queued
         return job
-    job.status, job.started_at = ExportStatus.RUNNING, started_at
+    job.status, job.started_at, job.heartbeat_at = ExportStatus.RUNNING, started_at, started_at
+    job.runs += 1  # as the update did, so that saving the job at its end keeps the count
     request = ExportRequest.from_params(job.account, job.params)
     try:
         with tempfile.TemporaryFile() as out:
