@@ -94,7 +94,7 @@ def _purge() -> None:
         ("prune_db_task_results", "--min-age-days=14", "--failed-min-age-days=90"),
     ):
         name, *args = (command,) if isinstance(command, str) else command
-        call_command(name, *args, stdout=io.StringIO())
+        call_command(name, *args, verbosity=0, stdout=io.StringIO())
 
 
 @dataclass

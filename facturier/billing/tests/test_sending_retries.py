@@ -221,3 +221,27 @@ def test_a_worker_killed_before_sending_has_the_job_queued_again(clock, acme, ow
     assert delivery.status == DeliveryStatus.SENT and len(mail.outbox) == 1
     statuses = sorted(DBTaskResult.objects.values_list("status", flat=True))
     assert statuses == [TaskResultStatus.FAILED, TaskResultStatus.SUCCESSFUL]
+
+
+def test_the_history_speaks_english_to_an_english_speaking_user(
+    clock, acme, owner, invoice, owner_client, failing_smtp
+):
+    failing_smtp.fail_with(refused(), unreachable())
+    send(acme, owner, invoice)
+    send_document(
+        actor_for(acme, owner),
+        invoice,
+        to=["compta@dupont.test"],
+        cc=[],
+        subject="Relance",
+        body="Ci-joint.",
+        force=True,
+    )
+    run_worker()
+    owner.language = "en"
+    owner.save()
+
+    page = detail(owner_client, invoice)
+
+    assert "sending failed" in page and "Send again" in page
+    assert "pending (next try at 11:01)" in page
