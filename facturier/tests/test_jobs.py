@@ -12,7 +12,7 @@ from django.db import OperationalError
 from django.urls import reverse
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
-from django_tasks_db.models import DBTaskResult
+from django_tasks_db.models import DBTaskResult, DBTaskResultQuerySet
 
 from facturier.accounts.models import User
 from facturier.conftest import logged_in_with_second_factor
@@ -132,37 +132,82 @@ def test_a_mail_interrupted_with_its_worker_is_failed_not_sent_twice(clock, capl
     assert "interrupted with its worker" in caplog.text
 
 
-def test_the_worker_survives_the_database_going_away(clock, monkeypatch):
-    deliver_mail.enqueue(to=["olivia@acme.test"], subject="Bienvenue", body="Bonjour")
-    pauses: list[float] = []
-    monkeypatch.setattr(time, "sleep", pauses.append)
-    real_run_next = worker.Worker.run_next
-    failures = [OperationalError("server closed the connection unexpectedly")] * 3
-
-    def run_next(self):
-        if failures:
-            raise failures.pop()
-        return real_run_next(self)
-
-    monkeypatch.setattr(worker.Worker, "run_next", run_next)
-    dropped = []
-    monkeypatch.setattr(worker.Worker, "drop_connections", staticmethod(lambda: dropped.append(1)))
-    loop = worker.Worker(
+def looping_worker(max_tasks: int) -> worker.Worker:
+    return worker.Worker(
         queue_names=["default"],
         interval=1,
         batch=False,
         backend_name="default",
         startup_delay=False,
-        max_tasks=1,
+        max_tasks=max_tasks,
         worker_id="w",
         excluded_queue_names=[],
     )
 
-    loop.run()
+
+def test_the_worker_survives_the_database_going_away(clock, monkeypatch):
+    deliver_mail.enqueue(to=["olivia@acme.test"], subject="Bienvenue", body="Bonjour")
+    pauses: list[float] = []
+    monkeypatch.setattr(time, "sleep", pauses.append)
+    # The claim's query fails three times, as on a connection PostgreSQL closed.
+    get_locked = DBTaskResultQuerySet.get_locked
+    failures = [OperationalError("terminating connection due to administrator command")] * 3
+
+    def lost_connection(self):
+        if failures:
+            raise failures.pop()
+        return get_locked(self)
+
+    monkeypatch.setattr(DBTaskResultQuerySet, "get_locked", lost_connection)
+    dropped = []
+    monkeypatch.setattr(worker.Worker, "drop_connections", staticmethod(lambda: dropped.append(1)))
+
+    looping_worker(max_tasks=1).run()
 
     assert pauses == [1.0, 2.0, 4.0] and len(dropped) == 3
     assert len(mail.outbox) == 1
     assert DBTaskResult.objects.get().status == TaskResultStatus.SUCCESSFUL
+
+
+def test_a_result_the_database_could_not_take_is_recovered_later(clock, monkeypatch, caplog):
+    deliver_mail.enqueue(to=["olivia@acme.test"], subject="Bienvenue", body="Bonjour")
+    deliver_mail.enqueue(to=["colin@acme.test"], subject="Bienvenue", body="Bonjour")
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    set_successful = DBTaskResult.set_successful
+    failures = [OperationalError("the database system is shutting down")]
+
+    def database_gone(self, return_value):
+        if failures:
+            raise failures.pop()
+        return set_successful(self, return_value)
+
+    monkeypatch.setattr(DBTaskResult, "set_successful", database_gone)
+    # Nor can it write the failure.
+    set_failed = DBTaskResult.set_failed
+    failed_writes = [OperationalError("the database system is shutting down")]
+
+    def failure_not_written(self, exception):
+        if failed_writes:
+            raise failed_writes.pop()
+        return set_failed(self, exception)
+
+    monkeypatch.setattr(DBTaskResult, "set_failed", failure_not_written)
+
+    looping_worker(max_tasks=2).run()  # the worker goes on to the second task
+
+    assert len(mail.outbox) == 2
+    assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == [
+        TaskResultStatus.RUNNING,
+        TaskResultStatus.SUCCESSFUL,
+    ]
+    clock.shift(datetime.timedelta(minutes=11))
+    with caplog.at_level(logging.ERROR):
+        run_worker()
+    assert len(mail.outbox) == 2  # not sent again
+    assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == [
+        TaskResultStatus.FAILED,
+        TaskResultStatus.SUCCESSFUL,
+    ]
 
 
 def test_the_worker_does_the_periodic_work_without_cron(clock, monkeypatch):
