@@ -109,15 +109,13 @@ def document_send(request: AccountRequest, pk: int) -> HttpResponse:
 
 @account_view("sales.edit")
 @require_POST
-def delivery_resend(request: AccountRequest, pk: int, delivery_pk: int) -> HttpResponse:
-    """Send a failed email delivery of the document again ("Renvoyer" in the document's history)."""
-    delivery = get_in_account(
-        EmailDelivery.objects.select_related("account"), request.account, pk=delivery_pk, document_id=pk
-    )
+def delivery_resend(request: AccountRequest, pk: int) -> HttpResponse:
+    """Send a failed email delivery of a document again ("Renvoyer" in the document's history)."""
+    delivery = get_in_account(EmailDelivery.objects.select_related("account"), request.account, pk=pk)
     try:
         sending.resend_delivery(actor_for(request), delivery)
     except ServiceError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("Nouvel envoi demandé à %(to)s.") % {"to": delivery.to})
-    return redirect("billing:document_detail", slug=request.account.slug, pk=pk)
+    return redirect("billing:document_detail", slug=request.account.slug, pk=delivery.document_id)
