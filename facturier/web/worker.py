@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.management import call_command
-from django.db import InterfaceError, OperationalError, close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections, transaction
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks.utils import get_module_path
@@ -58,17 +58,21 @@ def recover_interrupted(backend_name: str = "default") -> int:
                 last_sign = beat
         if now - last_sign < limit:
             continue
-        # The conditional update makes one worker, and only one, deal with the row.
-        if not DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
-            status=TaskResultStatus.FAILED,
-            finished_at=now,
-            exception_class_path=get_module_path(jobs.Interrupted),
-            traceback=f"Interrupted: still running at {now.isoformat()}, its worker is gone.",
-        ):
-            continue
-        count += 1
-        if task is not None and recovery is not None and recovery.resume(*args, **kwargs):
-            queued = task.using(run_after=None).enqueue(*args, **kwargs)
+        # One transaction: the row is failed and its call queued again together, or neither. The
+        # conditional update makes one worker, and only one, deal with the row.
+        with transaction.atomic():
+            if not DBTaskResult.objects.filter(pk=row.pk, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.FAILED,
+                finished_at=now,
+                exception_class_path=get_module_path(jobs.Interrupted),
+                traceback=f"Interrupted: still running at {now.isoformat()}, its worker is gone.",
+            ):
+                continue
+            count += 1
+            resumed = task is not None and recovery is not None and recovery.resume(*args, **kwargs)
+            if task is not None and resumed:
+                queued = task.using(run_after=None).enqueue(*args, **kwargs)
+        if resumed:
             logger.warning(
                 "Task %s (%s) was interrupted: queued again as %s", row.pk, row.task_path, queued.id
             )
