@@ -12,9 +12,20 @@ from collections.abc import Iterator
 import pytest
 from django.core.mail.backends.locmem import EmailBackend
 
+from facturier.web import worker
 from facturier.web.worker import Worker
 
 DATABASE_BACKEND = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.fixture
+def database_backend(settings, monkeypatch, db):
+    """Jobs on the database backend, run by run_worker() within the test's transaction."""
+    settings.TASKS = DATABASE_BACKEND
+    # The worker closes obsolete connections between tasks, as requests do: on PostgreSQL that would
+    # end the transaction the test runs in (SQLite's test database in memory is never closed).
+    monkeypatch.setattr(worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(worker.Worker, "drop_connections", staticmethod(lambda: None))
 
 
 def run_worker() -> None:

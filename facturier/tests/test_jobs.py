@@ -18,17 +18,13 @@ from facturier.accounts.models import User
 from facturier.conftest import logged_in_with_second_factor
 from facturier.lib import jobs
 from facturier.lib.mail import deliver_mail, send_templated_mail
-from facturier.tests.jobs import DATABASE_BACKEND, busy, failing_smtp, refused, run_worker, unreachable
+from facturier.tests.jobs import busy, database_backend, failing_smtp, refused, run_worker, unreachable
 from facturier.web import worker
 
-__all__ = ["failing_smtp"]
+__all__ = ["database_backend", "failing_smtp"]
+pytestmark = pytest.mark.usefixtures("database_backend")
 
 NOW = datetime.datetime(2026, 3, 5, 10, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def _database_backend(settings, db):
-    settings.TASKS = DATABASE_BACKEND
 
 
 @pytest.fixture

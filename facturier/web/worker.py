@@ -129,7 +129,7 @@ class Worker(db_worker.Worker):
             except (OperationalError, InterfaceError) as error:
                 if self.batch:
                     raise
-                failures += 1
+                failures = min(failures + 1, 8)  # (the pause stops growing at MAX_PAUSE anyway)
                 pause = min(2.0 ** (failures - 1), MAX_PAUSE)
                 logger.warning("Database error, trying again in %.0f s: %s", pause, error)
                 self.drop_connections()

@@ -15,16 +15,12 @@ from facturier.billing.services.sending import send_document
 from facturier.billing.tests.factories import actor_for, line, make_client, make_invoice
 from facturier.lib import jobs
 from facturier.tenancy.models import AuditEvent
-from facturier.tests.jobs import DATABASE_BACKEND, busy, failing_smtp, refused, run_worker, unreachable
+from facturier.tests.jobs import busy, database_backend, failing_smtp, refused, run_worker, unreachable
 
-__all__ = ["failing_smtp"]
+__all__ = ["database_backend", "failing_smtp"]
+pytestmark = pytest.mark.usefixtures("database_backend")
 
 NOW = datetime.datetime(2026, 3, 5, 10, 0, tzinfo=datetime.UTC)
-
-
-@pytest.fixture(autouse=True)
-def _database_backend(settings, db):
-    settings.TASKS = DATABASE_BACKEND
 
 
 @pytest.fixture

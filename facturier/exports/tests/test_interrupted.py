@@ -15,18 +15,16 @@ from facturier.billing.tests.factories import actor_for, line, make_client, make
 from facturier.exports import jobs
 from facturier.exports.base import ExportRequest
 from facturier.exports.models import ExportFormat, ExportJob, ExportStatus
-from facturier.tests.jobs import DATABASE_BACKEND, run_worker
+from facturier.tests.jobs import database_backend, run_worker
+
+__all__ = ["database_backend"]
+pytestmark = pytest.mark.usefixtures("database_backend")
 
 NOW = datetime.datetime(2026, 3, 5, 10, 0, tzinfo=datetime.UTC)
 
 
 class WorkerKilled(BaseException):
     """What a kill -9 looks like from inside: nothing after it runs, not even the error handling."""
-
-
-@pytest.fixture(autouse=True)
-def _database_backend(settings, db):
-    settings.TASKS = DATABASE_BACKEND
 
 
 @pytest.fixture
