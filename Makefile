@@ -27,7 +27,7 @@ run: setup
 	@echo "Outbox (emails written as files in development): $(CURDIR)/var/mail/"
 	@echo "Web: http://$(HOST):$(PORT)/  (Ctrl-C stops the web server and the job worker)"
 	@trap 'kill 0' INT TERM EXIT; \
-	$(BIN)/python manage.py db_worker & \
+	$(BIN)/python manage.py run_worker & \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # The test runner creates its own database (SQLite in memory, or test_<name> on PostgreSQL).

@@ -895,18 +895,35 @@ class IssuedFile(models.Model):
         return f"{self.kind} of document {self.document_id}"
 
 
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("en attente")
+    SENDING = "sending", _("en cours d'envoi")
+    SENT = "sent", _("envoyé")
+    FAILED = "failed", _("envoi en échec")
+
+
 class EmailDelivery(models.Model):
-    """A sending of a document by email: to whom, when, by whom (the document page lists them)."""
+    """A sending of a document by email: to whom, when, by whom, and where it stands (the document page
+    lists them). The job that sends it moves it pending → sending → sent, or back to pending with the
+    time of its next attempt, or to failed with the reason (services/sending.py)."""
 
     account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
     document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="deliveries")
     to = models.CharField(max_length=500)
     cc = models.CharField(max_length=500, blank=True)
     subject = models.CharField(max_length=300)
+    # The message as written, so that a failed sending can be sent again as it was.
+    body = models.TextField(blank=True)
     sent_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When it was asked for (the history's date); delivered_at is when the mail server took it.
     sent_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["document", "-sent_at"])]

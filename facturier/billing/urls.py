@@ -33,6 +33,7 @@ urlpatterns = [
     path("documents/<int:pk>/print/", sending.document_print, name="document_print"),
     path("documents/<int:pk>/statement/", sending.document_statement, name="document_statement"),
     path("documents/<int:pk>/send/", sending.document_send, name="document_send"),
+    path("documents/deliveries/<int:pk>/resend/", sending.delivery_resend, name="delivery_resend"),
     path("payments/", payments.payment_list, name="payment_list"),
     path("payments/new/", payments.payment_new, name="payment_new"),
     path("payments/<int:pk>/", payments.payment_detail, name="payment_detail"),

@@ -17,7 +17,7 @@ from typing import IO
 
 from django.core.files import File
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -28,6 +28,7 @@ from facturier.accounts.models import User
 from facturier.exports import marks, selection
 from facturier.exports.base import ExportError, ExportRequest, Progress, Writer
 from facturier.exports.models import KEEP_FILES_FOR, ExportFormat, ExportJob, ExportStatus
+from facturier.lib import jobs as job_rules
 from facturier.lib.mail import send_templated_mail
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
@@ -174,7 +175,9 @@ def _throttled_progress(job: ExportJob) -> Progress:
             return
         last_write = now
         job.progress_done, job.progress_total = done, total
-        ExportJob.objects.filter(pk=job.pk).update(progress_done=done, progress_total=total)
+        ExportJob.objects.filter(pk=job.pk).update(
+            progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+        )
 
     return progress
 
@@ -213,11 +216,12 @@ def run_job(job: ExportJob) -> ExportJob:
     internal error, and nothing is marked."""
     started_at = timezone.now()
     if not ExportJob.objects.filter(pk=job.pk, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RUNNING, started_at=started_at
+        status=ExportStatus.RUNNING, started_at=started_at, heartbeat_at=started_at, runs=F("runs") + 1
     ):
         job.status = ExportStatus.CANCELLED  # cancelled (or deleted) since it was queued
         return job
-    job.status, job.started_at = ExportStatus.RUNNING, started_at
+    job.status, job.started_at, job.heartbeat_at = ExportStatus.RUNNING, started_at, started_at
+    job.runs += 1  # as the update did, so that saving the job at its end keeps the count
     request = ExportRequest.from_params(job.account, job.params)
     try:
         with tempfile.TemporaryFile() as out:
@@ -323,6 +327,38 @@ def run_export_job(job_id: int) -> None:
     run_job(job)
     notify(job)
     purge_expired()
+
+
+# A running export writes its heartbeat with its progress; one silent this long lost its worker.
+HEARTBEAT_TIMEOUT = datetime.timedelta(minutes=15)
+# An export interrupted this many times (a worker killed by the memory limit, say) is given up.
+MAX_RUNS = 3
+
+
+def _heartbeat(job_id: int) -> datetime.datetime | None:
+    return ExportJob.objects.filter(pk=job_id).values_list("heartbeat_at", flat=True).first()
+
+
+@job_rules.on_interrupted(run_export_job, time_limit=HEARTBEAT_TIMEOUT, heartbeat=_heartbeat)
+def resume_interrupted(job_id: int) -> bool:
+    """An export whose worker died: queued again from the start (run_job starts it afresh and marks
+    nothing until it ends), or, after MAX_RUNS starts, failed with a message that asks to relaunch it."""
+    job = ExportJob.objects.filter(pk=job_id).only("status", "runs").first()
+    if job is None:
+        return False
+    if job.status == ExportStatus.QUEUED:
+        return True
+    running = ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING)
+    if job.runs < MAX_RUNS:
+        return bool(running.update(status=ExportStatus.QUEUED, progress_done=0, heartbeat_at=None))
+    running.update(
+        status=ExportStatus.FAILED,
+        error=_("L'export a été interrompu : relancez-le."),
+        messages=[],
+        finished_at=timezone.now(),
+    )
+    logger.error("Export job %s interrupted %d times: given up", job_id, job.runs)
+    return False
 
 
 def enqueue(job: ExportJob) -> None:

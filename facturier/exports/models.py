@@ -158,6 +158,11 @@ class ExportJob(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # Written with the progress while the worker writes the file: a job whose heartbeat stopped lost
+    # its worker (facturier/lib/jobs.py). `runs` counts the starts, so a job that keeps killing its
+    # worker is given up.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    runs = models.PositiveSmallIntegerField(default=0)
     finished_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
 

@@ -46,6 +46,7 @@ ACTIONS: dict[str, Promise] = {
     "document.deleted": _("Brouillon supprimé"),
     "document.issued": _("Document émis"),
     "document.sent": _("Document envoyé par email"),
+    "document.resent": _("Envoi en échec renvoyé par email"),
     "document.status_changed": _("État d'un document modifié"),
     "payment.recorded": _("Paiement enregistré"),
     "payment.changed": _("Paiement modifié"),

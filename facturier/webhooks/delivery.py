@@ -2,13 +2,15 @@
 
 Each delivery is a POST of the JSON payload, with the webhook's api_token added, within TIMEOUT seconds.
 Any 2xx answer means delivered. Otherwise the attempt is logged (status code, the first kilobyte of the
-answer, or the error) and the next one is scheduled after BACKOFF (1 min, 5 min, 30 min, 2 h, 12 h): six
-attempts in all, then the delivery is marked failed (the settings page can try it again).
+answer, or the error) and the next one is scheduled after the back-off all jobs share (lib/jobs.BACKOFF:
+1 min, 5 min, 30 min, 2 h, 12 h): six attempts in all, then the delivery is marked failed (the settings
+page can try it again).
 
 The retry is a new task enqueued with `run_after` when the backend can defer tasks (the database backend
-can); `manage.py deliver_webhooks` (every minute from cron) also sends whatever is due, which covers
-backends that cannot defer and tasks lost with a worker. Attempts lock their row and skip a delivery that
-is not due, so the two never send the same attempt twice.
+can); the worker (`manage.py run_worker`) also sends whatever is due every minute, as does
+`manage.py deliver_webhooks`, which covers backends that cannot defer and tasks lost with a worker.
+Attempts claim their row and skip a delivery that is not due, so they never send the same attempt twice;
+that also makes a task interrupted with its worker safe to queue again.
 
 Signature: `X-Facturier-Signature: sha256=<hex>`, the HMAC-SHA256, keyed with the webhook's secret, of
 `<timestamp>.<raw body>`, where the timestamp (Unix seconds) is sent in `X-Facturier-Timestamp`; a
@@ -30,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from facturier.lib import jobs
 from facturier.webhooks.addresses import AddressError, Target, target_for
 from facturier.webhooks.models import (
     KEEP_LOG_FOR,
@@ -42,14 +45,8 @@ from facturier.webhooks.models import (
 logger = logging.getLogger(__name__)
 
 TIMEOUT = 5  # seconds, for the connection and for each read
-BACKOFF = [
-    datetime.timedelta(minutes=1),
-    datetime.timedelta(minutes=5),
-    datetime.timedelta(minutes=30),
-    datetime.timedelta(hours=2),
-    datetime.timedelta(hours=12),
-]
-MAX_ATTEMPTS = len(BACKOFF) + 1
+BACKOFF = jobs.BACKOFF
+MAX_ATTEMPTS = jobs.MAX_ATTEMPTS
 # How long an attempt holds its delivery: longer than any request can last (TIMEOUT per step).
 LEASE = datetime.timedelta(minutes=2)
 USER_AGENT = "Facturier-Webhooks/1"
@@ -161,8 +158,8 @@ def attempt(delivery_id: int, *, retries: bool = True) -> WebhookDelivery | None
     _send(delivery)
     if delivered(delivery):
         delivery.state, delivery.next_attempt_at = DeliveryState.DELIVERED, None
-    elif retries and not delivery.is_test and delivery.attempts < MAX_ATTEMPTS:
-        delivery.next_attempt_at = timezone.now() + BACKOFF[delivery.attempts - 1]
+    elif retries and not delivery.is_test and (when := jobs.retry_at(delivery.attempts)) is not None:
+        delivery.next_attempt_at = when
     else:
         delivery.state, delivery.next_attempt_at = DeliveryState.FAILED, None
     delivery.save()
@@ -177,6 +174,11 @@ def deliver_webhook(delivery_id: int) -> None:
     attempt(delivery_id)
 
 
+@jobs.on_interrupted(deliver_webhook, time_limit=LEASE)
+def _webhook_interrupted(delivery_id: int) -> bool:
+    return True  # the attempt's lease is over by then: queued again, it finds the delivery due
+
+
 def schedule(delivery_id: int, when: datetime.datetime | None = None) -> None:
     """Queue an attempt for the worker: now, or at `when` if the task backend can defer tasks (else the
     deliver_webhooks command sends it once due). A failure to queue loses nothing: the command finds
@@ -184,8 +186,8 @@ def schedule(delivery_id: int, when: datetime.datetime | None = None) -> None:
     try:
         if when is None:
             deliver_webhook.enqueue(delivery_id)
-        elif deliver_webhook.get_backend().supports_defer:
-            deliver_webhook.using(run_after=when).enqueue(delivery_id)
+        elif jobs.can_defer(deliver_webhook):
+            jobs.enqueue_at(deliver_webhook, when, delivery_id)
     except Exception:
         logger.exception("Could not queue webhook delivery %s", delivery_id)
 

@@ -9,10 +9,17 @@ on the database and Redis backends, like lib/mail.deliver_mail. The price is the
 
 With the database job backend the job row is written in the service's transaction: a refused or
 rolled-back sending sends nothing.
+
+The job keeps the EmailDelivery row current (lib/jobs.py has the rules): it claims the row (pending →
+sending) before talking to the mail server and records the outcome right after, so a retry, or a job
+queued again after a worker died, finds the row sent and sends nothing. A transient failure puts the row
+back to pending with the time of the next attempt; a permanent one, or the last attempt, marks it failed
+with the server's answer, and the document page offers to send it again (resend_delivery).
 """
 
 import base64
 import datetime
+import logging
 import zoneinfo
 from email.utils import formataddr, parseaddr
 
@@ -25,7 +32,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from facturier.billing import events, issued, pdf
-from facturier.billing.models import Document, EmailDelivery
+from facturier.billing.models import DeliveryStatus, Document, EmailDelivery
 from facturier.billing.services import documents
 from facturier.billing.services.billing_settings import (
     default_email_templates,
@@ -33,6 +40,7 @@ from facturier.billing.services.billing_settings import (
     settings_for,
 )
 from facturier.billing.services.clients import check_email
+from facturier.lib import jobs, mail
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -42,6 +50,9 @@ from facturier.tenancy.locking import ensure_writable
 RESEND_DELAY = datetime.timedelta(days=3)
 MAX_ADDRESSES_LENGTH = EmailDelivery._meta.get_field("to").max_length or 500
 MAX_SUBJECT_LENGTH = EmailDelivery._meta.get_field("subject").max_length or 300
+
+
+logger = logging.getLogger(__name__)
 
 
 @task()
@@ -54,10 +65,63 @@ def deliver_document(
     body: str,
     filename: str,
     pdf_base64: str,
-) -> None:
+    delivery_id: int | None = None,
+    attempt: int = 1,
+) -> str:
+    """The job: one attempt at sending one document (see the module's docstring). `delivery_id` is None
+    only for jobs queued before deliveries kept their state: those are sent once, as before."""
+    # No row (an old job without delivery_id): the updates below change nothing.
+    deliveries = EmailDelivery.objects.filter(pk=delivery_id or 0)
+    if delivery_id is not None and not deliveries.filter(status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.SENDING, attempts=attempt, next_attempt_at=None
+    ):
+        return "nothing to do"  # sent, given up or deleted since: never sent twice
     message = EmailMessage(subject, body, from_email, to, cc=cc, reply_to=reply_to)
     message.attach(filename, base64.b64decode(pdf_base64), "application/pdf")
-    message.send()
+    try:
+        message.send()
+    except Exception as error:
+        reason = mail.failure_reason(error)
+        when = mail.retry_after_failure(error, attempt)
+        if when is not None and delivery_id is not None and jobs.can_defer(deliver_document):
+            deliveries.update(status=DeliveryStatus.PENDING, next_attempt_at=when, error=reason)
+            jobs.enqueue_at(
+                deliver_document,
+                when,
+                from_email=from_email,
+                to=to,
+                cc=cc,
+                reply_to=reply_to,
+                subject=subject,
+                body=body,
+                filename=filename,
+                pdf_base64=pdf_base64,
+                delivery_id=delivery_id,
+                attempt=attempt + 1,
+            )
+            logger.warning("Email delivery %s failed, tried again at %s: %s", delivery_id, when, reason)
+            return f"retry at {when.isoformat()}: {reason}"
+        deliveries.update(status=DeliveryStatus.FAILED, error=reason)
+        logger.error("Email delivery %s failed after %d attempt(s): %s", delivery_id, attempt, reason)
+        raise
+    deliveries.update(status=DeliveryStatus.SENT, delivered_at=timezone.now(), error="")
+    return "sent"
+
+
+@jobs.on_interrupted(deliver_document, time_limit=datetime.timedelta(minutes=10))
+def _document_interrupted(*, delivery_id: int | None = None, **call: object) -> bool:
+    """A worker died while running the job: queued again if it had not started sending; failed if it
+    was talking to the mail server (whether the message left is unknown: the sender decides)."""
+    deliveries = EmailDelivery.objects.filter(pk=delivery_id or 0)
+    if deliveries.filter(status=DeliveryStatus.PENDING).exists():
+        return True
+    deliveries.filter(status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.FAILED,
+        error=_(
+            "Envoi interrompu : il est peut-être parti. Vérifiez auprès du destinataire avant de renvoyer."
+        ),
+    )
+    return False
 
 
 def check_addresses(addresses: list[str], field: str, *, required: bool) -> list[str]:
@@ -167,21 +231,13 @@ def send_document(
     if not body.strip():
         raise ServiceError(_("Écrivez le message."), field="body")
 
-    # The kept PDF, or the file an app answers with instead (einvoice: the Factur-X, when attached).
-    answers = events.email_attachment.send(sender=Document, document=document)
-    email_file: bytes | None = None
-    for _receiver, answer in answers:
-        if isinstance(answer, bytes):
-            email_file = answer
-            break
-    if email_file is None:
-        email_file = issued.issued_pdf(document)
     delivery = EmailDelivery.objects.create(
         account=document.account,
         document=document,
         to=", ".join(to),
         cc=", ".join(cc),
         subject=subject,
+        body=body,
         sent_by=actor.user,
     )
     documents.mark_sent(actor, document)
@@ -193,14 +249,59 @@ def send_document(
         summary=", ".join(to + cc),
         changes={"to": to, "cc": cc, "subject": subject, "forced": bool(force and last_email)},
     )
+    _queue(actor, document, delivery)
+    return delivery
+
+
+def _attachment(document: Document) -> bytes:
+    """The kept PDF, or the file an app answers with instead (einvoice: the Factur-X, when attached)."""
+    answers = events.email_attachment.send(sender=Document, document=document)
+    for _receiver, answer in answers:
+        if isinstance(answer, bytes):
+            return answer
+    return issued.issued_pdf(document)
+
+
+def _queue(actor: Actor, document: Document, delivery: EmailDelivery) -> None:
     deliver_document.enqueue(
         from_email=_sender(document),
-        to=to,
-        cc=cc,
+        to=_addresses(delivery.to),
+        cc=_addresses(delivery.cc),
         reply_to=[actor.user.email] if actor.user else [],
-        subject=subject,
-        body=body,
+        subject=delivery.subject,
+        body=delivery.body or default_message(document)[1],
         filename=pdf.pdf_filename(document),
-        pdf_base64=base64.b64encode(email_file).decode("ascii"),
+        pdf_base64=base64.b64encode(_attachment(document)).decode("ascii"),
+        delivery_id=delivery.pk,
     )
-    return delivery
+
+
+def _addresses(joined: str) -> list[str]:
+    return [address.strip() for address in joined.split(",") if address.strip()]
+
+
+@transaction.atomic
+def resend_delivery(actor: Actor, delivery: EmailDelivery) -> EmailDelivery:
+    """Send a failed delivery again, as it was written, to the same addresses (the "Renvoyer" button).
+
+    Only a failed delivery can be sent again this way (a pending one is still being tried); the attempts
+    start afresh.
+    """
+    actor.require("sales.edit")
+    ensure_writable(delivery.account)
+    locked = EmailDelivery.objects.select_for_update().select_related("document").get(pk=delivery.pk)
+    if locked.status != DeliveryStatus.FAILED:
+        raise ServiceError(_("Cet envoi n'est pas en échec : il n'y a rien à renvoyer."))
+    document = locked.document
+    locked.status, locked.attempts, locked.next_attempt_at, locked.error = DeliveryStatus.PENDING, 0, None, ""
+    locked.save(update_fields=["status", "attempts", "next_attempt_at", "error"])
+    audit.record(
+        actor,
+        document.account,
+        "document.resent",
+        target=document.number,
+        summary=", ".join(filter(None, [locked.to, locked.cc])),
+        changes={"delivery": locked.pk, "to": locked.to, "cc": locked.cc, "subject": locked.subject},
+    )
+    _queue(actor, document, locked)
+    return locked

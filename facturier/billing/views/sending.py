@@ -10,10 +10,11 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from facturier.billing import issued, pdf, statements
 from facturier.billing.forms.sending import SendDocumentForm
-from facturier.billing.models import Document
+from facturier.billing.models import Document, EmailDelivery
 from facturier.billing.services import sending
 from facturier.billing.views import pdf_response
 from facturier.tenancy.access import AccountRequest, account_view, actor_for, get_in_account
@@ -103,3 +104,17 @@ def document_send(request: AccountRequest, pk: int) -> HttpResponse:
             "deliveries": document.deliveries.select_related("sent_by").order_by("-sent_at")[:5],
         },
     )
+
+
+@account_view("sales.edit")
+@require_POST
+def delivery_resend(request: AccountRequest, pk: int) -> HttpResponse:
+    """Send a failed email delivery of a document again ("Renvoyer" in the document's history)."""
+    delivery = get_in_account(EmailDelivery.objects.select_related("account"), request.account, pk=pk)
+    try:
+        sending.resend_delivery(actor_for(request), delivery)
+    except ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Nouvel envoi demandé à %(to)s.") % {"to": delivery.to})
+    return redirect("billing:document_detail", slug=request.account.slug, pk=delivery.document_id)

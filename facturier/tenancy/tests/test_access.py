@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from facturier.accounts.models import User
+from facturier.billing.models import EmailDelivery
 from facturier.conftest import logged_in
 from facturier.exports.models import ExportJob
 from facturier.tenancy import permissions
@@ -58,6 +59,7 @@ PK_KINDS = {
     "attachment": "attachment",
     "account": "account",
     "webhook": "webhook",
+    "delivery": "email_delivery",
 }
 # URL names whose first word does not name their object.
 PK_BY_NAME = {
@@ -102,6 +104,9 @@ def acme_objects(acme, owner, collaborator):
             actor, expense, date=expense.issue_date, amount=expense.gross_total
         ).pk,
         "webhook": webhook.pk,
+        "email_delivery": EmailDelivery.objects.create(
+            account=acme, document=invoice, to="x@dupont.test", subject="Facture", status="failed"
+        ).pk,
         "webhook_delivery": WebhookDelivery.objects.create(
             account=acme, webhook=webhook, kind=webhook.kind, payload={}, state="failed"
         ).pk,
