@@ -36,8 +36,13 @@
   // which); Escape or a link followed folds it again. On wide screens the button is not shown.
   document.addEventListener("click", function (event) {
     var toggle = event.target.closest && event.target.closest(".nav-toggle");
-    if (!toggle) return;
-    setNav(toggle, toggle.getAttribute("aria-expanded") !== "true");
+    if (toggle) {
+      setNav(toggle, toggle.getAttribute("aria-expanded") !== "true");
+      return;
+    }
+    // A click beside the unfolded navigation folds it.
+    var open = document.querySelector(".nav-toggle[aria-expanded=true]");
+    if (open && !event.target.closest("#account-nav")) setNav(open, false);
   });
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;

@@ -194,6 +194,12 @@ def test_the_navigation_folds_behind_menu_on_a_phone(phone):
     expect(navigation).to_be_hidden()
     expect(toggle).to_be_focused()
 
+    # A tap beside the unfolded navigation folds it.
+    toggle.click()
+    expect(navigation).to_be_visible()
+    phone.mouse.click(370, 600)
+    expect(navigation).to_be_hidden()
+
     toggle.click()
     navigation.get_by_role("link", name="Dépenses").click()
     phone.wait_for_url("**/acme/expenses/")
