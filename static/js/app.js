@@ -57,6 +57,11 @@
       if (first) first.focus();
     }
   }
+  // A list's filters fold on a phone unless one is active (details[data-fold], open in the page).
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.matchMedia("(max-width: 760px)").matches) return;
+    document.querySelectorAll("details[data-fold]:not([data-active])").forEach(function (fold) { fold.open = false; });
+  });
   // Forms that ask for confirmation: data-confirm="message".
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");

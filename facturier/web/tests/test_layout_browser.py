@@ -219,6 +219,17 @@ def test_the_switcher_and_the_profile_are_reachable_on_a_phone(phone):
     )
 
 
+def test_a_list_s_filters_fold_on_a_phone_unless_one_is_active(phone, live_server):
+    expect = sync_api.expect
+    search = phone.get_by_role("search", name="Filtrer les documents")
+    expect(search).to_be_hidden()
+    phone.get_by_text("Filtres", exact=True).click()
+    expect(search).to_be_visible()
+    visit(phone, f"{live_server.url}/acme/documents/?kind=vat")
+    expect(phone.get_by_role("search", name="Filtrer les documents")).to_be_visible()
+    expect(phone.get_by_text("Filtres actifs")).to_be_visible()
+
+
 def test_without_javascript_the_navigation_stays_unfolded(browser, live_server, pages):
     owner, _paths = pages["owner"]
     session = logged_in(owner).cookies[settings.SESSION_COOKIE_NAME].value
