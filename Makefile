@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 export DEBUG ?= true
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Links in e-mails, the printed login address and the account's address use the address served here.
+export FACTURIER_BASE_URL ?= http://$(HOST):$(PORT)
+export ALLOWED_HOSTS ?= 127.0.0.1,localhost,$(HOST)
 
 .PHONY: run test install setup lint typecheck pytest pytest-s3 proptest messages clean
 

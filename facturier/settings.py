@@ -113,6 +113,8 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "facturier.web.context_processors.shell",
             ],
+            # money and quantity filters in every template: one writing of numbers (web/templatetags).
+            "builtins": ["facturier.web.templatetags.formats"],
         },
     },
 ]

@@ -25,8 +25,9 @@ TEXT_COLOR = "#5d6773"
 
 
 def month_label(month: datetime.date) -> str:
-    """A short month name in the active language ("janv.", "Jan"), with the year on January."""
-    label = dateformat.format(month, "b" if month.month != 1 else "b Y")
+    """A short month name in the active language, never ambiguous ("juin", "juil.", "June", "July"),
+    with the year on January."""
+    label = dateformat.format(month, "N" if month.month != 1 else "N Y")
     return label.capitalize()
 
 

@@ -17,6 +17,7 @@ from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from facturier.lib import vat
 from facturier.lib.money import ZERO, cents, to_eur
@@ -151,7 +152,28 @@ class Status(models.TextChoices):
 
 
 _KIND_LABELS = dict(Kind.choices)
-_STATUS_LABELS = dict(Status.choices)
+# Status.choices are the masculine forms (un avoir, un devis, un reçu): what a filter of every kind shows.
+_STATUS_LABELS: dict[str, object] = dict(Status.choices)
+# Kinds whose French name is feminine (une facture, une proforma): their status agrees, "Émise".
+FEMININE_KINDS = frozenset({Kind.INVOICE, Kind.PROFORMA, Kind.ADVANCE, Kind.FINAL})
+_FEMININE_STATUS_LABELS: dict[str, object] = {
+    Status.DRAFT: _("Brouillon"),
+    Status.ISSUED: pgettext_lazy("facture", "Émise"),
+    Status.SENT: pgettext_lazy("facture", "Envoyée"),
+    Status.PARTIAL: pgettext_lazy("facture", "Payée partiellement"),
+    Status.PAID: pgettext_lazy("facture", "Payée"),
+    Status.CANCELLED: pgettext_lazy("facture", "Annulée par avoir"),
+    Status.ACCEPTED: pgettext_lazy("facture", "Acceptée"),
+    Status.REJECTED: pgettext_lazy("facture", "Refusée"),
+}
+
+
+def status_label(kind: str, status: str) -> str:
+    """A document's status as its badge says it, agreeing with the kind: "Émise" for a facture,
+    "Émis" for an avoir or a devis. Pages, PDFs, e-mails and exports read this one."""
+    labels: dict[str, object] = _FEMININE_STATUS_LABELS if kind in FEMININE_KINDS else _STATUS_LABELS
+    return str(labels.get(status, status))
+
 
 # Issued documents that may still be owed something; paid and cancelled ones are settled.
 OPEN_STATUSES = (Status.ISSUED, Status.SENT, Status.PARTIAL)
@@ -472,7 +494,7 @@ class Document(models.Model):
         return str(_KIND_LABELS.get(self.kind, self.kind))
 
     def get_status_display(self) -> str:  # type: ignore[no-redef]
-        return str(_STATUS_LABELS.get(self.status, self.status))
+        return status_label(self.kind, self.status)
 
     @property
     def is_draft(self) -> bool:

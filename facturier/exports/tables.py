@@ -63,6 +63,7 @@ from facturier.billing.models import (
     Status,
     SupplyKind,
     VatBucket,
+    status_label,
 )
 from facturier.exports import selection
 from facturier.exports.base import CHUNK_SIZE, ExportError, ExportRequest, Progress
@@ -300,7 +301,7 @@ class _Context:
     revenue: RevenueAccounts
     zone: zoneinfo.ZoneInfo
     kinds: dict[str, str]
-    statuses: dict[str, str]
+    statuses: dict[tuple[str, str], str]
 
     @classmethod
     def of(cls, request: ExportRequest) -> "_Context":
@@ -309,7 +310,10 @@ class _Context:
             revenue=RevenueAccounts(accounting_settings(request.account)),
             zone=zoneinfo.ZoneInfo(request.account.time_zone),
             kinds={value: str(label) for value, label in Kind.choices},
-            statuses={value: str(label) for value, label in Status.choices},
+            # Each kind's words for each state ("Payée" for a facture, "Payé" for a reçu), looked up once.
+            statuses={
+                (kind, status): status_label(kind, status) for kind in Kind.values for status in Status.values
+            },
         )
 
     def head(self, document: Any) -> Row:
@@ -480,7 +484,7 @@ def _document_rows(context: _Context, chunks: Iterator[list[Any]]) -> Iterator[t
                     found.vat_amount,
                     found.base + found.vat_amount,
                     document.advances_deducted,
-                    context.statuses.get(document.status, document.status),
+                    context.statuses.get((document.kind, document.status), document.status),
                     document.paid_total,
                     document.amount_due_now,
                     " ; ".join(sorted(accounts)),
@@ -541,7 +545,7 @@ def _line_rows(context: _Context, chunks: Iterator[list[Any]]) -> Iterator[tuple
         rows = []
         for document in chunk:
             head = context.head(document)
-            status = context.statuses.get(document.status, document.status)
+            status = context.statuses.get((document.kind, document.status), document.status)
             exported_at = _local(context.zone, document.exported_at)
             rate = document.exchange_rate
             position = 0  # the line's number within the document (the deduction rows follow its lines)

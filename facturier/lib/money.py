@@ -112,3 +112,44 @@ def amount_formatter() -> Callable[[Decimal], str]:
 def _grouped(value: Decimal, decimal: str, thousands: str) -> str:
     text = f"{value.quantize(CENT, rounding=ROUND_HALF_UP):,f}"
     return text.replace(",", "\x00").replace(".", decimal).replace("\x00", thousands)
+
+
+# Symbols written instead of the ISO code; other currencies keep their code ("1 234,56 CHF").
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
+_NBSP = "\u00a0"
+
+
+def money_text(value: Decimal | None, currency: str = "EUR") -> str:
+    """An amount with its currency as the user's language writes it: "1 234,56 €" in French, "€1,234.56"
+    in English. Every space inside is a no-break space, so the amount never breaks across two lines."""
+    if value is None or value == "":
+        return ""
+    number = Decimal(value)
+    places = 0 if minor_unit(currency) == 1 else 2
+    if places == 2:
+        text = amount_text(number)
+    else:
+        text = formats.number_format(
+            number.quantize(Decimal(1), rounding=ROUND_HALF_UP), 0, force_grouping=True
+        )
+    text = text.replace(" ", _NBSP)
+    symbol = _SYMBOLS.get(currency)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    if symbol and not language.startswith("fr"):
+        return f"-{symbol}{text[1:]}" if text.startswith("-") else f"{symbol}{text}"
+    return f"{text}{_NBSP}{symbol or currency}"
+
+
+def quantity_text(value: Decimal | int | None, min_places: int = 0) -> str:
+    """A quantity or a rate without trailing zeros, grouped, in the user's language ("1 234,5", "18,5");
+    `min_places` keeps that many decimals at least (a unit price: "12,50", "0,1234")."""
+    if value is None or value == "":
+        return ""
+    number = Decimal(value)
+    plain = f"{number:f}"
+    if "." in plain:
+        plain = plain.rstrip("0").rstrip(".")
+    places = max(len(plain.partition(".")[2]), min_places)
+    return formats.number_format(Decimal(plain), places, use_l10n=True, force_grouping=True).replace(
+        " ", _NBSP
+    )

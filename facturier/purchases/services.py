@@ -30,7 +30,7 @@ from facturier.billing.services.billing_settings import settings_for
 from facturier.billing.totals import Bucket, BucketKey, LineAmounts, Totals, compute
 from facturier.lib import uploads, vat
 from facturier.lib.chart_of_accounts import EXPENSE_RULE, account_problem, normalize_account
-from facturier.lib.money import CURRENCIES, ZERO, round_money
+from facturier.lib.money import CURRENCIES, ZERO, money_text, round_money
 from facturier.purchases import events
 from facturier.purchases.models import (
     DEFAULT_CATEGORIES,
@@ -369,8 +369,8 @@ def _atomic_with_files(work: Callable[[list[str]], T]) -> T:
 
 
 def _money(amount: Decimal, currency: str) -> str:
-    """An amount as the user reads it in messages and the audit trail: 1234,50 EUR."""
-    return f"{formats.number_format(amount, 2)} {currency}"
+    """An amount as the user reads it in messages and the audit trail: 1 234,50 €."""
+    return money_text(amount, currency)
 
 
 def _describe(expense: Expense) -> str:

@@ -43,6 +43,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from facturier.billing import queries as billing_queries
+from facturier.billing.charts import month_label
 from facturier.billing.models import (
     OPEN_STATUSES,
     PAYABLE_KINDS,
@@ -355,7 +356,11 @@ def revenue_list(
         filter_summary=_filter_summary(filters, "kinds", "statuses", "countries", "currency", "group_by"),
         tables=[table],
         chart_title=_("Chiffre d'affaires HT par mois (EUR)"),
-        chart=[ChartBar(label, values[1]) for label, values in months.items()],
+        # Months named as the dashboard's chart names them ("juin", "juil.", the year on January).
+        chart=[
+            ChartBar(month_label(datetime.date.fromisoformat(f"{month}-01")), values[1])
+            for month, values in months.items()
+        ],
     )
     if filters.group_by == "month":
         report.tables.append(

@@ -50,6 +50,34 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
 
 
+def _manage(args: list[str], tmp_path: Path, **variables: str) -> subprocess.CompletedProcess[str]:
+    """manage.py run as the README shows it, in a fresh shell: none of our variables set."""
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    env.update(FACTURIER_VAR_DIR=str(tmp_path), **variables)
+    return subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+
+
+def test_the_readme_commands_run_in_a_fresh_development_shell(tmp_path):
+    result = _manage(
+        ["shell", "-v", "0", "-c", "from django.conf import settings; print(settings.DEBUG)"], tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
+
+
+def test_a_server_with_its_secret_key_keeps_debug_off_in_manage_commands(tmp_path):
+    script = "from django.conf import settings; print(settings.DEBUG)"
+    result = _manage(["shell", "-v", "0", "-c", script], tmp_path, SECRET_KEY="a-long-production-secret")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
+    # DEBUG written out still wins, and then the secret is required as before.
+    refused = _manage(["check"], tmp_path, DEBUG="false")
+    assert refused.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in refused.stderr
+
+
 @pytest.mark.parametrize(
     ("cache_url", "engine"),
     [

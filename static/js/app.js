@@ -32,6 +32,36 @@
       if (!menu.contains(event.target)) menu.open = false;
     });
   });
+  // The account navigation on small screens: the Menu button folds and unfolds it (aria-expanded says
+  // which); Escape or a link followed folds it again. On wide screens the button is not shown.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest && event.target.closest(".nav-toggle");
+    if (toggle) {
+      setNav(toggle, toggle.getAttribute("aria-expanded") !== "true");
+      return;
+    }
+    // A click beside the unfolded navigation folds it.
+    var open = document.querySelector(".nav-toggle[aria-expanded=true]");
+    if (open && !event.target.closest("#account-nav")) setNav(open, false);
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var toggle = document.querySelector(".nav-toggle[aria-expanded=true]");
+    if (toggle) { setNav(toggle, false); toggle.focus(); }
+  });
+  function setNav(toggle, open) {
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    document.documentElement.classList.toggle("nav-open", open);
+    if (open) {
+      var first = document.querySelector("#account-nav a");
+      if (first) first.focus();
+    }
+  }
+  // A list's filters fold on a phone unless one is active (details[data-fold], open in the page).
+  document.addEventListener("DOMContentLoaded", function () {
+    if (!window.matchMedia("(max-width: 760px)").matches) return;
+    document.querySelectorAll("details[data-fold]:not([data-active])").forEach(function (fold) { fold.open = false; });
+  });
   // Forms that ask for confirmation: data-confirm="message".
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");

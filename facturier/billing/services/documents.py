@@ -42,7 +42,7 @@ from facturier.billing.models import (
     SupplyKind,
 )
 from facturier.lib import identifiers, vat
-from facturier.lib.money import CURRENCIES, ZERO, round_money
+from facturier.lib.money import CURRENCIES, ZERO, money_text, round_money
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -1060,11 +1060,11 @@ def _advance_share(quote: Document, percent: Decimal | None, amount: Decimal | N
     )
     if round_money(wanted, quote.currency) + already > quote.gross_total:
         raise ServiceError(
-            _(
-                "Les acomptes dépasseraient le montant du devis : %(already)s %(currency)s déjà demandés "
-                "sur %(total)s %(currency)s."
-            )
-            % {"already": already, "total": quote.gross_total, "currency": quote.currency},
+            _("Les acomptes dépasseraient le montant du devis : %(already)s déjà demandés sur %(total)s.")
+            % {
+                "already": money_text(already, quote.currency),
+                "total": money_text(quote.gross_total, quote.currency),
+            },
             field="percent" if percent is not None else "amount",
         )
     return percent / 100 if percent is not None else wanted / quote.gross_total

@@ -36,7 +36,7 @@ from facturier.billing.models import (
     Status,
 )
 from facturier.billing.services.documents import require, settle
-from facturier.lib.money import CURRENCIES, ZERO, round_money
+from facturier.lib.money import CURRENCIES, ZERO, money_text, round_money
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -401,10 +401,10 @@ def _refuse_overpayment(amount: Decimal, currency: str, documents: list[Document
     if amount > owed:
         raise ServiceError(
             _(
-                "Le paiement de %(amount)s %(currency)s dépasse ce que doivent ces documents "
-                "(%(owed)s %(currency)s). Enregistrez le montant exact ; le surplus se rembourse à part."
+                "Le paiement de %(amount)s dépasse ce que doivent ces documents (%(owed)s). "
+                "Enregistrez le montant exact ; le surplus se rembourse à part."
             )
-            % {"amount": amount, "owed": owed, "currency": currency},
+            % {"amount": money_text(amount, currency), "owed": money_text(owed, currency)},
             field="amount",
         )
 

@@ -488,7 +488,7 @@ def test_the_client_page_shows_its_documents_and_what_it_still_owes(owner_client
     assert url("document_detail", other.pk) not in page
     # 100 + 120 owed in euros (the draft and the quote owe nothing), 120 in dollars apart.
     assert response.context["unpaid"] == [("EUR", Decimal("220.00")), ("USD", Decimal("120.00"))]
-    assert "220,00 EUR" in page and "120,00 USD" in page
+    assert "220,00\xa0€" in page and "120,00\xa0$" in page
     assert f"{url('document_list')}?client={client.pk}" in page
     assert f"{url('document_new')}?client={client.pk}" in page
 

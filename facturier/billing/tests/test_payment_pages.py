@@ -128,10 +128,10 @@ def test_the_list_filters_payments_and_adds_them_up(owner_client, acme, actor, b
     cheques = owner_client.get(url("payment_list"), {"method": "cheque"}).text
     zebre = owner_client.get(url("payment_list"), {"client": other.pk}).text
 
-    assert "3 paiements" in everything and "1\xa0050,00 EUR" in everything
-    assert "2 paiements" in this_month and "350,00 EUR" in this_month
+    assert "3 paiements" in everything and "1\xa0050,00\xa0€" in everything
+    assert "2 paiements" in this_month and "350,00\xa0€" in this_month
     assert "1 paiement" in cheques and "CHQ 12" in cheques and invoice.number in cheques
-    assert "2 paiements" in zebre and "1\xa0000,00 EUR" in zebre and second.number in zebre
+    assert "2 paiements" in zebre and "1\xa0000,00\xa0€" in zebre and second.number in zebre
 
 
 def list_queries(client, count, acme, actor, buyer):
@@ -264,9 +264,9 @@ def test_the_detail_lists_what_the_payment_settled(owner_client, acme, actor, bu
 
     page = owner_client.get(url("payment_detail", payment.pk)).text
 
-    assert "150,00 EUR" in page and "VIR 9" in page
-    assert invoice.number in page and "120,00 EUR" in page
-    assert newer.number in page and "30,00 EUR" in page
+    assert "150,00\xa0€" in page and "VIR 9" in page
+    assert invoice.number in page and "120,00\xa0€" in page
+    assert newer.number in page and "30,00\xa0€" in page
     assert "Supprimer le paiement" in page
 
 
@@ -277,7 +277,7 @@ def test_an_unallocated_payment_shows_as_such_and_prints_its_receipt(owner_clien
 
     assert "Non affecté" in owner_client.get(url("payment_list")).text
     page = owner_client.get(url("payment_detail", payment.pk)).text
-    assert "80,00 EUR" in page and "ne règle encore aucun document" in page
+    assert "80,00\xa0€" in page and "ne règle encore aucun document" in page
     receipt = owner_client.get(url("payment_receipt", payment.pk))
     assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
 

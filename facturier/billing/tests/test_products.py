@@ -286,8 +286,8 @@ def test_the_list_shows_prices_and_rates_as_people_write_them(owner_client, acme
 
     page = text(owner_client.get(url("product_list")))
 
-    assert "12,345 € HT" in page and "5,5 %" in page
-    assert "100,00 € HT" in page and "Exportation hors UE" in page
+    assert "12,345&nbsp;€</span> HT" in page and "5,5 %" in page
+    assert "100,00&nbsp;€</span> HT" in page and "Exportation hors UE" in page
 
 
 @pytest.mark.parametrize("count", [3, 30])

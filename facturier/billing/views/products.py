@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from facturier.billing import client_queries
-from facturier.billing.forms.products import ProductFilterForm, ProductForm, rate_label, shown_price
+from facturier.billing.forms.products import ProductFilterForm, ProductForm, rate_label
 from facturier.billing.models import Product
 from facturier.billing.services import products as services
 from facturier.billing.views.clients import sort_links
@@ -44,7 +44,6 @@ def product_list(request: AccountRequest) -> HttpResponse:
     )
     products = list(page.object_list)
     for product in products:
-        product.price_shown = shown_price(product.unit_price)
         product.rate_shown = rate_label(product.vat_rate)
     return render(
         request,

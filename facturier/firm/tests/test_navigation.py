@@ -13,6 +13,8 @@ from facturier.tenancy.models import Account, Membership
 from facturier.web.queries import switcher_memberships
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
+# The layout's arrow icon (templates/web/_icon.html) before the firm's name.
+ARROW = '<svg class="icon" aria-hidden="true" focusable="false"><use href="/static/icons/sprite.svg#arrow-left"></use></svg>'
 
 
 def dashboard_url(slug: str) -> str:
@@ -107,7 +109,10 @@ def client_account(firm, owner) -> Account:
 
 
 def back_link(firm: Account) -> str:
-    return f'<a href="{dashboard_url(firm.slug)}" title="Retour au cabinet">← {firm.name}</a>'
+    return (
+        f'<a class="back-to-firm" href="{dashboard_url(firm.slug)}" title="Retour au cabinet">'
+        f'{ARROW}<span class="shrink">{firm.name}</span></a>'
+    )
 
 
 def test_firm_staff_in_a_client_account_get_a_link_back_to_the_firm(firm, client_account):

@@ -117,7 +117,7 @@ def test_a_firm_enables_the_module_creates_manages_and_hands_over_client_account
     expect(owner_row).to_contain_text("via Cabinet Dupont")
 
     # From the client account, back to the firm in one click, and a second client account.
-    page.get_by_role("link", name="← Cabinet Dupont").click()
+    page.get_by_role("banner").get_by_role("link", name="Cabinet Dupont", exact=True).click()
     expect(page.locator("h1")).to_have_text("Cabinet Dupont")
     page.get_by_role("link", name="Ajouter une nouvelle compagnie").click()
     page.get_by_label("Nom de l'entreprise du client").press_sequentially("Fleurs de Léa")

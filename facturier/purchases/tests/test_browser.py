@@ -70,7 +70,7 @@ def test_an_expense_is_recorded_with_a_scanned_receipt_and_previewed(
     sync_api.expect(page.locator(".messages")).to_contain_text("La dépense a été enregistrée.")
     sync_api.expect(page.locator("h1")).to_contain_text("Station Total — T-0042")
     # 40 × 1.789 = 71.56 TTC at 20 %: 59.63 HT + 11.93 VAT.
-    sync_api.expect(page.locator("main")).to_contain_text("71,56 EUR")
+    sync_api.expect(page.locator("main")).to_contain_text("71,56\xa0€")
     preview = page.get_by_role("img", name="Aperçu de ticket.jpg")
     sync_api.expect(preview).to_be_visible()
     assert preview.evaluate("img => img.naturalWidth") == 8

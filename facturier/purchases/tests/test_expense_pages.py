@@ -74,10 +74,10 @@ def test_an_expense_is_recorded_from_the_form_with_its_totals(owner_client, owne
     assert expense.lines.count() == 3  # the rows left blank were ignored
     event = AuditEvent.objects.get(account=acme, action="expense.created")
     assert event.actor == owner and event.target == "Bureau Vallée FA-2025-001"
-    assert event.summary == "Dépense de 218,08 EUR du 10/03/2025 enregistrée."
+    assert event.summary == "Dépense de 218,08\xa0€ du 10/03/2025 enregistrée."
     page = text(owner_client.get(response.url))
     assert "La dépense a été enregistrée." in page
-    assert "218,08 EUR" in page and "13,35 EUR" in page
+    assert "218,08\xa0€" in page and "13,35\xa0€" in page
 
 
 def test_the_form_shows_errors_beside_the_fields_and_creates_nothing(owner_client, acme, supplier):
@@ -162,7 +162,7 @@ def test_deleting_an_expense_removes_its_payments_attachments_and_files(
     assert not ExpensePayment.objects.exists()
     assert not any(default_storage.exists(name) for name in names)
     event = AuditEvent.objects.get(account=acme, action="expense.deleted")
-    assert event.summary == "Dépense de 120,00 EUR du 10/03/2025 supprimée, avec 2 justificatif(s)."
+    assert event.summary == "Dépense de 120,00\xa0€ du 10/03/2025 supprimée, avec 2 justificatif(s)."
 
 
 # --- The list -----------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def test_the_list_shows_filtered_expenses_and_their_totals_in_euros(owner_client
     assert march.context["sums"].deductible_vat == D("50.00") + D("18.00")
     assert numbers(garage) == numbers(by_text) == numbers(maintenance) == ["B1"]
     page = text(everything)
-    assert "528,00 €" in page and "120,00 USD" in page and "justificatif" in page
+    assert "528,00\xa0€" in page and "120,00\xa0$" in page and "justificatif" in page
 
 
 def test_the_list_sorts_and_filters_on_status(owner_client, owner, acme, expenses):

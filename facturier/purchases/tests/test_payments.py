@@ -58,8 +58,8 @@ def test_a_partial_then_a_full_payment_settle_the_expense(owner_client, owner, a
         .order_by("pk")
         .values_list("summary", flat=True)
     ) == [
-        "Paiement de 50,00 EUR du 15/03/2025 enregistré.",
-        "Paiement de 70,00 EUR du 01/04/2025 enregistré.",
+        "Paiement de 50,00\xa0€ du 15/03/2025 enregistré.",
+        "Paiement de 70,00\xa0€ du 01/04/2025 enregistré.",
     ]
     page = owner_client.get(url("expense_detail", expense.pk)).content.decode()
     assert "Payée" in page and "Enregistrer le paiement" not in page
@@ -73,7 +73,7 @@ def test_overpayment_is_refused(owner_client, owner, acme, supplier):
 
     assert response.status_code == 200
     assert response.context["payment_form"].errors["amount"] == [
-        "Ce paiement dépasse le reste à payer (20,00 EUR)."
+        "Ce paiement dépasse le reste à payer (20,00\xa0€)."
     ]
     expense.refresh_from_db()
     assert (expense.paid_total, expense.status, expense.payments.count()) == (
@@ -108,7 +108,7 @@ def test_deleting_a_payment_brings_the_status_back(owner_client, owner, acme, su
     expense.refresh_from_db()
     assert (expense.status, expense.paid_total) == (ExpenseStatus.UNPAID, D("0.00"))
     event = AuditEvent.objects.get(account=acme, action="expense.payment_deleted")
-    assert event.summary == "Paiement de 120,00 EUR du 15/03/2025 supprimé."
+    assert event.summary == "Paiement de 120,00\xa0€ du 15/03/2025 supprimé."
 
 
 def test_an_edit_cannot_bring_the_total_below_what_was_paid(owner, acme, supplier):
