@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0009_document_tallies'),
+        ('billing', '0012_api_documents_as_drafts'),
     ]
 
     operations = [

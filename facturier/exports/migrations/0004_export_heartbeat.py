@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exports', '0002_exportjob_cancelled_status'),
+        ('exports', '0003_vat_waiting_and_self_assessed_accounts'),
     ]
 
     operations = [
