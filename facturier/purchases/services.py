@@ -397,13 +397,11 @@ def _validate(account: Account, data: ExpenseInput) -> tuple[Client, ExpenseCate
     for line in data.lines:
         if line.vat_category not in categories or not (0 <= line.vat_rate < 100):
             raise ServiceError(_("Taux ou catégorie de TVA invalide : %(name)s.") % {"name": line.name})
-        taxed_rates = [rate for rate in vat.FRENCH_RATES if rate > 0]
-        if is_self_assessed(line.vat_category, supplier.country) and line.vat_rate not in taxed_rates:
-            # The account owes French VAT on it: at a French rate, whatever the supplier's country; 0 %
-            # would declare the base with no VAT due (a supply exempt in France is not self-assessed).
+        if is_self_assessed(line.vat_category, supplier.country) and line.vat_rate not in vat.FRENCH_RATES:
+            # The account owes French VAT on it: at a French rate, whatever the supplier's country.
             raise ServiceError(
                 _("%(name)s : la TVA autoliquidée se calcule à un taux français (%(rates)s).")
-                % {"name": line.name, "rates": ", ".join(f"{vat.rate_text(r)} %" for r in taxed_rates)},
+                % {"name": line.name, "rates": ", ".join(f"{vat.rate_text(r)} %" for r in vat.FRENCH_RATES)},
                 field="lines",
             )
     totals = compute_totals(

@@ -81,8 +81,8 @@ def test_a_server_with_its_secret_key_keeps_debug_off_in_manage_commands(tmp_pat
 @pytest.mark.parametrize(
     ("cache_url", "engine"),
     [
-        ("", "django.contrib.sessions.backends.cached_db"),  # the database's cache table: shared
-        ("redis://127.0.0.1:6379/0", "django.contrib.sessions.backends.cached_db"),
+        ("", "facturier.accounts.sessions"),  # the database's cache table: shared
+        ("redis://127.0.0.1:6379/0", "facturier.accounts.sessions"),
         # One process's memory: another process would keep a session that was logged out.
         ("locmem://", "django.contrib.sessions.backends.db"),
     ],
