@@ -514,7 +514,20 @@ class InvoiceList(AccountView):
         # With the account's option, every create is a draft, whatever status it asks for: the user (or
         # a later change_status) issues it once it is complete.
         drafts = settings_for(self.account).api_documents_as_drafts
-        wanted = Status.DRAFT if drafts else (_status(data) or Status.ISSUED)
+        asked = _status(data)
+        if drafts and asked not in (None, "", Status.DRAFT, Status.ISSUED):
+            # A status past issuing (paid, sent...) would record what a draft cannot hold: refused rather
+            # than dropped, so the integration does not believe the payment was recorded.
+            raise InputError.on(
+                "status",
+                _(
+                    "Ce compte crée les documents de l'API en brouillon (Paramètres > Facturation) : un "
+                    "brouillon ne peut pas être « %(status)s ». Créez-le, émettez-le avec "
+                    "POST /invoices/{id}/change_status.json, puis enregistrez le paiement ou l'envoi."
+                )
+                % {"status": asked},
+            )
+        wanted = Status.DRAFT if drafts else (asked or Status.ISSUED)
         with api_field_names(read.API_NAMES), transaction.atomic():
             document = invoice_modes.create_special(self, data)
             if document is None:

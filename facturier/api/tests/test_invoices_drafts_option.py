@@ -35,7 +35,7 @@ def test_without_the_option_a_create_is_issued(owner_api, acme, dupont):
     assert created.json()["status"] == "issued" and created.json()["number"]
 
 
-@pytest.mark.parametrize("asked", [None, "issued", "sent", "paid"])
+@pytest.mark.parametrize("asked", [None, "issued", "draft"])
 def test_with_the_option_every_create_is_a_draft(owner_api, acme, dupont, drafts_option, asked):
     fields = {"status": asked} if asked else {}
     created = owner_api.post("/invoices.json", body(dupont, **fields))
@@ -44,6 +44,17 @@ def test_with_the_option_every_create_is_a_draft(owner_api, acme, dupont, drafts
     assert (data["status"], data["number"]) == ("draft", "")
     document = Document.objects.get(pk=data["id"])
     assert document.status == Status.DRAFT and not document.number
+    assert not Payment.objects.filter(account=acme).exists()
+
+
+@pytest.mark.parametrize("asked", ["sent", "paid", "partial"])
+def test_with_the_option_a_status_past_issuing_is_refused_not_dropped(
+    owner_api, acme, dupont, drafts_option, asked
+):
+    refused = owner_api.post("/invoices.json", body(dupont, status=asked))
+    assert refused.status_code == 422
+    assert "change_status" in str(refused.json())
+    assert not Document.objects.filter(account=acme).exists()
     assert not Payment.objects.filter(account=acme).exists()
 
 
