@@ -28,18 +28,25 @@ def database_backend(settings, monkeypatch, db):
     monkeypatch.setattr(worker.Worker, "drop_connections", staticmethod(lambda: None))
 
 
-def run_worker() -> None:
-    """Run every task that is ready now (and the periodic work), as `run_worker --batch` does."""
-    Worker(
+def make_worker(
+    *, batch: bool = True, interval: float = 0, max_tasks: int | None = None, worker_id: str = "test-worker"
+) -> Worker:
+    """The worker of `run_worker` on the default queue, without start-up delay."""
+    return Worker(
         queue_names=["default"],
-        interval=0,
-        batch=True,
+        interval=interval,
+        batch=batch,
         backend_name="default",
         startup_delay=False,
-        max_tasks=None,
-        worker_id="test-worker",
+        max_tasks=max_tasks,
+        worker_id=worker_id,
         excluded_queue_names=[],
-    ).run()
+    )
+
+
+def run_worker() -> None:
+    """Run every task that is ready now (and the periodic work), as `run_worker --batch` does."""
+    make_worker().run()
 
 
 class FailingSMTP:

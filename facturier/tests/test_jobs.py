@@ -18,7 +18,15 @@ from facturier.accounts.models import User
 from facturier.conftest import logged_in_with_second_factor
 from facturier.lib import jobs
 from facturier.lib.mail import deliver_mail, send_templated_mail
-from facturier.tests.jobs import busy, database_backend, failing_smtp, refused, run_worker, unreachable
+from facturier.tests.jobs import (
+    busy,
+    database_backend,
+    failing_smtp,
+    make_worker,
+    refused,
+    run_worker,
+    unreachable,
+)
 from facturier.web import worker
 
 __all__ = ["database_backend", "failing_smtp"]
@@ -129,16 +137,7 @@ def test_a_mail_interrupted_with_its_worker_is_failed_not_sent_twice(clock, capl
 
 
 def looping_worker(max_tasks: int) -> worker.Worker:
-    return worker.Worker(
-        queue_names=["default"],
-        interval=1,
-        batch=False,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=max_tasks,
-        worker_id="w",
-        excluded_queue_names=[],
-    )
+    return make_worker(batch=False, interval=1, max_tasks=max_tasks, worker_id="w")
 
 
 def test_the_worker_survives_the_database_going_away(clock, monkeypatch):
