@@ -26,6 +26,7 @@ PROBE_KEY = "facturier:readyz"
 
 
 def _database() -> None:
+    # SQL by hand: the smallest round trip that proves the connection works; no model is involved.
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()

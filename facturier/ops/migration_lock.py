@@ -23,6 +23,7 @@ ADVISORY_KEY = int.from_bytes(b"fmigrate", "big") & 0x7FFF_FFFF_FFFF_FFFF
 @contextlib.contextmanager
 def migration_lock(connection: BaseDatabaseWrapper) -> Iterator[None]:
     if connection.vendor == "postgresql":
+        # SQL by hand: advisory locks are PostgreSQL functions the ORM has no expression for.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_lock(%s)", [ADVISORY_KEY])
         try:

@@ -45,7 +45,7 @@ def test_setting_up_an_app_shows_a_qr_code_and_the_key_and_changes_nothing_yet(o
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "<svg" in page and "<script" not in page.split('<main id="main"')[1]
+    assert 'src="data:image/svg+xml' in page and "<script" not in page.split('<main id="main"')[1]
     key = response.context["key"]
     assert key.replace(" ", "") in device.config_url and "issuer=Facturier" in device.config_url
     assert response["Cache-Control"].startswith("max-age=0")  # never_cache: the key is on the page
