@@ -461,6 +461,28 @@ def table(vendor: str, bench: Bench, columns: list[tuple[str, dict[str, Any]]]) 
 # --- Main -------------------------------------------------------------------------------------------
 
 
+def profile(bench: Bench, text: str, runs: int) -> None:
+    """Where a page's time goes: cProfile over `runs` requests after one warm-up, the functions that
+    take the most time of their own and the most time with what they call."""
+    import cProfile
+    import pstats
+
+    for label, browser_url in bench.urls.items():
+        if text not in label:
+            continue
+        get = bench.getter(browser_url)
+        get()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(runs):
+            get()
+        profiler.disable()
+        print(f"\n=== {label}: {runs} requests ===")
+        stats = pstats.Stats(profiler).strip_dirs()
+        stats.sort_stats("tottime").print_stats(25)
+        stats.sort_stats("cumulative").print_stats(40)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -474,6 +496,11 @@ def main() -> None:
     parser.add_argument("--blocks", type=int, default=2, help="with --compare: alternating blocks of runs")
     parser.add_argument("--child", metavar="JSON", help=argparse.SUPPRESS)  # --compare's child: results there
     parser.add_argument("--code-root", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profile",
+        metavar="TEXT",
+        help="instead of measuring: profile the pages whose label contains TEXT (cProfile, --runs requests)",
+    )
     args = parser.parse_args()
     setup_django(args.code_root)
 
@@ -502,6 +529,12 @@ def main() -> None:
     for warning in migration_warnings():
         print(f"WARNING: {warning}")
     bench = Bench(args.account, args.small_account)
+    if args.profile:
+        try:
+            profile(bench, args.profile, args.runs)
+        finally:
+            bench.close()
+        return
     blocks = args.blocks if args.compare else 1
     runs, issue_runs = math.ceil(args.runs / blocks), math.ceil(args.issue_runs / blocks)
     print(

@@ -76,15 +76,30 @@ def matching_accounts(firm: Account, search: str = "") -> QuerySet[Account]:
     return accounts
 
 
-def _member_count(**filters: object) -> Coalesce:
-    members = (
-        Membership.objects.filter(account=OuterRef("pk"), **filters)
-        .order_by()
-        .values("account")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(members, output_field=IntegerField()), Value(0))
+def _member_counts(firm: Account, *, every_row: bool) -> dict[str, Count | Coalesce]:
+    """Each account's number of users and how many of them are the firm's staff.
+
+    Sorted by the number of users, the database needs every account's count before it can keep a
+    page: one join counts them all at once (at 5,000 accounts, 4× faster than a subquery per account).
+    Otherwise a subquery per row counts only the page's accounts, evaluated after the LIMIT, while the
+    join would count every account's memberships for 50 rows shown (bench/pages.py, the firm list)."""
+    if every_row:
+        return {
+            "user_count": Count("memberships"),
+            "staff_count": Count("memberships", filter=Q(memberships__firm=firm)),
+        }
+
+    def members(**filters: object) -> Coalesce:
+        counted = (
+            Membership.objects.filter(account=OuterRef("pk"), **filters)
+            .order_by()
+            .values("account")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
+
+    return {"user_count": members(), "staff_count": members(firm=firm)}
 
 
 def _ordering(sort: str, descending: bool) -> list[OrderBy]:
@@ -103,13 +118,13 @@ def _ordering(sort: str, descending: bool) -> list[OrderBy]:
     return [first, F("name").asc(), F("pk").asc()]
 
 
-def with_list_columns(accounts: QuerySet[Account], firm: Account, user_id: int | None) -> QuerySet[Account]:
+def with_list_columns(
+    accounts: QuerySet[Account], firm: Account, user_id: int | None, *, every_row: bool = False
+) -> QuerySet[Account]:
     """Add what a row shows: its number of users, how many of them are the firm's staff, and whether
-    `user_id` has a membership in it (only then can they open it)."""
-    accounts = accounts.annotate(
-        user_count=_member_count(),
-        staff_count=_member_count(firm=firm),
-    )
+    `user_id` has a membership in it (only then can they open it). `every_row`: the counts are read
+    for every account (sorted by them, or exported), not for one page."""
+    accounts = accounts.annotate(**_member_counts(firm, every_row=every_row))
     if user_id is not None:
         accounts = accounts.annotate(
             has_access=Exists(Membership.objects.filter(account=OuterRef("pk"), user_id=user_id))
@@ -125,7 +140,9 @@ def client_account_list(
     accounts = matching_accounts(firm, params.search) if ids is None else accounts_by_ids(firm, ids)
     # Only the columns a row shows (and exports): an account row also holds its whole company identity.
     accounts = accounts.only(*LIST_FIELDS)
-    return with_list_columns(accounts, firm, user_id).order_by(*_ordering(params.sort, params.descending))
+    return with_list_columns(accounts, firm, user_id, every_row=params.sort == "users").order_by(
+        *_ordering(params.sort, params.descending)
+    )
 
 
 def accounts_by_ids(firm: Account, ids: Iterable[int]) -> QuerySet[Account]:
