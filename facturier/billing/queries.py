@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import BigIntegerField, Count, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from facturier.billing.models import (
@@ -18,6 +19,7 @@ from facturier.billing.models import (
     Document,
     DocumentQuerySet,
     DocumentTally,
+    Kind,
     Payment,
     PaymentAllocation,
     Status,
@@ -137,15 +139,57 @@ class DocumentFilters:
 
 
 @dataclass(frozen=True)
+class KindTotals:
+    """The matching documents of one kind: how many, their EUR totals (credit notes negative)."""
+
+    kind: str
+    count: int
+    net_eur: Decimal
+    gross_eur: Decimal
+    remaining_eur: Decimal
+
+    @property
+    def label(self) -> str:
+        return str(KIND_PLURALS.get(self.kind, self.kind))
+
+
+# How the list's totals name each kind's row.
+KIND_PLURALS: dict[str, Promise] = {
+    Kind.INVOICE: _("Factures"),
+    Kind.CREDIT_NOTE: _("Avoirs"),
+    Kind.ESTIMATE: _("Devis"),
+    Kind.PROFORMA: _("Proformas"),
+    Kind.ADVANCE: _("Factures d'acompte"),
+    Kind.FINAL: _("Factures de solde"),
+    Kind.RECEIPT: _("Reçus"),
+}
+
+
+@dataclass(frozen=True)
 class DocumentTotals:
-    """How many documents match and their EUR totals; with `more`, more than `count` match and the
-    amounts were not summed (None)."""
+    """How many documents match and their EUR totals, also per kind (`by_kind`, in the kinds' order):
+    a quote's amount added to invoices' would be no figure anyone can use, so the list shows each kind
+    on its own row when several match. With `more`, more than `count` match and the amounts were not
+    summed (None)."""
 
     count: int
     net_eur: Decimal | None
     gross_eur: Decimal | None
     remaining_eur: Decimal | None
     more: bool = False
+    by_kind: tuple[KindTotals, ...] = ()
+
+    @classmethod
+    def of_kinds(cls, kinds: list[KindTotals]) -> "DocumentTotals":
+        order = list(Kind.values)
+        kinds = sorted(kinds, key=lambda each: order.index(each.kind) if each.kind in order else len(order))
+        return cls(
+            count=sum(each.count for each in kinds),
+            net_eur=sum((each.net_eur for each in kinds), ZERO),
+            gross_eur=sum((each.gross_eur for each in kinds), ZERO),
+            remaining_eur=sum((each.remaining_eur for each in kinds), ZERO),
+            by_kind=tuple(kinds),
+        )
 
 
 # A search matching more documents than this is shown without their count and totals ("plus de
@@ -233,23 +277,34 @@ def document_page(documents: DocumentQuerySet, sort: str, offset: int, limit: in
 
 
 def document_totals(documents: DocumentQuerySet, limit: int | None = None) -> DocumentTotals:
-    """Count and EUR totals of `documents` (filtered_documents: every page), in one query; with `limit`,
-    only if at most `limit` documents match (the query stops at the next one)."""
-    rows = documents.with_remaining()
-    sums = (rows if limit is None else rows[: limit + 1]).aggregate(
-        count=Count("id"),
-        net=Sum("net_total_eur"),
-        gross=Sum("gross_total_eur"),
-        remaining=Sum("remaining_eur"),
+    """Count and EUR totals of `documents` (filtered_documents: every page) per kind, in one query; with
+    `limit`, only if at most `limit` documents match (the database reads no further than the next one)."""
+    if limit is not None:
+        documents = Document.objects.filter(pk__in=documents.order_by().values("pk")[: limit + 1])
+    sums = (
+        documents.with_remaining()
+        .order_by()
+        .values("kind")
+        .annotate(
+            count=Count("id"),
+            net=Sum("net_total_eur"),
+            gross=Sum("gross_total_eur"),
+            remaining=Sum("remaining_eur"),
+        )
     )
-    if limit is not None and sums["count"] > limit:
+    kinds = [
+        KindTotals(
+            kind=row["kind"],
+            count=row["count"],
+            net_eur=round_money(row["net"] or ZERO),
+            gross_eur=round_money(row["gross"] or ZERO),
+            remaining_eur=round_money(row["remaining"] or ZERO),
+        )
+        for row in sums
+    ]
+    if limit is not None and sum(each.count for each in kinds) > limit:
         return DocumentTotals(count=limit, net_eur=None, gross_eur=None, remaining_eur=None, more=True)
-    return DocumentTotals(
-        count=sums["count"],
-        net_eur=round_money(sums["net"] or ZERO),
-        gross_eur=round_money(sums["gross"] or ZERO),
-        remaining_eur=round_money(sums["remaining"] or ZERO),
-    )
+    return DocumentTotals.of_kinds(kinds)
 
 
 def tallied_totals(account: Account, filters: DocumentFilters) -> DocumentTotals | None:
@@ -265,17 +320,28 @@ def tallied_totals(account: Account, filters: DocumentFilters) -> DocumentTotals
         rows = rows.filter(kind=filters.kind)
     if filters.status:
         rows = rows.filter(status=filters.status)
-    sums = rows.aggregate(
-        count=Sum("documents"),
-        net=Sum("net_cents"),
-        gross=Sum("gross_cents"),
-        remaining=Sum("remaining_cents"),
+    sums = (
+        rows.order_by()
+        .values("kind")
+        .annotate(
+            count=Sum("documents"),
+            net=Sum("net_cents"),
+            gross=Sum("gross_cents"),
+            remaining=Sum("remaining_cents"),
+        )
     )
-    return DocumentTotals(
-        count=sums["count"] or 0,
-        net_eur=from_cents(sums["net"]),
-        gross_eur=from_cents(sums["gross"]),
-        remaining_eur=from_cents(sums["remaining"]),
+    return DocumentTotals.of_kinds(
+        [
+            KindTotals(
+                kind=row["kind"],
+                count=row["count"],
+                net_eur=from_cents(row["net"]),
+                gross_eur=from_cents(row["gross"]),
+                remaining_eur=from_cents(row["remaining"]),
+            )
+            for row in sums
+            if row["count"]
+        ]
     )
 
 

@@ -318,6 +318,33 @@ def test_a_search_past_the_limit_shows_its_first_documents_without_a_count_or_to
     assert "3 documents" in owner_client.get(url("document_list")).text
 
 
+def test_the_totals_give_each_kind_its_own_row_and_never_add_quotes_to_invoices(
+    owner_client, acme, actor, buyer
+):
+    for price in ("100", "300"):
+        make_invoice(actor, buyer, lines=[line("A", "1", price, "20")], issue_date=datetime.date(2026, 3, 2))
+    make_invoice(
+        actor,
+        buyer,
+        kind=Kind.ESTIMATE,
+        lines=[line("B", "1", "1000", "20")],
+        issue_date=datetime.date(2026, 3, 3),
+    )
+
+    every = owner_client.get(url("document_list")).text  # from the tally
+    searched = owner_client.get(url("document_list"), {"q": buyer.name}).text  # summed from the documents
+    invoices = owner_client.get(url("document_list"), {"kind": Kind.INVOICE}).text
+
+    for html in (every, searched):
+        footer = html[html.index("<tfoot>") : html.index("</tfoot>")]
+        assert "Factures : 2 documents (EUR)" in footer and "Devis : 1 document (EUR)" in footer
+        assert "400,00\xa0€" in footer and "1\xa0000,00\xa0€" in footer
+        assert "1\xa0400,00\xa0€" not in footer  # no sum of invoices and quotes
+        assert footer.index("Factures :") < footer.index("Devis :")
+    footer = invoices[invoices.index("<tfoot>") : invoices.index("</tfoot>")]
+    assert "Factures : 2 documents (EUR)" in footer and "Devis" not in footer
+
+
 def test_the_list_sorts_only_by_the_offered_columns(owner_client, acme, actor, buyer):
     small = make_invoice(
         actor, buyer, lines=[line("A", "1", "10", "20")], issue_date=datetime.date(2026, 3, 1)
