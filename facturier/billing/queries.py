@@ -289,7 +289,7 @@ def document_totals(documents: DocumentQuerySet, limit: int | None = None) -> Do
             count=Count("id"),
             net=Sum("net_total_eur"),
             gross=Sum("gross_total_eur"),
-            remaining=Sum("remaining_eur"),
+            owed=Sum("remaining_eur"),
         )
     )
     kinds = [
@@ -298,7 +298,7 @@ def document_totals(documents: DocumentQuerySet, limit: int | None = None) -> Do
             count=row["count"],
             net_eur=round_money(row["net"] or ZERO),
             gross_eur=round_money(row["gross"] or ZERO),
-            remaining_eur=round_money(row["remaining"] or ZERO),
+            remaining_eur=round_money(row["owed"] or ZERO),
         )
         for row in sums
     ]
