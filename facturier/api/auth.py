@@ -45,6 +45,9 @@ from facturier.tenancy.services import resolve_api_token
 # last_used_at is for people reviewing their tokens: once a few minutes is precise enough, and it
 # spares a write on every request.
 TOUCH_EVERY = datetime.timedelta(minutes=5)
+# Read with the account on every request, in the same query: the API's documents option
+# (BillingSettings.api_documents_as_drafts) that each create reads.
+ACCOUNT_RELATED = ("account__billing_settings",)
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,9 @@ def basic_access(request: Request, login: str, password: str) -> tuple[User, Api
     user = verify_basic(request, login, password)
     if user.has_second_factor or policy.is_required_of(user):
         raise AuthenticationFailed  # Basic cannot carry the code: a token is the way in
-    memberships = Membership.objects.filter(user=user).select_related("account", "user", "custom_role")
+    memberships = Membership.objects.filter(user=user).select_related(
+        "account", "user", "custom_role", *ACCOUNT_RELATED
+    )
     host_slug = slug_from_host(request)
     if host_slug is not None:
         memberships = memberships.filter(account__slug=host_slug)
@@ -200,7 +205,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             if credentials is not None:
                 return basic_access(request, *credentials)
             return None  # no credentials: the permission check answers 401
-        token = resolve_api_token(plain)
+        token = resolve_api_token(plain, related=[f"membership__{name}" for name in ACCOUNT_RELATED])
         if token is None or not token.membership.user.is_active:
             raise AuthenticationFailed
         host_slug = slug_from_host(request)

@@ -696,6 +696,7 @@ def create_document(actor: Actor, account: Account, data: DocumentInput, *, issu
     document, written, created = _drafted(actor, account, data, {})
     if not issue:
         audit.write([created])
+        document.hold_rows(written.lines, written.vat_lines)
         return document
     return _issue(actor, document, written=written, created=created)
 
