@@ -552,10 +552,10 @@ class InvoiceList(AccountView):
             # The service's own transaction is the whole write (no savepoint inside another), and the
             # document it answers holds its lines, client and account: nothing is read back.
             with api_field_names(read.API_NAMES):
-                document = service.create_document(
+                created = service.create_document(
                     self.actor, self.account, _new_input(self, data), issue=wanted == Status.ISSUED
                 )
-            return Response(InvoiceSerializer(document).data, status=status.HTTP_201_CREATED)
+            return Response(InvoiceSerializer(created).data, status=status.HTTP_201_CREATED)
         with api_field_names(read.API_NAMES), transaction.atomic():
             document = invoice_modes.create_special(self, data)
             if document is None:
