@@ -12,9 +12,10 @@ Without a token, the official README's other way in is HTTP Basic with the user'
 (throttling.py), then the pages' login throttle counts the try; a pair verified is remembered for
 FACTURIER_API_BASIC_VERIFIED_SECONDS (verify_basic), so a client calling again is not hashed again. A
 user with (or required to have) a second factor is refused, since Basic has no place for the code, and
-the account is the Host subdomain's, else the user's only account. Browsers never get a Basic challenge (the 401 asks for a
-Bearer token), and a request a browser marks as coming from a page (Origin, Sec-Fetch-Site) is refused
-Basic, so no credentials a browser kept can be replayed by another site.
+the account is the Host subdomain's, else the user's only account. Browsers never get a Basic
+challenge (the 401 asks for a Bearer token), and a request a browser marks as coming from a page
+(Origin, Sec-Fetch-Site) is refused Basic, so no credentials a browser kept can be replayed by another
+site.
 """
 
 import base64
@@ -133,7 +134,7 @@ def verified_key(login: str, password: str) -> str:
 
 
 def recently_verified(login: str, password: str) -> User | None:
-    """The user whose pair was verified less than BASIC_VERIFIED_SECONDS ago, if it still holds.
+    """The user whose pair was verified less than FACTURIER_API_BASIC_VERIFIED_SECONDS ago, if it still holds.
 
     The entry keeps the user's session hash, an HMAC of their password hash: a password change makes it
     stale at once, as it does for their sessions; so do a change of email and a deactivation.
