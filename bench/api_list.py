@@ -10,7 +10,9 @@ whole Django stack in-process (WSGI handler, middleware, token authentication, r
 list's queries, JSON rendering), minus HTTP; `bench/api_load.py` adds HTTP and concurrency. For each
 page asked it prints the median time per request (min–max), the size of the answer and its number of
 queries, which must be the same for every page and for a small account (the list does not grow its
-queries with the data). It writes an API token of the account's owner (and its audit event), deleted
+queries with the data). Then the serializer alone: the time per document of turning the first page of
+the largest account, read once with its positions, into the answer's data (its median over `--runs`,
+in wall time and in this process's CPU time). It writes an API token of the account's owner (and its audit event), deleted
 at the end, and the counters of the rate limit in the cache table.
 """
 
@@ -93,8 +95,41 @@ def main() -> None:
         times = interleaved(variants, runs=args.runs, warmups=args.warmups)
         for label, samples in times.items():
             print(f"  {label:<28} {summary(samples)}")
+        serializer_cost(account, args)
     finally:
         ApiToken.objects.filter(pk__in=created).delete()
+
+
+def serializer_cost(account: Any, args: argparse.Namespace) -> None:
+    """The serializer alone, on rows read once: microseconds per document with its positions."""
+    import statistics
+    import time
+
+    from django.http import QueryDict
+
+    from facturier.api.invoice_output import InvoiceSerializer, with_output_data
+    from facturier.api.invoices import filtered
+    from facturier.api.views import paginate
+    from facturier.billing.models import Document
+
+    params = QueryDict(f"per_page=100&include_positions=true&period={args.period}")
+    rows = filtered(Document.objects.filter(account=account), params, account)
+    page = list(paginate(with_output_data(rows, positions=True), params))
+    samples, cpu = [], []
+    for run in range(args.warmups + args.runs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        data = InvoiceSerializer(page, many=True, positions=True).data
+        elapsed, elapsed_cpu = time.perf_counter() - started, time.process_time() - started_cpu
+        if run >= args.warmups:
+            samples.append(elapsed / len(page))
+            cpu.append(elapsed_cpu / len(page))
+    positions = sum(len(row["positions"]) for row in data)
+    # The CPU time of this process as well: on a shared machine the wall time also counts the others.
+    print(
+        f"  serializer: {statistics.median(samples) * 1e6:.0f} µs per document (min "
+        f"{min(samples) * 1e6:.0f}; CPU {statistics.median(cpu) * 1e6:.0f}, min {min(cpu) * 1e6:.0f}), "
+        f"{len(page)} documents with {positions} positions"
+    )
 
 
 if __name__ == "__main__":

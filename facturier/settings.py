@@ -315,6 +315,9 @@ REST_FRAMEWORK = {
 FACTURIER_API_RATE_LIMIT = env_int("FACTURIER_API_RATE_LIMIT", 1000)
 FACTURIER_API_RATE_LIMIT_ANONYMOUS = env_int("FACTURIER_API_RATE_LIMIT_ANONYMOUS", 100)
 FACTURIER_API_RATE_WINDOW = env_int("FACTURIER_API_RATE_WINDOW", 600)
+# HTTP Basic (facturier/api/auth.py): how long a verified email and password are remembered (in the
+# cache, under an HMAC of the pair), so that repeated calls skip the password hash. 0: hash every call.
+FACTURIER_API_BASIC_VERIFIED_SECONDS = env_int("FACTURIER_API_BASIC_VERIFIED_SECONDS", 300)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Facturier API",
     "VERSION": "1",

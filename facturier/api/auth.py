@@ -8,11 +8,14 @@ set, else from the token's `/<slug>` suffix, else from the token itself; whichev
 be the token's own account, or the request is refused like a bad token.
 
 Without a token, the official README's other way in is HTTP Basic with the user's login and password
-(`curl -u 'email:password'`): the pages' login throttle counts each try, a user with (or required to
-have) a second factor is refused, since Basic has no place for the code, and the account is the Host
-subdomain's, else the user's only account. Browsers never get a Basic challenge (the 401 asks for a
-Bearer token), and a request a browser marks as coming from a page (Origin, Sec-Fetch-Site) is refused
-Basic, so no credentials a browser kept can be replayed by another site.
+(`curl -u 'email:password'`): each password hash first spends a request of the caller's IP budget
+(throttling.py), then the pages' login throttle counts the try; a pair verified is remembered for
+FACTURIER_API_BASIC_VERIFIED_SECONDS (verify_basic), so a client calling again is not hashed again. A
+user with (or required to have) a second factor is refused, since Basic has no place for the code, and
+the account is the Host subdomain's, else the user's only account. Browsers never get a Basic
+challenge (the 401 asks for a Bearer token), and a request a browser marks as coming from a page
+(Origin, Sec-Fetch-Site) is refused Basic, so no credentials a browser kept can be replayed by another
+site.
 """
 
 import base64
@@ -23,15 +26,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from facturier.accounts import throttle
-from facturier.accounts.models import User
+from facturier.accounts.models import User, normalize_email
+from facturier.api import throttling
 from facturier.mfa import policy
 from facturier.tenancy.access import Actor, client_ip
 from facturier.tenancy.models import Account, ApiToken, Membership
@@ -40,6 +46,9 @@ from facturier.tenancy.services import resolve_api_token
 # last_used_at is for people reviewing their tokens: once a few minutes is precise enough, and it
 # spares a write on every request.
 TOUCH_EVERY = datetime.timedelta(minutes=5)
+# Read with the account on every request, in the same query: the API's documents option
+# (BillingSettings.api_documents_as_drafts) that each create reads.
+ACCOUNT_RELATED = ("account__billing_settings",)
 
 
 @dataclass(frozen=True)
@@ -115,20 +124,71 @@ def from_a_page(request: Request) -> bool:
     return bool(request.META.get("HTTP_ORIGIN")) or site not in ("", "none")
 
 
-def basic_access(request: Request, login: str, password: str) -> tuple[User, ApiAccess]:
-    """The membership that HTTP Basic credentials act as, or AuthenticationFailed (Throttled while the
-    login lock holds)."""
-    if from_a_page(request):
-        raise AuthenticationFailed
+def verified_key(login: str, password: str) -> str:
+    """The cache key of a verified pair: an HMAC keyed by SECRET_KEY, so the cache holds no password
+    nor anything that can be tried against one without the key."""
+    digest = salted_hmac(
+        "facturier.api.basic", f"{normalize_email(login)}\x00{password}", algorithm="sha256"
+    ).hexdigest()
+    return f"api-basic:{digest}"
+
+
+def recently_verified(login: str, password: str) -> User | None:
+    """The user whose pair was verified less than FACTURIER_API_BASIC_VERIFIED_SECONDS ago, if it still holds.
+
+    The entry keeps the user's session hash, an HMAC of their password hash: a password change makes it
+    stale at once, as it does for their sessions; so do a change of email and a deactivation.
+    """
+    cached = cache.get(verified_key(login, password))
+    if not isinstance(cached, tuple) or len(cached) != 2:
+        return None
+    user_pk, session_hash = cached
+    user = User.objects.filter(pk=user_pk, is_active=True).first()
+    if (
+        user is None
+        or user.email != normalize_email(login)
+        or not constant_time_compare(user.get_session_auth_hash(), session_hash)
+    ):
+        return None
+    return user
+
+
+def verify_basic(request: Request, login: str, password: str) -> User:
+    """The user of a Basic pair: from the cache of recent checks, else by hashing the password, which
+    first spends a request of the caller's IP budget (throttling.spend_anonymous), then goes through
+    the pages' login throttle."""
+    user = recently_verified(login, password)
+    if user is not None:
+        return user
+    wait = throttling.spend_anonymous(request)
+    if wait is not None:
+        raise Throttled(wait=wait)
     try:
         user = throttle.authenticate_throttled(request._request, login, password)
     except throttle.LoginLocked as locked:
         raise Throttled(wait=locked.seconds) from None
     except ValidationError:
         raise AuthenticationFailed from None
+    if settings.FACTURIER_API_BASIC_VERIFIED_SECONDS > 0:
+        cache.set(
+            verified_key(login, password),
+            (user.pk, user.get_session_auth_hash()),
+            settings.FACTURIER_API_BASIC_VERIFIED_SECONDS,
+        )
+    return user
+
+
+def basic_access(request: Request, login: str, password: str) -> tuple[User, ApiAccess]:
+    """The membership that HTTP Basic credentials act as, or AuthenticationFailed (Throttled past the
+    caller's IP budget or while the login lock holds)."""
+    if from_a_page(request):
+        raise AuthenticationFailed
+    user = verify_basic(request, login, password)
     if user.has_second_factor or policy.is_required_of(user):
         raise AuthenticationFailed  # Basic cannot carry the code: a token is the way in
-    memberships = Membership.objects.filter(user=user).select_related("account", "user", "custom_role")
+    memberships = Membership.objects.filter(user=user).select_related(
+        "account", "user", "custom_role", *ACCOUNT_RELATED
+    )
     host_slug = slug_from_host(request)
     if host_slug is not None:
         memberships = memberships.filter(account__slug=host_slug)
@@ -146,7 +206,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             if credentials is not None:
                 return basic_access(request, *credentials)
             return None  # no credentials: the permission check answers 401
-        token = resolve_api_token(plain)
+        token = resolve_api_token(plain, related=[f"membership__{name}" for name in ACCOUNT_RELATED])
         if token is None or not token.membership.user.is_active:
             raise AuthenticationFailed
         host_slug = slug_from_host(request)

@@ -118,6 +118,12 @@ def _advance(view: AccountView, data: Mapping[str, Any], quote: Document) -> Doc
     return service.create_advance(view.actor, quote, percent=value)
 
 
+def is_special(data: Mapping[str, Any]) -> bool:
+    """Whether the body asks for a special mode (create_special makes its draft), not an ordinary create."""
+    kind = read.to_kind(data["kind"], "kind") if _given(data, "kind") is not None else None
+    return _given(data, "copy_invoice_from") is not None or kind == Kind.CREDIT_NOTE
+
+
 def create_special(view: AccountView, data: Mapping[str, Any]) -> Document | None:
     """The draft a special mode makes, or None when the body asks for an ordinary create."""
     kind = read.to_kind(data["kind"], "kind") if _given(data, "kind") is not None else None

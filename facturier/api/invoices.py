@@ -49,10 +49,9 @@ from facturier.api.schema import (
 )
 from facturier.api.views import AccountView, list_param, ordering, paginate, text_param
 from facturier.billing import issued, pdf
-from facturier.billing.models import Client, Document, Kind, PaymentAllocation, Status
+from facturier.billing.models import BillingSettings, Client, Document, Kind, PaymentAllocation, Status
 from facturier.billing.services import documents as service
 from facturier.billing.services import payments, sending
-from facturier.billing.services.billing_settings import settings_for
 from facturier.billing.services.clients import split_emails
 from facturier.billing.services.documents import CREDITABLE_KINDS, DocumentInput, IssuedDocumentError
 from facturier.einvoice import policy as einvoice_policy
@@ -178,6 +177,27 @@ def _oss_decided(view: AccountView, document: DocumentInput, *, changed: bool) -
         return document
     client = view.get_row(Client, document.client_id)
     return read.with_oss(document, client, request)
+
+
+def _drafts_option(account: Account) -> bool:
+    """BillingSettings.api_documents_as_drafts, read with the account by the authentication (auth.py)."""
+    try:
+        return account.billing_settings.api_documents_as_drafts
+    except BillingSettings.DoesNotExist:
+        return False  # the account's settings were never saved: the default
+
+
+def _one_service_call(data: Mapping[str, Any], wanted: str) -> bool:
+    """Whether a create writes nothing but the document (create_document, one transaction of its own):
+    an ordinary create, draft or issued, for a client named by `client_id`. Otherwise it may also
+    create the buyer's card or change it (buyer_override), make a special document, or record a
+    payment, all of which must commit or roll back with the document."""
+    return (
+        wanted in (Status.DRAFT, Status.ISSUED)
+        and not coercion.is_absent(data.get("client_id"))
+        and not invoice_fields.buyer_override(data)
+        and not invoice_modes.is_special(data)
+    )
 
 
 def _new_input(view: AccountView, data: dict[str, Any]) -> DocumentInput:
@@ -513,7 +533,7 @@ class InvoiceList(AccountView):
         invoice_fields.refuse_unfollowed(data, numbered_at_issue=True)
         # With the account's option, every create is a draft, whatever status it asks for: the user (or
         # a later change_status) issues it once it is complete.
-        drafts = settings_for(self.account).api_documents_as_drafts
+        drafts = _drafts_option(self.account)
         asked = _status(data)
         if drafts and asked not in (None, "", Status.DRAFT, Status.ISSUED):
             # A status past issuing (paid, sent...) would record what a draft cannot hold: refused rather
@@ -528,6 +548,14 @@ class InvoiceList(AccountView):
                 % {"status": asked},
             )
         wanted = Status.DRAFT if drafts else (asked or Status.ISSUED)
+        if _one_service_call(data, wanted):
+            # The service's own transaction is the whole write (no savepoint inside another), and the
+            # document it answers holds its lines, client and account: nothing is read back.
+            with api_field_names(read.API_NAMES):
+                created = service.create_document(
+                    self.actor, self.account, _new_input(self, data), issue=wanted == Status.ISSUED
+                )
+            return Response(InvoiceSerializer(created).data, status=status.HTTP_201_CREATED)
         with api_field_names(read.API_NAMES), transaction.atomic():
             document = invoice_modes.create_special(self, data)
             if document is None:

@@ -8,7 +8,16 @@ from django.urls import URLPattern, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.negotiation import DefaultContentNegotiation
 
-from facturier.api import account_api, categories, clients, invoices, payments, products, unserved
+from facturier.api import (
+    account_api,
+    attachments,
+    categories,
+    clients,
+    invoices,
+    payments,
+    products,
+    unserved,
+)
 from facturier.webhooks import api as webhooks
 
 app_name = "api"
@@ -26,6 +35,26 @@ urlpatterns: list[URLPattern] = [
     ),
     path("invoices/<int:pk>/cancel.json", invoices.InvoiceCancel.as_view(), name="invoice_cancel_one"),
     path("invoices/<int:pk>/send_by_email.json", invoices.InvoiceSendByEmail.as_view(), name="invoice_send"),
+    path(
+        "invoices/<int:pk>/get_new_attachment_credentials.json",
+        attachments.AttachmentCredentials.as_view(),
+        name="invoice_attachment_credentials",
+    ),
+    path(
+        "invoices/<int:pk>/upload_attachment.json",
+        attachments.AttachmentUpload.as_view(),
+        name="invoice_attachment_upload",
+    ),
+    path(
+        "invoices/<int:pk>/add_attachment.json",
+        attachments.AddAttachment.as_view(),
+        name="invoice_add_attachment",
+    ),
+    path(
+        "invoices/<int:pk>/attachments_zip.json",
+        attachments.AttachmentsZip.as_view(),
+        name="invoice_attachments_zip",
+    ),
     path("clients.json", clients.ClientList.as_view(), name="clients"),
     path("clients/<int:pk>.json", clients.ClientDetail.as_view(), name="client"),
     path("clients/<int:pk>/merge.json", clients.ClientMerge.as_view(), name="client_merge"),

@@ -917,6 +917,38 @@ class IssuedFile(models.Model):
         return f"{self.kind} of document {self.document_id}"
 
 
+class DocumentAttachment(models.Model):
+    """A file attached to a sales document (the public API's `add_attachment`): a PDF, JPEG or PNG kept
+    beside the document, never part of it: not in its PDF, its hash or the books.
+
+    Sent in two steps, as the public API does: the file is received first (`attached_at` empty), then
+    attached by its name; one received and never attached is removed by the next upload to the document
+    after a day. The file lives in the default storage under attachments/<account_id>/ with a random
+    name, served only through the API's checks (never a public media URL).
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="+")
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(max_length=255)
+    original_name = models.CharField(_("nom du fichier"), max_length=255)  # as it was sent
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField(_("taille"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    attached_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("pièce jointe")
+        ordering = ["uploaded_at", "id"]
+        indexes = [models.Index(fields=["document", "original_name"])]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", _("en attente")
     SENDING = "sending", _("en cours d'envoi")

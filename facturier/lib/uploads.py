@@ -536,3 +536,20 @@ def configure_pillow() -> None:
     twice as many (DecompressionBombError), whatever path decodes an image. The upload checks refuse
     anything past the limit before Pillow decodes it; this catches a path that forgets to."""
     Image.MAX_IMAGE_PIXELS = limits().image_pixels
+
+
+# The supporting documents users attach (an expense's "justificatifs", a sales document's attachments).
+SUPPORTING_TYPES = (PDF, JPEG, PNG)
+
+
+def check_supporting(upload: File[Any]) -> FileType:
+    """Accept a PDF, JPEG or PNG within the limits, recognised from its first bytes (neither its name nor
+    the type the client sent is trusted); an image is measured from its header before anything decodes
+    it, a PDF read with pypdf within the limits. Its type, else UploadError."""
+    check_received(upload)
+    kind = sniff(upload, SUPPORTING_TYPES)
+    if kind is PDF:
+        check_pdf(upload)
+    else:
+        measure_image(upload, limits().image_pixels, (kind,))
+    return kind

@@ -52,7 +52,6 @@ from facturier.tenancy.models import Account
 T = TypeVar("T")
 
 # The only types a user may attach, recognised from their first bytes.
-ATTACHMENT_TYPES = (uploads.PDF, uploads.JPEG, uploads.PNG)
 SUPPLIER_KINDS = (Client.Kind.SUPPLIER, Client.Kind.BOTH)
 
 
@@ -289,12 +288,7 @@ def check_upload(upload: File[bytes]) -> CheckedFile:
     sniffed type, so a PDF sent as « facture.html » is « facture.pdf » wherever it is served."""
     name = (upload.name or "").rsplit("/", 1)[-1].rsplit("\\", 1)[-1][:255] or "justificatif"
     try:
-        uploads.check_received(upload)
-        kind = uploads.sniff(upload, ATTACHMENT_TYPES)
-        if kind is uploads.PDF:
-            uploads.check_pdf(upload)
-        else:
-            uploads.measure_image(upload, uploads.limits().image_pixels, (kind,))
+        kind = uploads.check_supporting(upload)
     except uploads.UploadError as error:
         raise ServiceError(error.message, field="attachments") from None
     return CheckedFile(

@@ -44,6 +44,7 @@ ACTIONS: dict[str, Promise] = {
     "document.created": _("Brouillon créé"),
     "document.changed": _("Document modifié"),
     "document.deleted": _("Brouillon supprimé"),
+    "document.attachment_added": _("Pièce jointe ajoutée au document"),
     "document.issued": _("Document émis"),
     "document.sent": _("Document envoyé par email"),
     "document.resent": _("Envoi en échec renvoyé par email"),

@@ -661,13 +661,18 @@ def revoke_api_token(actor: Actor, token: ApiToken) -> None:
         audit.record(actor, token.account, "token.revoked", target=token.prefix)
 
 
-def resolve_api_token(plain: str) -> ApiToken | None:
-    """The active token for `<secret>` or `<secret>/<slug>` (the slug must then match), else None."""
+def resolve_api_token(plain: str, *, related: Sequence[str] = ()) -> ApiToken | None:
+    """The active token for `<secret>` or `<secret>/<slug>` (the slug must then match), else None.
+
+    `related` names more relations to read in the same query (`membership__account__...`), for a caller
+    that reads them on every request."""
     secret, _sep, slug = plain.strip().partition("/")
     if not secret:
         return None
     token = (
-        ApiToken.objects.select_related("membership__account", "membership__user", "membership__custom_role")
+        ApiToken.objects.select_related(
+            "membership__account", "membership__user", "membership__custom_role", *related
+        )
         .filter(secret_hash=_hash_secret(secret), revoked_at__isnull=True)
         .first()
     )

@@ -9,6 +9,7 @@ import time_machine
 from django.test import Client
 
 from facturier.accounts.models import LoginAttempt, User
+from facturier.api.auth import verified_key
 from facturier.api.errors import NOT_LOGGED_IN
 from facturier.billing.models import Client as BuyerClient
 from facturier.billing.tests.factories import make_client
@@ -158,3 +159,108 @@ def test_basic_requests_have_the_rate_limit_of_a_token(settings, owner, dupont):
             http.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code for _ in range(3)
         ]
     assert statuses == [200, 200, 429]
+
+
+class TestPasswordHashes:
+    """Each Basic password check costs a hash: a pair verified is remembered, and hashes spend the IP's budget."""
+
+    @staticmethod
+    def checks(user: User) -> int:
+        """Passwords actually checked: each hash goes through the login throttle, which records it."""
+        return LoginAttempt.objects.filter(email=user.email).count()
+
+    def test_a_verified_pair_is_not_hashed_again(self, owner, dupont):
+        http = Client()
+        statuses = [
+            http.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code for _ in range(3)
+        ]
+        assert statuses == [200, 200, 200]
+        assert self.checks(owner) == 1
+
+    def test_the_pair_is_hashed_again_once_remembered_long_enough(self, settings, owner, dupont):
+        http = Client()
+        with time_machine.travel(START, tick=False) as clock:
+            http.get("/clients.json", headers=basic(owner.email, PASSWORD))
+            clock.shift(settings.FACTURIER_API_BASIC_VERIFIED_SECONDS + 1)
+            assert http.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code == 200
+        assert self.checks(owner) == 2
+
+    def test_zero_seconds_hashes_every_call(self, settings, owner, dupont):
+        settings.FACTURIER_API_BASIC_VERIFIED_SECONDS = 0
+        http = Client()
+        for _ in range(2):
+            assert http.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code == 200
+        assert self.checks(owner) == 2
+
+    def test_a_password_change_forgets_the_old_pair_at_once(self, owner, dupont):
+        http = Client()
+        assert http.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code == 200
+        owner.set_password("another-long-passphrase")
+        owner.save(update_fields=["password"])
+        assert http.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code == 401
+        assert (
+            http.get("/clients.json", headers=basic(owner.email, "another-long-passphrase")).status_code
+            == 200
+        )
+
+    def test_a_deactivated_user_is_refused_at_once(self, owner, dupont):
+        http = Client()
+        assert http.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code == 200
+        User.objects.filter(pk=owner.pk).update(is_active=False)
+        assert http.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code == 401
+
+    def test_a_changed_email_no_longer_opens_with_the_old_one(self, owner, dupont):
+        http = Client()
+        old_email = owner.email
+        assert http.get("/clients.json", headers=basic(old_email, PASSWORD)).status_code == 200
+        User.objects.filter(pk=owner.pk).update(email="olivia.new@acme.test")
+        assert http.get("/clients.json", headers=basic(old_email, PASSWORD)).status_code == 401
+
+    def test_a_second_factor_added_later_is_seen_at_once(self, owner, dupont):
+        http = Client()
+        assert http.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code == 200
+        User.objects.filter(pk=owner.pk).update(has_second_factor=True)
+        assert http.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code == 401
+
+    def test_the_cache_key_is_an_hmac_of_the_server_secret(self, settings):
+        key = verified_key("olivia@acme.test", PASSWORD)
+        assert PASSWORD not in key and "olivia" not in key
+        assert verified_key("Olivia@ACME.test", PASSWORD) == key  # the email as the login reads it
+        assert verified_key("olivia@acme.test", PASSWORD + "x") != key
+        settings.SECRET_KEY = "another-secret-key-of-the-server-" * 2
+        assert verified_key("olivia@acme.test", PASSWORD) != key
+
+    def test_a_flood_spends_no_more_hashes_than_the_ips_budget(self, settings, owner, dupont):
+        settings.FACTURIER_API_RATE_LIMIT_ANONYMOUS = 3
+        here = Client(REMOTE_ADDR="203.0.113.7")
+        with time_machine.travel(START, tick=False):
+            # A different email each time: the login lock, per email, would never stop this.
+            statuses = [
+                here.get("/clients.json", headers=basic(f"guess{n}@acme.test", "wrong")).status_code
+                for n in range(5)
+            ]
+            refused = here.get("/clients.json", headers=basic(owner.email, PASSWORD))
+            elsewhere = Client(REMOTE_ADDR="203.0.113.8").get(
+                "/clients.json", headers=basic(owner.email, PASSWORD)
+            )
+        assert statuses == [401, 401, 401, 429, 429]
+        assert refused.status_code == 429
+        assert refused["Retry-After"] == "500"
+        assert refused.json()["code"] == "error"
+        assert LoginAttempt.objects.count() == 4  # three guesses, then the owner elsewhere
+        assert elsewhere.status_code == 200
+
+    def test_the_ip_budget_is_the_one_of_calls_without_a_token(self, settings, owner, dupont):
+        settings.FACTURIER_API_RATE_LIMIT_ANONYMOUS = 2
+        here = Client(REMOTE_ADDR="203.0.113.7")
+        with time_machine.travel(START, tick=False):
+            here.post("/login.json", {"login": "x@example.com"}, content_type="application/json")
+            assert here.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code == 200
+            # Remembered: no hash, so no more of the IP's budget; the user's own rate limit counts.
+            assert here.get("/clients.json", headers=basic(owner.email, PASSWORD)).status_code == 200
+            assert (
+                here.post(
+                    "/login.json", {"login": "x@example.com"}, content_type="application/json"
+                ).status_code
+                == 429
+            )

@@ -4,7 +4,7 @@ small account (a client, a product coded REFABC, an issued invoice, a category, 
 
 Each example must succeed (2xx), unless it is listed in REFUSED below with the status Facturier answers
 and why; docs/api.md ("The README's curl examples") keeps the same list. Nothing may answer 5xx or
-anything but JSON (or the PDF it asked for).
+anything but JSON (or the PDF or ZIP it asked for).
 
 The README is the project's reference copy (shared/reference/official-api/, not part of the project:
 it is read where it lies, or from FACTURIER_OFFICIAL_API_README); without it these tests are skipped.
@@ -69,7 +69,6 @@ NOT_MANAGED = "a resource Facturier does not manage (422 saying so)"
 REFUSED: dict[int, tuple[int, str]] = {
     573: (406, XML),
     582: (406, XML),
-    610: (404, "document attachments (attachments_zip) are not served"),
     654: (406, XML + "; HTTP Basic itself is served on .json paths"),
     687: (422, "tax 23: not a French VAT rate (the example's buyer is French, no OSS)"),
     722: (422, "tax 23: not a French VAT rate (the example's buyer is French, no OSS)"),
@@ -91,9 +90,14 @@ REFUSED: dict[int, tuple[int, str]] = {
         NOT_SHELL + ": a typographic quote in the body (invoice to be completed: 422 on status anyway)",
     ),
     1350: (400, NOT_JSON + ": a trailing comma"),
-    1477: (404, "document attachments (upload credentials) are not served"),
-    1482: (0, "an upload to the vendor's file storage (-F), not the API"),
-    1494: (404, "document attachments (add_attachment) are not served"),
+    1482: (
+        0,
+        "the upload of step 2 (-F) to the url the credentials answer (received_url), not runnable as written",
+    ),
+    1494: (
+        422,
+        "add_attachment with no file sent first (the README's step 2): nothing named name.ext to attach",
+    ),
     1523: (0, NOT_SHELL + ": an apostrophe inside the single-quoted body"),
     1543: (422, NOT_MANAGED + ": recurrings"),
     1553: (422, NOT_MANAGED + ": recurrings"),
@@ -324,7 +328,7 @@ def test_the_readme_example_succeeds_or_gets_its_documented_refusal(example: Exa
             dump.write(f"{example.line} {request.method} {response.status_code} {response.content[:160]!r}\n")
     content_type = response.get("Content-Type", "")
     assert response.status_code < 500, response.content[:300]
-    assert content_type.startswith(("application/json", "application/pdf")), content_type
+    assert content_type.startswith(("application/json", "application/pdf", "application/zip")), content_type
     expected = REFUSED.get(example.line)
     if expected is None:
         assert 200 <= response.status_code < 300, (response.status_code, response.content[:400])

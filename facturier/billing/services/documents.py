@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models import F, Sum
 from django.utils import formats, timezone, translation
@@ -243,7 +244,16 @@ def delete_draft(actor: Actor, document: Document) -> None:
         },
         subjects=[document],
     )
+    # The attachments' rows go with the document; their files once that is committed.
+    files = list(document.attachments.values_list("file", flat=True))
     document.delete()
+
+    def delete_files() -> None:
+        for name in files:
+            default_storage.delete(name)
+
+    if files:
+        transaction.on_commit(delete_files)
 
 
 @transaction.atomic
@@ -696,6 +706,7 @@ def create_document(actor: Actor, account: Account, data: DocumentInput, *, issu
     document, written, created = _drafted(actor, account, data, {})
     if not issue:
         audit.write([created])
+        document.hold_rows(written.lines, written.vat_lines)
         return document
     return _issue(actor, document, written=written, created=created)
 
