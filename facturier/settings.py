@@ -20,6 +20,9 @@ from facturier.ops.storage import s3_storage
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The templates, static files and translations ship inside the package (so does a wheel): found from here,
+# wherever the package is installed.
+PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("FACTURIER_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", False)
@@ -96,14 +99,14 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "facturier.urls"
 # Forms render through the templates below ("django.forms" above provides Django's widget templates),
-# so templates/django/forms/ can replace one of them.
+# so facturier/templates/django/forms/ can replace one of them.
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "facturier.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -182,14 +185,14 @@ SILENCED_SYSTEM_CHECKS = [] if FACTURIER_PASSKEYS else ["otp_webauthn.E030", "ot
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 # Uploaded and generated files (receipts, logos, issued PDFs, imports, exports): the local folder MEDIA_ROOT
