@@ -211,12 +211,17 @@ STORAGES = {
     )
     if S3_BUCKET
     else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # WhiteNoise's hashed and compressed copies once `collectstatic` made them; until then the package's
+    # own files, found by WhiteNoise through the finders (facturier/ops/staticfiles.py; check ops.W001).
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "facturier.ops.staticfiles.StaticFilesStorage"
     },
 }
+# In production WhiteNoise also serves the files the finders see (the package's, the apps'); in development
+# Django's runserver does, from the same finders.
+WHITENOISE_USE_FINDERS = not DEBUG
 
 # --- Uploads: every upload path applies these (facturier/lib/uploads.py; docs/security.md, "Uploads").
 _MB = 1024 * 1024
