@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from facturier.env import env_bool, env_float, env_int, env_list, env_networks, env_str, secret_key
+from facturier.ops import tasks
 from facturier.ops.logs import logging_config
 from facturier.ops.storage import s3_storage
 
@@ -262,8 +263,9 @@ EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Facturier <no-reply@facturier.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Background jobs: django-tasks with the database backend (worker: manage.py db_worker).
-TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# --- Background jobs: django-tasks with the database backend (worker: manage.py run_worker, as many as
+# needed). Another backend is refused here, with the reason (facturier/ops/tasks.py).
+TASKS = {"default": {"BACKEND": tasks.task_backend(env_str("TASKS_BACKEND", tasks.DATABASE), DEBUG)}}
 
 # --- Cache, shared by every web process (sessions are read through it): a table of the database by
 # default (created by migrate), Redis with FACTURIER_CACHE_URL=redis://host:6379/0, or locmem:// for a

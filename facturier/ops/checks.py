@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.core.checks import CheckMessage, Tags, Warning
+from django.core.checks import CheckMessage, Error, Tags, Warning
 
+from facturier.ops import tasks
 from facturier.ops.staticfiles import StaticFilesStorage, manifest_path
 
 
@@ -26,7 +28,19 @@ def static_files_collected(app_configs: Any, **kwargs: Any) -> list[CheckMessage
     ]
 
 
+def supported_task_backends(app_configs: Any, **kwargs: Any) -> list[CheckMessage]:
+    """The settings refuse an unsupported TASKS_BACKEND at start-up; this catches a TASKS written by
+    another settings module (facturier/ops/tasks.py)."""
+    messages: list[CheckMessage] = []
+    for alias, options in settings.TASKS.items():
+        reason = tasks.refusal(str(options.get("BACKEND", "")), settings.DEBUG)
+        if reason is not None:
+            messages.append(Error(f"TASKS[{alias!r}]: {reason}", id="ops.E001"))
+    return messages
+
+
 def register() -> None:
     from django.core import checks
 
+    checks.register(supported_task_backends)
     checks.register(static_files_collected, Tags.staticfiles, deploy=True)
