@@ -149,6 +149,12 @@ if DATABASE_REPLICA_URL:
         "TEST": {"MIRROR": "default"},
     }
     DATABASE_ROUTERS = ["facturier.ops.replica.ReplicaRouter"]
+    # After a write, the user's reports read from the primary for this many seconds (the replica's lag).
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("facturier.ops.middleware.RequestIdMiddleware") + 1,
+        "facturier.ops.replica.RecentWriteMiddleware",
+    )
+DATABASE_REPLICA_READ_YOUR_WRITES = env_int("DATABASE_REPLICA_READ_YOUR_WRITES", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -5,7 +5,10 @@ membership and the account are read from the primary: a member added a second ag
 of their reads only the rows of the apps the reports read (not sessions, users, the cache or jobs).
 Everything else, and any read inside a transaction of the primary (a service writing, a test), stays on
 the primary: a replica may lag by a moment, which a report shown to a person may afford and a write may
-not. Without a replica nothing changes (the router answers None: Django's default).
+not. A user who has just written (any POST, PUT, PATCH or DELETE of the web pages) reads their own
+writes: for DATABASE_REPLICA_READ_YOUR_WRITES seconds (10 by default) a cookie set by RecentWriteMiddleware
+keeps their report pages on the primary. Without a replica nothing changes (the router answers None:
+Django's default).
 """
 
 import contextlib
@@ -14,10 +17,14 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, ParamSpec, TypeVar
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
+from django.http import HttpRequest, HttpResponse
 
 REPLICA = "replica"
+RECENT_WRITE_COOKIE = "facturier_wrote"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # The apps whose rows the reports read; any other read stays on the primary even within replica_reads.
 REPLICA_APPS = frozenset({"billing", "purchases", "reports", "tenancy"})
 _reading: ContextVar[bool] = ContextVar("facturier_replica_reads", default=False)
@@ -41,10 +48,36 @@ def reads_from_replica(view: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(view)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        request = args[0] if args else None
+        if isinstance(request, HttpRequest) and RECENT_WRITE_COOKIE in request.COOKIES:
+            return view(
+                *args, **kwargs
+            )  # this user has just written: the primary has it, maybe not the replica
         with replica_reads():
             return view(*args, **kwargs)
 
     return wrapper
+
+
+class RecentWriteMiddleware:
+    """Marks the browser of a user who has just written, so their reports read from the primary for a
+    while (settings.DATABASE_REPLICA_READ_YOUR_WRITES seconds); installed with a replica only."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if request.method not in SAFE_METHODS:
+            response.set_cookie(
+                RECENT_WRITE_COOKIE,
+                "1",
+                max_age=settings.DATABASE_REPLICA_READ_YOUR_WRITES,
+                httponly=True,
+                samesite="Lax",
+                secure=settings.SESSION_COOKIE_SECURE,
+            )
+        return response
 
 
 class ReplicaRouter:

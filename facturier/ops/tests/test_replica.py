@@ -13,7 +13,7 @@ from django.urls import reverse
 from facturier.billing.models import Document
 from facturier.billing.tests.factories import line, make_client, make_invoice
 from facturier.conftest import logged_in
-from facturier.ops.replica import REPLICA, ReplicaRouter, replica_reads
+from facturier.ops.replica import RECENT_WRITE_COOKIE, REPLICA, ReplicaRouter, replica_reads
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parents[3]
 def replica(settings, monkeypatch):
     """A replica alias on the test database's own connection (as TEST MIRROR does), and the router."""
     settings.DATABASE_ROUTERS = ["facturier.ops.replica.ReplicaRouter"]
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "facturier.ops.replica.RecentWriteMiddleware"]
     monkeypatch.setitem(connections.settings, REPLICA, connections.settings[DEFAULT_DB_ALIAS])
     connections[REPLICA] = connections[DEFAULT_DB_ALIAS]
     yield
@@ -62,6 +63,22 @@ def test_a_report_page_reads_from_the_replica_behind_the_gate_on_the_primary(rep
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_user_who_has_just_written_reads_the_reports_from_the_primary(replica, routed, acme, owner):
+    client = logged_in(owner)
+    wrote = client.post(reverse("set_language"), {"language": "fr", "next": "/acme/"})
+    cookie = wrote.cookies[RECENT_WRITE_COOKIE]
+    assert cookie["max-age"] == 10 and cookie["httponly"]
+    routed.clear()
+
+    page = client.get(reverse("reports:report", args=["acme", "revenue"]))
+
+    assert page.status_code == 200
+    assert routed and REPLICA not in {database for _label, database in routed}
+    # Reading writes nothing: the mark expires on its own.
+    assert RECENT_WRITE_COOKIE not in page.cookies
+
+
+@pytest.mark.django_db(transaction=True)
 def test_other_pages_read_from_the_primary(replica, routed, acme, owner):
     client = logged_in(owner)
     routed.clear()
@@ -99,7 +116,8 @@ def test_the_replica_comes_from_database_replica_url(tmp_path):
     )
     probe = (
         "from django.conf import settings; r = settings.DATABASES['replica']; "
-        "print(r['HOST'], r['TEST']['MIRROR'], settings.DATABASE_ROUTERS)"
+        "print(r['HOST'], r['TEST']['MIRROR'], settings.DATABASE_ROUTERS, "
+        "'facturier.ops.replica.RecentWriteMiddleware' in settings.MIDDLEWARE)"
     )
     result = subprocess.run(  # noqa: S603 (our interpreter and manage.py)
         [sys.executable, "manage.py", "shell", "-v", "0", "-c", probe],
@@ -111,4 +129,4 @@ def test_the_replica_comes_from_database_replica_url(tmp_path):
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == ("replica.internal default ['facturier.ops.replica.ReplicaRouter']")
+    assert result.stdout.strip() == ("replica.internal default ['facturier.ops.replica.ReplicaRouter'] True")
