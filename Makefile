@@ -58,7 +58,7 @@ pytest:
 STORAGE_TESTS := facturier/purchases facturier/billing/tests/test_chain.py facturier/billing/tests/test_pdf.py \
 	facturier/einvoice/tests/test_importing.py facturier/exports/tests/test_documents.py \
 	facturier/exports/tests/test_pages.py facturier/tenancy/tests/test_account_settings.py \
-	facturier/tenancy/tests/test_logo_upload.py facturier/ops
+	facturier/tenancy/tests/test_logo_upload.py facturier/tenancy/tests/test_data_export.py facturier/ops
 pytest-s3:
 	FACTURIER_TEST_STORAGE=s3 $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 $(STORAGE_TESTS)
 
