@@ -9,6 +9,10 @@ PORT ?= 8000
 export FACTURIER_BASE_URL ?= http://$(HOST):$(PORT)
 export ALLOWED_HOSTS ?= 127.0.0.1,localhost,$(HOST)
 
+# Our translations only (facturier/locale): compilemessages compiles every locale folder below the current
+# one, so it runs from the package, never over the .po files of the packages in .venv.
+COMPILEMESSAGES := cd facturier && ../$(BIN)/python ../manage.py compilemessages
+
 .PHONY: run test install setup lint typecheck pytest pytest-s3 proptest messages clean
 
 $(BIN)/activate: pyproject.toml
@@ -20,7 +24,7 @@ $(BIN)/activate: pyproject.toml
 # Installs the project and compiles the translations; `setup` also migrates the development database.
 install: $(BIN)/activate
 	mkdir -p var/mail
-	$(BIN)/python manage.py compilemessages --ignore '.venv/*' --ignore 'var/*' -v 0
+	$(COMPILEMESSAGES) -v 0
 
 setup: install
 	$(BIN)/python manage.py migrate --noinput
@@ -54,7 +58,7 @@ pytest:
 STORAGE_TESTS := facturier/purchases facturier/billing/tests/test_chain.py facturier/billing/tests/test_pdf.py \
 	facturier/einvoice/tests/test_importing.py facturier/exports/tests/test_documents.py \
 	facturier/exports/tests/test_pages.py facturier/tenancy/tests/test_account_settings.py \
-	facturier/tenancy/tests/test_logo_upload.py facturier/ops
+	facturier/tenancy/tests/test_logo_upload.py facturier/tenancy/tests/test_data_export.py facturier/ops
 pytest-s3:
 	FACTURIER_TEST_STORAGE=s3 $(BIN)/pytest -n $(PYTEST_WORKERS) --maxprocesses 4 $(STORAGE_TESTS)
 
@@ -64,8 +68,8 @@ proptest: install
 	HYPOTHESIS_PROFILE=long $(BIN)/pytest facturier/tests/test_consistency.py
 
 messages:
-	$(BIN)/python manage.py makemessages -l fr -l en --ignore '.venv/*' --ignore 'var/*'
-	$(BIN)/python manage.py compilemessages --ignore '.venv/*' --ignore 'var/*'
+	cd facturier && ../$(BIN)/python ../manage.py makemessages -l fr -l en
+	$(COMPILEMESSAGES)
 
 clean:
 	rm -rf $(VENV) var

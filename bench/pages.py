@@ -356,7 +356,12 @@ def worktree(rev: str) -> Iterator[tuple[Path, str]]:
     try:
         # Compiled translations are not in git: made as `make` makes them, so pages in English are
         # translated in both revisions alike.
-        for catalog in folder.glob("locale/*/LC_MESSAGES/*.po"):
+        # (facturier/locale since the templates, static files and translations moved into the package).
+        catalogs = [
+            *folder.glob("locale/*/LC_MESSAGES/*.po"),
+            *folder.glob("facturier/locale/*/LC_MESSAGES/*.po"),
+        ]
+        for catalog in catalogs:
             command = ["msgfmt", "--check-format", "-o", str(catalog.with_suffix(".mo")), str(catalog)]
             subprocess.run(command, check=True)  # noqa: S603 (gettext's msgfmt from PATH)
         yield folder, sha

@@ -8,6 +8,7 @@
   the role Comptable, acting for that firm.
 """
 
+import contextlib
 import datetime
 import os
 import socket
@@ -34,13 +35,9 @@ PASSWORD = "correct-horse-battery-staple"  # noqa: S105
 S3_BUCKET = "facturier-test"
 
 
-@pytest.fixture(scope="session")
-def object_store() -> Iterator[str | None]:
-    """With FACTURIER_TEST_STORAGE=s3, a local S3-compatible server (moto's, from PyPI) for this test
-    process, with the bucket "facturier-test": its endpoint. Otherwise None (files on the local disk)."""
-    if os.environ.get("FACTURIER_TEST_STORAGE", "disk") != "s3":
-        yield None
-        return
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """A local S3-compatible server (moto's, from PyPI) with the bucket "facturier-test": its endpoint."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -65,6 +62,17 @@ def object_store() -> Iterator[str | None]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def object_store() -> Iterator[str | None]:
+    """With FACTURIER_TEST_STORAGE=s3, the endpoint of a local S3-compatible server for this test
+    process (moto_server). Otherwise None (files on the local disk)."""
+    if os.environ.get("FACTURIER_TEST_STORAGE", "disk") != "s3":
+        yield None
+        return
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture(autouse=True)

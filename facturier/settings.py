@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from facturier.env import env_bool, env_float, env_int, env_list, env_networks, env_str, secret_key
+from facturier.ops import tasks
 from facturier.ops.logs import logging_config
 from facturier.ops.storage import s3_storage
 
@@ -20,6 +21,9 @@ from facturier.ops.storage import s3_storage
 django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+# The templates, static files and translations ship inside the package (so does a wheel): found from here,
+# wherever the package is installed.
+PACKAGE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(env_str("FACTURIER_VAR_DIR") or BASE_DIR / "var")
 
 DEBUG = env_bool("DEBUG", False)
@@ -96,14 +100,14 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "facturier.urls"
 # Forms render through the templates below ("django.forms" above provides Django's widget templates),
-# so templates/django/forms/ can replace one of them.
+# so facturier/templates/django/forms/ can replace one of them.
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 WSGI_APPLICATION = "facturier.wsgi.application"
 
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [PACKAGE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -135,6 +139,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# A streaming replica of the PostgreSQL primary for the report pages (facturier/ops/replica.py): reads
+# marked for it, outside any transaction of the primary; the primary for everything else. In tests it
+# mirrors the default database.
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0)),
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["facturier.ops.replica.ReplicaRouter"]
+    # After a write, the user's reports read from the primary for this many seconds (the replica's lag).
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("facturier.ops.middleware.RequestIdMiddleware") + 1,
+        "facturier.ops.replica.RecentWriteMiddleware",
+    )
+DATABASE_REPLICA_READ_YOUR_WRITES = env_int("DATABASE_REPLICA_READ_YOUR_WRITES", 10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -182,14 +202,14 @@ SILENCED_SYSTEM_CHECKS = [] if FACTURIER_PASSKEYS else ["otp_webauthn.E030", "ot
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [PACKAGE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 # Uploaded and generated files (receipts, logos, issued PDFs, imports, exports): the local folder MEDIA_ROOT
@@ -208,12 +228,17 @@ STORAGES = {
     )
     if S3_BUCKET
     else {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # WhiteNoise's hashed and compressed copies once `collectstatic` made them; until then the package's
+    # own files, found by WhiteNoise through the finders (facturier/ops/staticfiles.py; check ops.W001).
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        else "facturier.ops.staticfiles.StaticFilesStorage"
     },
 }
+# In production WhiteNoise also serves the files the finders see (the package's, the apps'); in development
+# Django's runserver does, from the same finders.
+WHITENOISE_USE_FINDERS = not DEBUG
 
 # --- Uploads: every upload path applies these (facturier/lib/uploads.py; docs/security.md, "Uploads").
 _MB = 1024 * 1024
@@ -254,8 +279,9 @@ EMAIL_TIMEOUT = 30
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Facturier <no-reply@facturier.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Background jobs: django-tasks with the database backend (worker: manage.py db_worker).
-TASKS = {"default": {"BACKEND": env_str("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+# --- Background jobs: django-tasks with the database backend (worker: manage.py run_worker, as many as
+# needed). Another backend is refused here, with the reason (facturier/ops/tasks.py).
+TASKS = {"default": {"BACKEND": tasks.task_backend(env_str("TASKS_BACKEND", tasks.DATABASE), DEBUG)}}
 
 # --- Cache, shared by every web process (sessions are read through it): a table of the database by
 # default (created by migrate), Redis with FACTURIER_CACHE_URL=redis://host:6379/0, or locmem:// for a

@@ -978,6 +978,10 @@ class EmailDelivery(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=500, blank=True)
+    # Queueing this email marked a document never sent before as sent: if it fails for good, and no other
+    # email of the document went or is still being tried, the document is no longer sent
+    # (services/documents.py, unmark_sent_after_failed_email). Marking a document sent by hand clears it.
+    marked_document_sent = models.BooleanField(default=False)
 
     class Meta:
         indexes = [models.Index(fields=["document", "-sent_at"])]

@@ -8,3 +8,8 @@ class OpsConfig(AppConfig):
     name = "facturier.ops"
     label = "ops"
     verbose_name = "Exploitation"
+
+    def ready(self) -> None:
+        from facturier.ops.checks import register
+
+        register()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from facturier.billing.queries import PageWindow
+from facturier.ops.replica import reads_from_replica
 from facturier.purchases.models import ExpenseCategory
 from facturier.reports import outputs, queries
 from facturier.reports.base import REPORT_CODES, Report, ReportFilters
@@ -110,6 +111,7 @@ def index(request: AccountRequest) -> HttpResponse:
 
 @account_view("reports.view")
 @require_GET
+@reads_from_replica
 def report(request: AccountRequest, code: str) -> HttpResponse:
     info = REPORTS_BY_CODE.get(code)
     if info is None:

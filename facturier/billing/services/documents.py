@@ -32,9 +32,11 @@ from facturier.billing.models import (
     INVOICE_KINDS,
     PAYABLE_KINDS,
     Client,
+    DeliveryStatus,
     Document,
     DocumentLine,
     DocumentVatLine,
+    EmailDelivery,
     IssuedFile,
     Kind,
     PaymentMethod,
@@ -958,11 +960,12 @@ def set_estimate_status(actor: Actor, document: Document, status: str) -> Docume
 
 
 @transaction.atomic
-def mark_sent(actor: Actor, document: Document) -> Document:
+def mark_sent(actor: Actor, document: Document, *, by_email: bool = False) -> Document:
     """Note that the document was sent: sent_at, and issued → sent (a paid one keeps its status).
 
     The sending service records the "document.sent" event with its recipients; this records only the
     status change. Not subject to the lock date: sending (or reminding) is no change of the document.
+    Marked by hand (not `by_email`), the document stays sent whatever becomes of its emails.
     """
     require(actor, document.account, "sales.edit")
     ensure_writable(document.account)
@@ -974,6 +977,10 @@ def mark_sent(actor: Actor, document: Document) -> Document:
     if old == Status.ISSUED:
         document.status = Status.SENT
     document.save(update_fields=["sent_at", "status", "updated_at"])
+    if not by_email:
+        EmailDelivery.objects.filter(document_id=document.pk, marked_document_sent=True).update(
+            marked_document_sent=False
+        )
     if old != document.status:
         audit.record(
             actor,
@@ -984,6 +991,43 @@ def mark_sent(actor: Actor, document: Document) -> Document:
             subjects=[document],
         )
     return document
+
+
+@transaction.atomic
+def unmark_sent_after_failed_email(delivery_id: int) -> bool:
+    """An email of a document failed for good: the document is no longer sent (sent → issued, its
+    sent_at cleared, so a later payment change does not make it sent again) when an email is what marked
+    it sent and none of its emails went or is still being tried. Marked sent by hand, it stays sent.
+
+    Done by the system, from the sending job, and recorded in the audit trail. Returns whether the
+    document changed.
+    """
+    document_id = EmailDelivery.objects.filter(pk=delivery_id).values_list("document_id", flat=True).first()
+    if document_id is None:
+        return False
+    document = _locked(Document(pk=document_id))
+    emails = EmailDelivery.objects.filter(document_id=document.pk)
+    if document.sent_at is None or not emails.filter(marked_document_sent=True).exists():
+        return False
+    alive = (DeliveryStatus.SENT, DeliveryStatus.PENDING, DeliveryStatus.SENDING)
+    if emails.filter(status__in=alive).exists():
+        return False
+    emails.filter(marked_document_sent=True).update(marked_document_sent=False)
+    old = document.status
+    if old == Status.SENT:
+        document.status = Status.ISSUED
+    document.sent_at = None
+    document.save(update_fields=["sent_at", "status", "updated_at"])
+    audit.record(
+        Actor.system(),
+        document.account,
+        "document.status_changed",
+        target=document.number,
+        summary=_("Envoi par email en échec : le document n'est plus marqué envoyé."),
+        changes={"status": [old, document.status], "sent": [True, False]},
+        subjects=[document],
+    )
+    return True
 
 
 # --- Derived documents ----------------------------------------------------------------------------

@@ -103,6 +103,8 @@ def deliver_document(
             return f"retry at {when.isoformat()}: {reason}"
         deliveries.update(status=DeliveryStatus.FAILED, error=reason)
         logger.error("Email delivery %s failed after %d attempt(s): %s", delivery_id, attempt, reason)
+        if delivery_id is not None:
+            documents.unmark_sent_after_failed_email(delivery_id)
         raise
     deliveries.update(status=DeliveryStatus.SENT, delivered_at=timezone.now(), error="")
     return "sent"
@@ -115,12 +117,14 @@ def _document_interrupted(*, delivery_id: int | None = None, **call: object) -> 
     deliveries = EmailDelivery.objects.filter(pk=delivery_id or 0)
     if deliveries.filter(status=DeliveryStatus.PENDING).exists():
         return True
-    deliveries.filter(status=DeliveryStatus.SENDING).update(
+    failed = deliveries.filter(status=DeliveryStatus.SENDING).update(
         status=DeliveryStatus.FAILED,
         error=_(
             "Envoi interrompu : il est peut-être parti. Vérifiez auprès du destinataire avant de renvoyer."
         ),
     )
+    if failed and delivery_id is not None:
+        documents.unmark_sent_after_failed_email(delivery_id)
     return False
 
 
@@ -205,7 +209,7 @@ def send_document(
     actor.require("sales.edit")
     ensure_writable(document.account)
     # Locked so two sendings at the same moment see each other's delivery.
-    locked = Document.objects.select_for_update().only("id", "status").get(pk=document.pk)
+    locked = Document.objects.select_for_update().only("id", "status", "sent_at").get(pk=document.pk)
     if locked.is_draft:
         raise ServiceError(_("Ce document est un brouillon : émettez-le avant de l'envoyer."))
     last_email = recently_emailed(document)
@@ -239,8 +243,10 @@ def send_document(
         subject=subject,
         body=body,
         sent_by=actor.user,
+        # A document never sent before is sent only as long as this email goes or is being tried.
+        marked_document_sent=locked.sent_at is None,
     )
-    documents.mark_sent(actor, document)
+    documents.mark_sent(actor, document, by_email=True)
     audit.record(
         actor,
         document.account,
@@ -289,12 +295,20 @@ def resend_delivery(actor: Actor, delivery: EmailDelivery) -> EmailDelivery:
     """
     actor.require("sales.edit")
     ensure_writable(delivery.account)
+    # The document first, as sending and a failing job lock it before its emails.
+    never_sent = (
+        Document.objects.select_for_update().values_list("sent_at", flat=True).get(pk=delivery.document_id)
+        is None
+    )
     locked = EmailDelivery.objects.select_for_update().select_related("document").get(pk=delivery.pk)
     if locked.status != DeliveryStatus.FAILED:
         raise ServiceError(_("Cet envoi n'est pas en échec : il n'y a rien à renvoyer."))
     document = locked.document
     locked.status, locked.attempts, locked.next_attempt_at, locked.error = DeliveryStatus.PENDING, 0, None, ""
-    locked.save(update_fields=["status", "attempts", "next_attempt_at", "error"])
+    locked.marked_document_sent = never_sent
+    locked.save(update_fields=["status", "attempts", "next_attempt_at", "error", "marked_document_sent"])
+    if never_sent:
+        documents.mark_sent(actor, document, by_email=True)
     audit.record(
         actor,
         document.account,

@@ -10,7 +10,9 @@ from django.urls import reverse
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
-from facturier.billing.models import DeliveryStatus, EmailDelivery
+from facturier.billing.models import DeliveryStatus, EmailDelivery, Status
+from facturier.billing.services.documents import mark_sent
+from facturier.billing.services.payments import pay_in_full
 from facturier.billing.services.sending import send_document
 from facturier.billing.tests.factories import actor_for, line, make_client, make_invoice
 from facturier.lib import jobs
@@ -241,3 +243,112 @@ def test_the_history_speaks_english_to_an_english_speaking_user(
 
     assert "sending failed" in page and "Send again" in page
     assert "pending (next try at 11:01)" in page
+
+
+# --- The document's own status follows its emails: "sent" only while one went or is being tried ---------
+
+
+def status_of(invoice):
+    invoice.refresh_from_db()
+    return invoice.status, invoice.sent_at is not None
+
+
+def test_a_document_whose_only_email_failed_for_good_is_no_longer_sent(
+    clock, acme, owner, invoice, owner_client, failing_smtp
+):
+    failing_smtp.fail_with(refused())
+    send(acme, owner, invoice)
+    assert status_of(invoice) == (Status.SENT, True)  # while the email is being tried
+
+    run_worker()
+
+    assert status_of(invoice) == (Status.ISSUED, False)
+    event = AuditEvent.objects.filter(action="document.status_changed").latest("pk")
+    assert event.actor is None and event.target == invoice.number
+    assert event.changes == {"status": ["sent", "issued"], "sent": [True, False]}
+    assert event.summary == "Envoi par email en échec : le document n'est plus marqué envoyé."
+    assert "envoi en échec" in detail(owner_client, invoice)
+
+
+def test_a_document_stays_sent_while_the_email_is_tried_again_and_after_the_last_attempt_fails(
+    clock, acme, owner, invoice, failing_smtp
+):
+    failing_smtp.fail_with(*[busy() for _ in range(jobs.MAX_ATTEMPTS)])
+    send(acme, owner, invoice)
+
+    for wait in [datetime.timedelta(0), *jobs.BACKOFF[:-1]]:
+        clock.shift(wait)
+        run_worker()
+        assert status_of(invoice) == (Status.SENT, True)
+    clock.shift(jobs.BACKOFF[-1])
+    run_worker()
+
+    assert status_of(invoice) == (Status.ISSUED, False)
+
+
+def test_a_document_marked_sent_by_hand_stays_sent_when_its_email_fails(
+    clock, acme, owner, invoice, failing_smtp
+):
+    mark_sent(actor_for(acme, owner), invoice)
+    failing_smtp.fail_with(refused())
+    send(acme, owner, invoice)
+
+    run_worker()
+
+    assert status_of(invoice) == (Status.SENT, True)
+
+
+def test_a_failed_email_leaves_the_document_sent_when_another_one_went(
+    clock, acme, owner, invoice, failing_smtp
+):
+    failing_smtp.fail_with(refused())
+    send(acme, owner, invoice)
+    send_document(
+        actor_for(acme, owner),
+        invoice,
+        to=["autre@dupont.test"],
+        cc=[],
+        subject="Facture",
+        body="Ci-joint.",
+        force=True,
+    )
+
+    run_worker()  # the first fails while the second is still queued, then the second goes
+
+    assert sorted(EmailDelivery.objects.values_list("status", flat=True)) == ["failed", "sent"]
+    assert status_of(invoice) == (Status.SENT, True)
+
+
+def test_a_paid_document_keeps_its_status_but_is_no_longer_sent(clock, acme, owner, invoice, failing_smtp):
+    failing_smtp.fail_with(refused())
+    send(acme, owner, invoice)
+    pay_in_full(actor_for(acme, owner), invoice)
+
+    run_worker()
+
+    assert status_of(invoice) == (Status.PAID, False)
+
+
+def test_renvoyer_marks_the_document_sent_again(clock, acme, owner, invoice, owner_client, failing_smtp):
+    failing_smtp.fail_with(refused())
+    delivery = send(acme, owner, invoice)
+    run_worker()
+    assert status_of(invoice) == (Status.ISSUED, False)
+
+    owner_client.post(resend_url(delivery))
+    assert status_of(invoice) == (Status.SENT, True)
+    run_worker()
+
+    assert status_of(invoice) == (Status.SENT, True)
+    assert len(mail.outbox) == 1
+
+
+def test_an_email_cut_off_by_a_dead_worker_unmarks_the_document(clock, acme, owner, invoice):
+    delivery = send(acme, owner, invoice)
+    EmailDelivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENDING, attempts=1)
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=NOW)
+
+    clock.shift(datetime.timedelta(minutes=11))
+    run_worker()
+
+    assert status_of(invoice) == (Status.ISSUED, False)

@@ -1,4 +1,4 @@
-"""The project's widget templates (templates/django/forms/) give the markup of Django's own."""
+"""The project's widget templates (facturier/templates/django/forms/) give the markup of Django's own."""
 
 import pytest
 from django import forms
@@ -39,4 +39,4 @@ def test_selects_render_as_djangos_templates_render_them(data, language):
 
 def test_the_project_renders_forms_with_its_template_tree():
     template = get_default_renderer().get_template("django/forms/widgets/select.html")
-    assert str(template.origin.name).startswith(str(settings.BASE_DIR / "templates"))
+    assert str(template.origin.name).startswith(str(settings.PACKAGE_DIR / "templates"))
