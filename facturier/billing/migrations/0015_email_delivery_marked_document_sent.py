@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0013_email_delivery_status'),
+        ('billing', '0014_document_attachments'),
     ]
 
     operations = [
