@@ -62,6 +62,24 @@
     if (!window.matchMedia("(max-width: 760px)").matches) return;
     document.querySelectorAll("details[data-fold]:not([data-active])").forEach(function (fold) { fold.open = false; });
   });
+  // Behaviours that pages declare with data- attributes rather than inline handlers (the CSP allows
+  // no inline script): a select that submits its form when changed (the language of the top bar)...
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("select[data-autosubmit]") && target.form) target.form.requestSubmit();
+  });
+  // ...a link back to the previous page (its href is where to go without a history)...
+  document.addEventListener("click", function (event) {
+    var back = event.target.closest && event.target.closest("a[data-back]");
+    if (back && window.history.length > 1) { event.preventDefault(); window.history.back(); }
+  });
+  // ...and a field checked live by htmx, marked invalid when the answer holds an error
+  // (data-invalid-when: the selector of that error).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var field = event.detail.elt;
+    var selector = field && field.getAttribute && field.getAttribute("data-invalid-when");
+    if (selector) field.setAttribute("aria-invalid", document.querySelector(selector) ? "true" : "false");
+  });
   // Forms that ask for confirmation: data-confirm="message".
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
