@@ -166,4 +166,7 @@ def test_with_gross_prices_a_line_shows_its_gross_total(owner_client, acme, buye
 
     live = owner_client.post(url("document_totals"), data, **HTMX).text
 
-    assert 'id="line-total-lines-0" hx-swap-oob="true" aria-label="Total de la ligne 1">840,00\xa0€</output>' in live
+    assert (
+        'id="line-total-lines-0" hx-swap-oob="true" aria-label="Total de la ligne 1">840,00\xa0€</output>'
+        in live
+    )

@@ -96,5 +96,3 @@ def test_the_invoice_form_works_under_the_enforced_policy(page_as, live_server, 
 
     assert not [text for text in problems if "Content Security Policy" in text or "Refused" in text], problems
     assert not problems, problems
-
-
