@@ -14,6 +14,7 @@ from facturier.reports import queries as report_queries
 from facturier.tenancy.access import AccountRequest, account_view
 from facturier.tenancy.services import counted_members
 from facturier.web.queries import onboarding_steps, switcher_page
+from facturier.web.queries import search as search_account
 
 
 @account_view()
@@ -47,6 +48,23 @@ def dashboard(request: AccountRequest) -> HttpResponse:
             ),
         )
     return render(request, "web/dashboard.html", context)
+
+
+@account_view()
+@require_GET
+def search(request: AccountRequest) -> HttpResponse:
+    """The top bar's search over the account's documents, clients, products and expenses: the results
+    under the box as the user types (htmx), or a page of their own (Enter, or without JavaScript).
+    Each group shows only what the member may see."""
+    query = search_text(request.GET.get("q"), 100)
+    context = {
+        "account": request.account,
+        "query": query,
+        "groups": search_account(request.account, query, request.membership.permission_set),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "web/_search_results.html", context)
+    return render(request, "web/search.html", context)
 
 
 @require_GET
