@@ -150,7 +150,10 @@ class _Editor:
         if self.adding_line:
             return False
         form_ok = self.form.is_valid()
-        return self.lines.is_valid() and form_ok
+        lines_ok = self.lines.is_valid()
+        if form_ok and lines_ok and self.form.cleaned_data["kind"] != Kind.CREDIT_NOTE:
+            lines_ok = self.lines.refuse_negative_quantities()
+        return lines_ok and form_ok
 
     def totals_context(self) -> dict[str, Any]:
         """Live totals of what is typed, lines with errors left out (no write)."""
