@@ -2,6 +2,7 @@
 never another account's, each group only for members who may see it."""
 
 import datetime
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -15,7 +16,7 @@ from facturier.purchases.tests.conftest import make_expense
 from facturier.tenancy import permissions
 from facturier.tenancy.models import Membership, Role
 
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX: dict[str, Any] = {"HTTP_HX_REQUEST": "true"}
 
 
 def search_url(slug="acme"):
