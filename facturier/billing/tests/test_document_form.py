@@ -170,3 +170,13 @@ def test_with_gross_prices_a_line_shows_its_gross_total(owner_client, acme, buye
         'id="line-total-lines-0" hx-swap-oob="true" aria-label="Total de la ligne 1">840,00\xa0€</output>'
         in live
     )
+
+
+def test_the_live_totals_ignore_the_add_line_button_that_htmx_posts_along(owner_client, acme, buyer):
+    # htmx sends the last focused submit button with the form: "Ajouter une ligne" must not add a
+    # blank line to the totals ("1 ligne incomplète").
+    data = {**form_data(buyer, [{"quantity": "2"}]), "action": "add_line"}
+
+    live = owner_client.post(url("document_totals"), data, **HTMX).text
+
+    assert "incomplète" not in live and 'id="line-total-lines-1"' not in live

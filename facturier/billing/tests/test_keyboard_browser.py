@@ -70,6 +70,8 @@ def test_an_invoice_is_created_and_issued_with_the_keyboard_only(page_as, live_s
     page.keyboard.press("Tab")
     expect(page.locator('#document-totals [data-total="gross"]')).to_have_text("2\xa0809,20\xa0€")
     expect(page.locator("#line-total-lines-2")).to_have_text("91,00\xa0€")
+    expect(page.locator("#document-totals")).not_to_contain_text("incomplète")
+    expect(page.locator("#document-totals")).not_to_contain_text("incomplète")
     # The three lines and the totals fit in one laptop screen.
     button = page.locator("button[value=issue]").bounding_box()
     assert button is not None

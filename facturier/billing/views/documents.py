@@ -118,11 +118,13 @@ class _Editor:
         document: Document | None = None,
         initial: dict[str, Any] | None = None,
         lines: list[dict[str, Any]] | None = None,
+        preview: bool = False,
     ) -> None:
         account = request.account
         data: QueryDict | None = request.POST.copy() if request.method == "POST" else None
-        # "Ajouter une ligne" without JavaScript: the same form again, with one more (blank) line.
-        self.adding_line = data is not None and data.get("action") == "add_line"
+        # "Ajouter une ligne" without JavaScript: the same form again, with one more (blank) line. Not
+        # for the live totals: htmx posts the last submit button that had the focus along with the form.
+        self.adding_line = not preview and data is not None and data.get("action") == "add_line"
         if data is not None and self.adding_line:
             count = parse_count(data.get("lines-TOTAL_FORMS"), MAX_LINES)
             data["lines-TOTAL_FORMS"] = str(count + 1 if count is not None else 1)
@@ -370,7 +372,7 @@ def document_new(request: AccountRequest) -> HttpResponse:
 @require_POST
 def document_totals(request: AccountRequest) -> HttpResponse:
     """The live totals of the document form (htmx): computed from what is typed, nothing stored."""
-    editor = _Editor(request)
+    editor = _Editor(request, preview=True)
     return render(request, "billing/_totals.html", {**editor.totals_context(), "line_totals_oob": True})
 
 
