@@ -125,3 +125,18 @@ def unpaid_totals(client: Client) -> list[tuple[str, Decimal]]:
     # SQLite hands back the sum of an expression unrounded (a float made Decimal): round it to the cent.
     totals = [(row["currency"], round_money(row["total"], row["currency"])) for row in rows]
     return [(currency, total) for currency, total in totals if total]
+
+
+def buyer_choices(account: Account, text: str, limit: int, keep: int | None = None) -> list[Client]:
+    """The active buyers whose name, email, city or identifiers match `text`, by name, at most `limit`
+    (the document form's client search), with the client `keep` (the one chosen) always among them.
+    One query, a second when the chosen client is not among the matches."""
+    matches = list(
+        clients(account, ClientFilters(text=text, kind=Client.Kind.BUYER)).only("id", "name", "country")[
+            :limit
+        ]
+    )
+    if keep is not None and all(client.pk != keep for client in matches):
+        chosen = Client.objects.filter(account=account, pk=keep).exclude(kind=Client.Kind.SUPPLIER)
+        matches = list(chosen.only("id", "name", "country")) + matches
+    return matches

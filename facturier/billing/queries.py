@@ -424,22 +424,57 @@ class DashboardFigures:
     unpaid_total: Decimal  # EUR still owed on issued documents
     overdue_count: int
     revenue_by_month: list[tuple[datetime.date, Decimal]]  # the last 12 months, oldest first
+    overdue_total: Decimal = ZERO  # EUR still owed past the due date
+    # The same month a year before, and the year so far against the same months of last year (None
+    # when the months given do not reach back that far).
+    month_revenue_last_year: Decimal | None = None
+    year_revenue: Decimal = ZERO
+    year_revenue_last_year: Decimal | None = None
 
 
 def dashboard_figures(account: Account, months: list[tuple[datetime.date, Decimal]]) -> DashboardFigures:
     """The dashboard's figures: the unpaid and overdue documents in one query, with `months`, the net
-    revenue of the last months (reports.queries.revenue_by_month: the reports' monthly summary rows, as
-    summing a year of a large account's documents took 135 ms)."""
+    revenue of the last months, oldest first (reports.queries.revenue_by_month: the reports' monthly
+    summary rows, as summing a year of a large account's documents took 135 ms); given 24 months, this
+    month and this year are compared with the same months of last year."""
     today = account.today()
+    late = Q(due_date__lt=today)
     owed = (
         Document.objects.filter(account=account)
         .owed()
         .with_remaining()
-        .aggregate(unpaid=Sum("remaining_eur"), overdue=Count("id", filter=Q(due_date__lt=today)))
+        .aggregate(
+            unpaid=Sum("remaining_eur"),
+            overdue=Count("id", filter=late),
+            overdue_total=Sum("remaining_eur", filter=late),
+        )
     )
+    by_start = dict(months)
+    last_year = [
+        amount for start, amount in months if start.year == today.year - 1 and start.month <= today.month
+    ]
+    reaches_back = datetime.date(today.year - 1, 1, 1) in by_start
     return DashboardFigures(
         month_revenue=months[-1][1],
         unpaid_total=round_money(owed["unpaid"] or ZERO),
         overdue_count=owed["overdue"],
-        revenue_by_month=months,
+        overdue_total=round_money(owed["overdue_total"] or ZERO),
+        revenue_by_month=months[-12:],
+        month_revenue_last_year=by_start.get(datetime.date(today.year - 1, today.month, 1)),
+        year_revenue=sum((amount for start, amount in months if start.year == today.year), ZERO),
+        year_revenue_last_year=sum(last_year, ZERO) if reaches_back else None,
     )
+
+
+def latest_documents(account: Account, limit: int = 5) -> list[Document]:
+    """The account's latest sales documents by date (drafts included: they are work to finish), with
+    their client's name, in one query."""
+    return list(
+        Document.objects.filter(account=account)
+        .select_related("client")
+        .only(
+            "id", "kind", "status", "number", "issue_date", "due_date", "gross_total", "currency",
+            "client__id", "client__name",
+        )
+        .order_by("-issue_date", "-id")[:limit]
+    )  # fmt: skip

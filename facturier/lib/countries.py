@@ -1,6 +1,7 @@
 """Countries (ISO 3166-1 alpha-2) with names in the user's language, and the EU member states."""
 
 import functools
+import re
 
 from babel import Locale
 from django.utils import translation
@@ -42,3 +43,21 @@ def country_choices() -> list[tuple[str, str]]:
 
 
 lazy_country_choices = lazy(country_choices, list)
+
+
+# Postal codes whose format is checked: France's (La Poste: five digits, the overseas departments
+# included) and Monaco's (980xx, in the French system). Other countries are not checked yet.
+POST_CODE_FORMATS: dict[str, tuple[str, str]] = {
+    "FR": (r"\d{5}", "75008"),
+    "MC": (r"980\d{2}", "98000"),
+}
+
+
+def post_code_example(country: str, post_code: str) -> str | None:
+    """None when `post_code` has the format of `country` (or the country's format is not known, or the
+    code is empty), else an example of the right format for the message."""
+    known = POST_CODE_FORMATS.get(country.upper())
+    if not post_code or known is None:
+        return None
+    pattern, example = known
+    return None if re.fullmatch(pattern, post_code.strip().upper()) else example

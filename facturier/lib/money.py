@@ -35,6 +35,12 @@ _MINOR_UNITS = {"JPY": 0, "HUF": 2}
 _UNIT_BY_PLACES = {places: Decimal(1).scaleb(-places) for places in (0, 2)}
 
 
+# The largest price or line amount, and the largest quantity, a user may type: far beyond any small
+# business's sale, and small enough that 500 lines of it still fit every stored total (14 digits).
+MAX_AMOUNT = Decimal("999999999.99")
+MAX_QUANTITY = Decimal("999999.9999")
+
+
 def minor_unit(currency: str) -> Decimal:
     return _UNIT_BY_PLACES[_MINOR_UNITS.get(currency, 2)]
 

@@ -25,6 +25,16 @@ class RequestIdMiddleware:
         return response
 
 
+# The policy docs/deployment.md recommends for FACTURIER_CSP: nothing from another site; scripts from the
+# site's files only (templates hold no inline script, handler attribute or javascript: link, which
+# facturier/web/tests/test_csp.py checks); inline styles are still allowed (style attributes, the <style>
+# of the print pages, htmx's indicator style).
+RECOMMENDED_CSP = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
 class ContentSecurityPolicyMiddleware:
     """Sends settings.FACTURIER_CSP, when set, as the Content-Security-Policy (or its report-only form)."""
 

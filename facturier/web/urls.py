@@ -6,4 +6,5 @@ app_name = "web"
 urlpatterns = [
     path("accounts/switcher/", views.switcher, name="switcher"),
     path("<slug:slug>/", views.dashboard, name="dashboard"),
+    path("<slug:slug>/search/", views.search, name="search"),
 ]

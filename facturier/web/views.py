@@ -13,7 +13,8 @@ from facturier.lib.filters import search_text
 from facturier.reports import queries as report_queries
 from facturier.tenancy.access import AccountRequest, account_view
 from facturier.tenancy.services import counted_members
-from facturier.web.queries import switcher_page
+from facturier.web.queries import onboarding_steps, switcher_page
+from facturier.web.queries import search as search_account
 
 
 @account_view()
@@ -25,12 +26,20 @@ def dashboard(request: AccountRequest) -> HttpResponse:
         # "Ajouter une nouvelle compagnie" and "Comptes clients": the firm's daily entry points.
         "firm_buttons": account.is_firm and request.membership.has_perm("firm.manage"),
     }
+    if request.membership.has_perm("settings.manage"):
+        # A new account's checklist, until every step is done.
+        steps = onboarding_steps(account)
+        if not all(step.done for step in steps):
+            context["onboarding"] = steps
     if request.membership.has_perm("sales.view"):
-        # The sales figures, in a fixed number of queries whatever the number of documents.
+        # The sales figures, in a fixed number of queries whatever the number of documents: two years
+        # of months, so this month and this year compare with last year's.
         figures = queries.dashboard_figures(
-            account, report_queries.revenue_by_month(account, account.today())
+            account, report_queries.revenue_by_month(account, account.today(), months=24)
         )
         context["figures"] = figures
+        context["latest_documents"] = queries.latest_documents(account)
+        context["has_revenue"] = any(amount for _month, amount in figures.revenue_by_month)
         context["chart"] = charts.revenue_chart(
             figures.revenue_by_month,
             title=_("Chiffre d'affaires HT par mois, en euros"),
@@ -39,6 +48,23 @@ def dashboard(request: AccountRequest) -> HttpResponse:
             ),
         )
     return render(request, "web/dashboard.html", context)
+
+
+@account_view()
+@require_GET
+def search(request: AccountRequest) -> HttpResponse:
+    """The top bar's search over the account's documents, clients, products and expenses: the results
+    under the box as the user types (htmx), or a page of their own (Enter, or without JavaScript).
+    Each group shows only what the member may see."""
+    query = search_text(request.GET.get("q"), 100)
+    context = {
+        "account": request.account,
+        "query": query,
+        "groups": search_account(request.account, query, request.membership.permission_set),
+    }
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "web/_search_results.html", context)
+    return render(request, "web/search.html", context)
 
 
 @require_GET

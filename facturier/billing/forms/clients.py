@@ -169,3 +169,26 @@ class ClientFilterForm(forms.Form):
             archived=data.get("archived") or client_queries.ACTIVE,
             sort=sort,
         )
+
+
+# What the document form's "Nouveau client" asks: enough for an invoice's mentions; the rest waits for
+# the client's own page.
+QUICK_CLIENT_FIELDS = [
+    "is_company", "name", "first_name", "last_name", "country", "siren", "vat_number", "email",
+    "street", "post_code", "city",
+]  # fmt: skip
+
+
+class QuickClientForm(ClientForm):
+    """The client form reduced to QUICK_CLIENT_FIELDS (the dialog of the document form)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, prefix="new_client", **kwargs)
+        for name in list(self.fields):
+            if name not in QUICK_CLIENT_FIELDS:
+                del self.fields[name]
+
+    def values(self) -> dict[str, Any]:
+        return {
+            field: self.cleaned_data[field] for field in QUICK_CLIENT_FIELDS if field in self.cleaned_data
+        }

@@ -32,7 +32,7 @@ from facturier.billing.services.documents import DocumentInput, LineInput
 from facturier.lib import vat as vat_rules
 from facturier.lib.countries import COUNTRY_CODES, EU_MEMBERS, country_name, lazy_country_choices
 from facturier.lib.filters import FilterDateField
-from facturier.lib.money import CURRENCIES, ZERO
+from facturier.lib.money import CURRENCIES, MAX_AMOUNT, MAX_QUANTITY, ZERO, money_text, quantity_text
 from facturier.lib.vat import oss_destination
 
 LANGUAGES = [("fr", gettext_lazy("Français")), ("en", gettext_lazy("Anglais"))]
@@ -441,6 +441,21 @@ class LineForm(forms.Form):
         cleaned = super().clean() or {}
         if cleaned.get("discount_percent") is None:
             cleaned["discount_percent"] = ZERO
+        quantity, price = cleaned.get("quantity"), cleaned.get("unit_price")
+        if quantity is not None and abs(quantity) > MAX_QUANTITY:
+            self.add_error(
+                "quantity", _("La quantité ne peut dépasser %(max)s.") % {"max": quantity_text(MAX_QUANTITY)}
+            )
+        elif price is not None and abs(price) > MAX_AMOUNT:
+            self.add_error(
+                "unit_price",
+                _("Le prix unitaire ne peut dépasser %(max)s.") % {"max": money_text(MAX_AMOUNT)},
+            )
+        elif quantity is not None and price is not None and abs(quantity * price) > MAX_AMOUNT:
+            self.add_error(
+                "unit_price",
+                _("Le montant de la ligne ne peut dépasser %(max)s.") % {"max": money_text(MAX_AMOUNT)},
+            )
         choice = cleaned.get("vat")
         category = cleaned.get("vat_category")
         if choice and category:
@@ -492,6 +507,23 @@ class BaseLineFormSet(forms.BaseFormSet[LineForm]):
         super().clean()
         if self.management_form.is_valid() and not any(self.errors) and not self._kept():
             raise ValidationError(_("Ajoutez au moins une ligne."))
+
+    def refuse_negative_quantities(self) -> bool:
+        """On any document but a credit note: a negative quantity is refused (a document that takes
+        back a sale is a credit note; a discount is the line's discount rate; the services already
+        refuse a negative price). True when no line has one. Call after is_valid()."""
+        ok = True
+        for form in self._kept():
+            if form.cleaned_data["quantity"] < 0:
+                form.add_error(
+                    "quantity",
+                    _(
+                        "Quantité négative : pour annuler ou rembourser une vente, faites un avoir depuis la "
+                        "facture émise ; pour une remise, indiquez-la en % sur la ligne."
+                    ),
+                )
+                ok = False
+        return ok
 
     def line_inputs(self) -> list[LineInput]:
         return [form.to_input() for form in self._kept()]

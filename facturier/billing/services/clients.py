@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from facturier.billing.models import Client
 from facturier.billing.services.archiving import set_archived
 from facturier.lib import identifiers
-from facturier.lib.countries import COUNTRY_CODES
+from facturier.lib.countries import COUNTRY_CODES, country_name, post_code_example
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import LockedPeriodError, ServiceError
@@ -124,6 +124,14 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     values["country"] = str(values["country"]).upper()
     if values["country"] not in COUNTRY_CODES:
         raise ServiceError(_("Pays inconnu : %(code)s.") % {"code": values["country"]}, field="country")
+    values["post_code"] = str(values["post_code"]).upper()
+    example = post_code_example(values["country"], values["post_code"])
+    if example is not None:
+        raise ServiceError(
+            _("Code postal invalide pour ce pays (%(country)s) : par exemple %(example)s.")
+            % {"country": country_name(values["country"]), "example": example},
+            field="post_code",
+        )
     terms = values["payment_terms_days"]
     if not isinstance(terms, int) or not 0 <= terms <= MAX_PAYMENT_TERMS_DAYS:
         raise ServiceError(

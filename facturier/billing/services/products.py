@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from facturier.billing.models import Product, SupplyKind
 from facturier.billing.services.archiving import set_archived
 from facturier.lib import vat
+from facturier.lib.money import MAX_AMOUNT, money_text
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -26,9 +27,6 @@ PRODUCT_FIELDS = [
     "name", "code", "unit", "unit_price", "price_is_gross", "vat_rate", "vat_category", "supply_kind",
     "accounting_code",
 ]  # fmt: skip
-
-# Up to 14 digits before the decimal point and 4 after (Product.unit_price: max_digits=18, places=4).
-MAX_UNIT_PRICE = Decimal("1e14")
 
 
 def _decimal(value: Any, field: str) -> Decimal:
@@ -47,8 +45,13 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if not values["name"]:
         raise ServiceError(_("Donnez un nom au produit."), field="name")
     price = _decimal(values["unit_price"], "unit_price")
-    if price < 0 or price >= MAX_UNIT_PRICE:
+    if price < 0:
         raise ServiceError(_("Le prix unitaire doit être positif ou nul."), field="unit_price")
+    if price > MAX_AMOUNT:
+        raise ServiceError(
+            _("Le prix unitaire ne peut dépasser %(max)s.") % {"max": money_text(MAX_AMOUNT)},
+            field="unit_price",
+        )
     if price != price.quantize(Decimal("0.0001")):
         raise ServiceError(_("Le prix unitaire a au plus 4 décimales."), field="unit_price")
     values["unit_price"] = price

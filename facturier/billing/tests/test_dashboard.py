@@ -79,6 +79,29 @@ def test_the_figures_count_issued_invoices_less_credit_notes_in_euros(acme, sale
     assert sum(months.values()) == D("1580.00")
 
 
+def test_the_figures_compare_with_last_year_given_two_years_of_months(acme, sales):
+    figures = queries.dashboard_figures(acme, report_queries.revenue_by_month(acme, acme.today(), months=24))
+
+    assert figures.month_revenue == D("1080.00")
+    assert figures.month_revenue_last_year == D("400.00")  # March 2025
+    assert figures.year_revenue == D("1580.00")  # January to March 2026
+    assert figures.year_revenue_last_year == D("400.00")  # January to March 2025
+    assert figures.overdue_total == D("600.00")
+    assert len(figures.revenue_by_month) == 12  # the chart's year
+
+
+def test_the_latest_documents_are_the_last_by_date_with_their_client(acme, sales):
+    with CaptureQueriesContext(connection) as captured:
+        latest = queries.latest_documents(acme, limit=3)
+        names = [document.client.name for document in latest]
+
+    assert len(captured) == 1
+    assert [document.issue_date for document in latest] == sorted(
+        (document.issue_date for document in latest), reverse=True
+    )
+    assert len(latest) == 3 and names == [latest[0].client.name] * 3
+
+
 def test_the_sales_list_owes_what_the_dashboard_owes(acme, sales):
     # The list's totals are written in SQL (billing.queries), the dashboard's in the ORM: one rule.
     unpaid = queries.document_totals(
@@ -101,7 +124,12 @@ def test_the_dashboard_shows_the_figures_and_an_accessible_chart(owner_client, s
 
     assert 'data-figure="month-revenue">1\xa0080,00\xa0€' in html
     assert "1\xa0896,00\xa0€" in html
-    assert 'data-figure="overdue"><a href="/acme/documents/?status=overdue">1</a>' in html
+    assert 'data-figure="overdue-total"><a href="/acme/documents/?status=overdue">600,00\xa0€</a>' in html
+    assert 'data-figure="overdue">1 facture en retard' in html
+    # This month and this year against last year's (the March 2025 invoice of 400).
+    assert 'data-figure="month-revenue-last-year">400,00\xa0€ le même mois l\'an dernier' in html
+    assert 'data-figure="year-revenue">1\xa0580,00\xa0€' in html
+    assert 'data-figure="year-revenue-last-year">400,00\xa0€ sur les mêmes mois l\'an dernier' in html
     assert '<svg class="chart"' in html and 'role="img"' in html
     assert '<title id="chart-title">Chiffre d&#x27;affaires HT par mois, en euros</title>' in html
     assert html.count("<rect ") == 12

@@ -834,6 +834,8 @@ def test_the_form_fills_lines_adds_them_by_keyboard_and_totals_them_live(browser
     expect(page.locator("#id_lines-0-name")).to_have_value("Conseil")
     page.fill("#id_lines-0-quantity", "2")
     expect(page.locator('#document-totals [data-total="gross"]')).to_have_text("840,00\xa0€")
+    # The line's own total, computed by the server, in its row.
+    expect(page.locator("#line-total-lines-0")).to_have_text("700,00\xa0€")
 
     # A second line, added with the keyboard: the new line's product select gets the focus.
     page.locator("[data-add-line]").focus()
@@ -845,7 +847,10 @@ def test_the_form_fills_lines_adds_them_by_keyboard_and_totals_them_live(browser
     page.fill("#id_lines-1-quantity", "3")
     expect(page.locator('#document-totals [data-total="gross"]')).to_have_text("903,27\xa0€")
 
+    expect(page.locator("#line-total-lines-1")).to_have_text("59,97\xa0€")
+
     # The exchange rate shows only for another currency; OSS adds the buyer's country rates.
+    page.locator("summary", has_text="Devise").click()
     expect(page.locator("#exchange-rate")).to_be_hidden()
     page.select_option("#id_currency", "USD")
     expect(page.locator("#exchange-rate")).to_be_visible()
@@ -855,6 +860,7 @@ def test_the_form_fills_lines_adds_them_by_keyboard_and_totals_them_live(browser
     expect(page.locator('#id_lines-0-vat option[value="DE:19"]')).to_have_count(1)
 
     # A category without VAT: the rate goes to 0 % and the legal mention fills in.
+    page.locator("[data-line]").nth(1).locator("summary").click()
     page.select_option("#id_lines-1-vat_category", "E")
     expect(page.locator("#id_lines-1-exemption_reason")).to_have_value(
         "TVA non applicable, art. 293 B du CGI"

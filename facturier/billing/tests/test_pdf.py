@@ -473,7 +473,7 @@ def test_the_print_page_shows_the_document_with_a_print_button(
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "window.print()" in html and "Imprimer" in html
+    assert '<button type="button" data-print>Imprimer</button>' in html and "js/print.js" in html
     assert "F-2026-0001" in html and "Article 29" in html
     assert "Indemnité forfaitaire pour frais de recouvrement de 40 €" in html
     assert "@media print" in html

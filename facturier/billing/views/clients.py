@@ -6,11 +6,13 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
 
 from facturier.billing import client_queries
-from facturier.billing.forms.clients import ClientFilterForm, ClientForm
+from facturier.billing.forms.clients import ClientFilterForm, ClientForm, QuickClientForm
 from facturier.billing.models import Client
 from facturier.billing.services import clients as services
 from facturier.lib.countries import country_name
@@ -108,6 +110,31 @@ def client_new(request: AccountRequest) -> HttpResponse:
     return render(
         request, "billing/client_form.html", {"account": request.account, "form": form, "client": None}
     )
+
+
+@account_view("clients.create")
+@require_POST
+def client_quick(request: AccountRequest) -> HttpResponse:
+    """ "Nouveau client" from the document form (its dialog posts here through htmx): the client is made
+    by the same service as on the client form; the page then adds it to its select and chooses it
+    (the client-created event). Without htmx, the new document form opens with the client chosen."""
+    form = QuickClientForm(request.POST)
+    if form.is_valid():
+        try:
+            client = services.create_client(actor_for(request), request.account, **form.values())
+        except ServiceError as error:
+            error.show_on(form)
+        else:
+            if not request.htmx:  # type: ignore[attr-defined]
+                return redirect(
+                    reverse("billing:document_new", args=[request.account.slug]) + f"?client={client.pk}"
+                )
+            response = render(
+                request, "billing/_client_quick.html", {"account": request.account, "form": QuickClientForm()}
+            )
+            created = {"id": client.pk, "name": client.name, "country": client.country}
+            return trigger_client_event(response, "client-created", created)
+    return render(request, "billing/_client_quick.html", {"account": request.account, "form": form})
 
 
 @account_view("clients.edit")

@@ -17,9 +17,10 @@ from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from facturier.billing import mentions, queries, statements
+from facturier.billing import client_queries, mentions, queries, statements
+from facturier.billing.forms.clients import QuickClientForm
 from facturier.billing.forms.documents import (
     MAX_LINES,
     ConvertForm,
@@ -117,11 +118,13 @@ class _Editor:
         document: Document | None = None,
         initial: dict[str, Any] | None = None,
         lines: list[dict[str, Any]] | None = None,
+        preview: bool = False,
     ) -> None:
         account = request.account
         data: QueryDict | None = request.POST.copy() if request.method == "POST" else None
-        # "Ajouter une ligne" without JavaScript: the same form again, with one more (blank) line.
-        self.adding_line = data is not None and data.get("action") == "add_line"
+        # "Ajouter une ligne" without JavaScript: the same form again, with one more (blank) line. Not
+        # for the live totals: htmx posts the last submit button that had the focus along with the form.
+        self.adding_line = not preview and data is not None and data.get("action") == "add_line"
         if data is not None and self.adding_line:
             count = parse_count(data.get("lines-TOTAL_FORMS"), MAX_LINES)
             data["lines-TOTAL_FORMS"] = str(count + 1 if count is not None else 1)
@@ -149,7 +152,10 @@ class _Editor:
         if self.adding_line:
             return False
         form_ok = self.form.is_valid()
-        return self.lines.is_valid() and form_ok
+        lines_ok = self.lines.is_valid()
+        if form_ok and lines_ok and self.form.cleaned_data["kind"] != Kind.CREDIT_NOTE:
+            lines_ok = self.lines.refuse_negative_quantities()
+        return lines_ok and form_ok
 
     def totals_context(self) -> dict[str, Any]:
         """Live totals of what is typed, lines with errors left out (no write)."""
@@ -178,12 +184,21 @@ class _Editor:
             {"number": index + 1, "line": line, "net": net, "gross": gross}
             for (index, line), net, gross in zip(indexed, totals.line_nets, totals.line_grosses, strict=True)
         ]
+        # Each line's total as its prices are typed (net, or gross with "Prix saisis TTC"), shown in its
+        # row: on the page through the line's form, in the htmx answer as out-of-band swaps.
+        shown = totals.line_grosses if data.get("prices_are_gross") else totals.line_nets
+        by_index = {index: amount for (index, _line), amount in zip(indexed, shown, strict=True)}
+        line_slots = []
+        for index, line_form in enumerate(self.lines.forms):
+            line_form.preview_total = by_index.get(index)  # type: ignore[attr-defined]
+            line_slots.append((line_form.prefix, by_index.get(index)))
         return {
             "totals": totals,
             "rows": rows,
             "vat_rows": _vat_rows(totals),
             "currency": currency,
             "incomplete": incomplete,
+            "line_slots": line_slots,
             "account": self.account,
             **self.mentions_context({line.vat_category for _index, line in indexed}),
         }
@@ -216,6 +231,7 @@ class _Editor:
             "document": self.document,
             "oss_rates": oss_rate_table(),
             "vat_mentions": vat_rules.DEFAULT_MENTIONS,
+            "client_form": QuickClientForm(),
             **self.totals_context(),
         }
 
@@ -356,8 +372,24 @@ def document_new(request: AccountRequest) -> HttpResponse:
 @require_POST
 def document_totals(request: AccountRequest) -> HttpResponse:
     """The live totals of the document form (htmx): computed from what is typed, nothing stored."""
-    editor = _Editor(request)
-    return render(request, "billing/_totals.html", editor.totals_context())
+    editor = _Editor(request, preview=True)
+    return render(request, "billing/_totals.html", {**editor.totals_context(), "line_totals_oob": True})
+
+
+# How many clients the document form's client search offers at once.
+CLIENT_SEARCH_LIMIT = 50
+
+
+@account_view("sales.view")
+@require_GET
+def document_clients(request: AccountRequest) -> HttpResponse:
+    """The client select's options matching ?q= (htmx, the document form's client search); the
+    chosen client (?client=) stays among them."""
+    chosen = parse_id(request.GET.get("client"))
+    clients = client_queries.buyer_choices(
+        request.account, request.GET.get("q", "")[:200], CLIENT_SEARCH_LIMIT, keep=chosen
+    )
+    return render(request, "billing/_client_options.html", {"clients": clients, "chosen": chosen})
 
 
 @account_view("sales.edit")

@@ -359,7 +359,7 @@ def test_the_print_view_shows_every_row_without_pages(owner_client, sales, monke
         assert number in text
     assert "ACME SAS" in text
     assert "Période : du 01/02/2026 au 31/03/2026" in text
-    assert 'onclick="window.print()"' in response.content.decode()
+    assert '<button type="button" data-print>' in response.content.decode()
     assert "Page 1 sur" not in text
 
 

@@ -62,6 +62,60 @@
     if (!window.matchMedia("(max-width: 760px)").matches) return;
     document.querySelectorAll("details[data-fold]:not([data-active])").forEach(function (fold) { fold.open = false; });
   });
+  // Behaviours that pages declare with data- attributes rather than inline handlers (the CSP allows
+  // no inline script): a select that submits its form when changed (the language of the top bar)...
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("select[data-autosubmit]") && target.form) target.form.requestSubmit();
+  });
+  // ...a link back to the previous page (its href is where to go without a history)...
+  document.addEventListener("click", function (event) {
+    var back = event.target.closest && event.target.closest("a[data-back]");
+    if (back && window.history.length > 1) { event.preventDefault(); window.history.back(); }
+  });
+  // ...and a field checked live by htmx, marked invalid when the answer holds an error
+  // (data-invalid-when: the selector of that error).
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var field = event.detail.elt;
+    var selector = field && field.getAttribute && field.getAttribute("data-invalid-when");
+    if (selector) field.setAttribute("aria-invalid", document.querySelector(selector) ? "true" : "false");
+  });
+  // The global search of the top bar: "/" (outside a field) takes the focus to it; the arrow keys move
+  // between its results and the box; Escape empties the results and comes back to the box.
+  var searchBox = document.getElementById("global-search-input");
+  var searchResults = document.getElementById("global-search-results");
+  function typing(target) {
+    return target.closest && target.closest("input, textarea, select, [contenteditable=true]");
+  }
+  function searchHits() { return Array.prototype.slice.call(searchResults.querySelectorAll("[data-search-hit]")); }
+  if (searchBox && searchResults) {
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "/" && !typing(event.target) && !event.ctrlKey && !event.metaKey && !event.altKey) {
+        event.preventDefault();
+        searchBox.focus();
+        searchBox.select();
+      }
+    });
+    searchBox.closest("form").addEventListener("keydown", function (event) {
+      var hits = searchHits();
+      var index = hits.indexOf(document.activeElement);
+      if (event.key === "ArrowDown" && hits.length) {
+        event.preventDefault();
+        hits[Math.min(index + 1, hits.length - 1)].focus();
+      } else if (event.key === "ArrowUp" && index !== -1) {
+        event.preventDefault();
+        if (index === 0) searchBox.focus(); else hits[index - 1].focus();
+      } else if (event.key === "Escape" && searchResults.innerHTML.trim()) {
+        event.stopPropagation();
+        searchResults.innerHTML = "";
+        searchBox.focus();
+      }
+    });
+    // A click elsewhere closes the results.
+    document.addEventListener("click", function (event) {
+      if (!event.target.closest(".global-search")) searchResults.innerHTML = "";
+    });
+  }
   // Forms that ask for confirmation: data-confirm="message".
   document.addEventListener("submit", function (event) {
     var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
