@@ -13,7 +13,7 @@ from facturier.billing.models import Document
 from facturier.billing.tests.factories import make_client, make_product
 from facturier.ops.middleware import RECOMMENDED_CSP
 
-TEMPLATES = Path(settings.BASE_DIR) / "templates"
+TEMPLATES = Path(settings.PACKAGE_DIR) / "templates"
 SCRIPT_TAG = re.compile(r"<script\b([^>]*)>", re.IGNORECASE)
 # An attribute named on…, at the start of an attribute (after a space or a newline) in a tag.
 HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.IGNORECASE | re.DOTALL)
