@@ -85,6 +85,7 @@ def test_line_problems(seller, french_buyer):
     )
     # An exemption stored without its mention (the services fill one in; older data may lack it).
     DocumentLine.objects.filter(document=draft, position=1).update(exemption_reason="")
+    draft = Document.objects.get(pk=draft.pk)  # as stored: the draft just made holds the rows it wrote
     assert einvoice_problems(draft) == [
         "Ligne 1 : indiquez la mention d'exonération (motif de l'absence de TVA).",
         "Ligne 2 : le prix unitaire doit être supérieur à zéro dans une facture électronique.",
