@@ -4,14 +4,15 @@ dashboard, marked on their page, PDF and e-mails, and deletable once issued."""
 
 import datetime
 from decimal import Decimal
-from io import StringIO
+from io import BytesIO, StringIO
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.urls import reverse
+from pypdf import PdfReader
 
-from facturier.billing import chain, pdf, queries, tallies
+from facturier.billing import chain, issued, pdf, queries, tallies
 from facturier.billing.models import BillingSettings, Document, IssuedFile, NumberingSeries, Status
 from facturier.billing.services import documents as services
 from facturier.billing.services import payments, sending
@@ -162,6 +163,17 @@ def test_a_test_document_is_marked_on_its_pdf_and_has_no_einvoice(actor, buyer):
     assert not policy.can_download(test)
     with pytest.raises(ServiceError, match="document de test"):
         policy.ensure_downloadable(test)
+
+
+def test_every_page_of_its_kept_pdf_says_it_is_a_test(actor, buyer):
+    many = [line(f"Article {n}", "1", "10", "20", description="Détail de l'article") for n in range(90)]
+    test = make_invoice(actor, buyer, lines=many, test=True)
+
+    pages = PdfReader(BytesIO(issued.issued_pdf(test))).pages
+
+    assert len(pages) >= 2
+    for page in pages:
+        assert "Document de test – sans valeur légale" in page.extract_text()
 
 
 def test_a_test_document_is_emailed_with_its_mark(actor, buyer, mailoutbox):
