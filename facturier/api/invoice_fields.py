@@ -3,8 +3,6 @@ saying why, so that no field sent is dropped without a word (docs/api.md, "Fidel
 
 - `additional_fields`: the README sends some fields there; those the API reads anywhere are read as if
   sent beside the others, the README's display options Facturier has no place for are refused.
-- `test`: a test document would have to stay out of the legal numbering, the books, the VAT and every
-  report; Facturier keeps drafts for trials, and refuses `test: true`.
 - `number`: numbers are given at issue, gapless, by the series of Paramètres › Facturation.
 - `status: incomplete` (an invoice the buyer completes through its public link): not made.
 - `exchange_currency`: the conversion of a foreign-currency document's amounts into euros, at the rate
@@ -96,16 +94,6 @@ def refuse_unfollowed(data: Mapping[str, Any], *, numbered_at_issue: bool) -> No
     """Refuse (422) the fields of a sales document's body that Facturier cannot honour as asked.
     `numbered_at_issue`: the body makes a document or edits a draft (an issued one keeps its number,
     which the legal-change check compares)."""
-    test = data.get("test")
-    if not coercion.is_absent(test) and test != "" and coercion.to_bool(test, "test"):
-        raise InputError.on(
-            "test",
-            _(
-                "Facturier ne fait pas de documents de test : un document émis est numéroté et entre dans "
-                'les comptes. Pour essayer, créez un brouillon ("status": "draft"), qui n\'a ni numéro ni '
-                "effet, puis supprimez-le."
-            ),
-        )
     number = data.get("number")
     if numbered_at_issue and not coercion.is_absent(number) and str(number).strip():
         raise InputError.on(

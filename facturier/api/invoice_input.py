@@ -193,6 +193,7 @@ FIELDS = [
     Field("delivery_address_post_code", "delivery_post_code"),
     Field("delivery_address_city", "delivery_city"),
     Field("delivery_address_country", "delivery_country", coercion.to_code),
+    Field("test", "test", coercion.to_bool),
 ]
 BUYER_FIELDS = [
     Field("buyer_name", "name"),
@@ -625,6 +626,7 @@ def stored_input(document: Document) -> DocumentInput:
         delivery_country=document.delivery_country,
         correction_reason=document.correction_reason,
         corrected_document_id=document.corrected_document_id,
+        test=document.test,
     )
 
 

@@ -162,3 +162,19 @@ def apply_overrides(view: AccountView, document: Document, data: Mapping[str, An
     if "due_date" not in values and terms is not None:
         values["due_date"] = current.issue_date + datetime.timedelta(days=terms)
     return service.update_draft(view.actor, document, replace(current, **values))
+
+
+def check_test(data: Mapping[str, Any], document: Document) -> None:
+    """A document made from another is a test document exactly when its source is (services): a `test`
+    sent that says otherwise is refused rather than dropped."""
+    sent = _given(data, "test")
+    if sent is not None and sent != "" and coercion.to_bool(sent, "test") != document.test:
+        raise InputError.on(
+            "test",
+            _("Ce document est fait d'un document de test et l'est aussi : envoyez test: true ou rien.")
+            if document.test
+            else _(
+                "Un document fait d'un document réel est réel : créez le document de test avec ses "
+                "positions, sans copy_invoice_from."
+            ),
+        )

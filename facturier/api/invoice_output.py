@@ -240,6 +240,9 @@ class InvoiceSerializer(InvoiceShapeSerializer[Document]):
     seller_bank_swift = serializers.CharField(source="bank_bic")
     reverse_charge = serializers.BooleanField()
     use_oss = serializers.BooleanField(source="oss")
+    test = serializers.BooleanField(
+        help_text="A test document: numbered TEST-…, outside the books and every report, deletable."
+    )
     oid = serializers.CharField(source="buyer_reference")
     description = serializers.CharField(source="notes")
     internal_note = serializers.CharField()
@@ -387,6 +390,7 @@ class InvoiceSerializer(InvoiceShapeSerializer[Document]):
             "seller_bank_swift": document.bank_bic,
             "reverse_charge": bool(document.reverse_charge),
             "use_oss": bool(document.oss),
+            "test": bool(document.test),
             "oid": document.buyer_reference,
             "description": document.notes,
             "internal_note": document.internal_note,

@@ -325,7 +325,7 @@ LEGAL_KEYS = [
     "reverse_charge", "use_oss", "oid", "correction_reason", "invoice_id", "buyer_name", "buyer_company",
     "buyer_tax_no", "buyer_street", "buyer_post_code", "buyer_city", "buyer_country",
     "delivery_address_street", "delivery_address_post_code", "delivery_address_city",
-    "delivery_address_country", "seller_name", "seller_tax_no",
+    "delivery_address_country", "seller_name", "seller_tax_no", "test",
 ]  # fmt: skip
 POSITION_KEYS = [
     "product_id", "name", "description", "quantity", "quantity_unit", "tax", "discount_percent",
@@ -423,6 +423,11 @@ def apply_status(view: AccountView, document: Document, wanted: str) -> Document
         raise InputError.on(
             "status",
             _("État impossible à donner : choisissez parmi %(s)s.") % {"s": ", ".join(SETTABLE_STATUSES)},
+        )
+    if wanted == Status.PAID and document.test:
+        # A test document asks for no money: a payment would be money in the books.
+        raise InputError.on(
+            "status", _("Un document de test ne reçoit pas de paiement : il ne peut pas être « paid ».")
         )
     actor = view.actor
     if document.is_draft:
@@ -566,6 +571,7 @@ class InvoiceList(AccountView):
                     self.actor, self.account, _new_input(self, data), issue=issuing
                 )
             else:
+                invoice_modes.check_test(data, document)
                 document = invoice_modes.apply_overrides(self, document, data)
             document = apply_status(self, document, wanted)
         return Response(_shown(self, document.pk), status=status.HTTP_201_CREATED)

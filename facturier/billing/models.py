@@ -230,6 +230,9 @@ class BillingSettings(models.Model):
     # The API's creates make drafts, which the user (or the API's change_status) issues: for
     # integrations that create a document, then complete it.
     api_documents_as_drafts = models.BooleanField(_("documents créés par l'API : brouillons"), default=False)
+    # The last number of the account's test documents (TEST-0001...), a series of its own beside the
+    # legal ones, moved under the same lock (Document.test).
+    test_last_number = models.PositiveIntegerField(default=0)
     chain_length = models.PositiveIntegerField(default=0)
     chain_last_hash = models.CharField(max_length=64, blank=True)
 
@@ -261,7 +264,7 @@ _AMOUNT_DUE = ExpressionWrapper(F("gross_total") - F("advances_deducted"), outpu
 # on payable documents once issued; nothing on the others.
 _REMAINING = Case(
     When(
-        Q(kind__in=PAYABLE_KINDS) & ~Q(status=Status.DRAFT),
+        Q(kind__in=PAYABLE_KINDS, test=False) & ~Q(status=Status.DRAFT),
         then=ExpressionWrapper(_AMOUNT_DUE - F("paid_total") - F("credited_total"), output_field=_MONEY),
     ),
     default=Value(ZERO),
@@ -271,14 +274,15 @@ _REMAINING = Case(
 
 # DocumentQuerySet.open() and .owed(), also the condition of the index of owed documents, which SQLite
 # uses only for a query that states it in the same terms: hence the kinds in a fixed order.
-_OPEN = Q(kind__in=sorted(PAYABLE_KINDS), status__in=OPEN_STATUSES)
+# A test document is never open: it asks no one for money (Document.test).
+_OPEN = Q(kind__in=sorted(PAYABLE_KINDS), status__in=OPEN_STATUSES, test=False)
 _OWED = _OPEN & Q(gross_total__gt=F("advances_deducted") + F("paid_total") + F("credited_total"))
 
 # What the lists and reports read of many documents at once (see Document.Meta.indexes): the columns
 # of their filters, of the amount due and what remains (_AMOUNT_DUE, _REMAINING), and of their sums.
 _AMOUNT_COLUMNS = ("gross_total", "advances_deducted", "paid_total", "credited_total", "exchange_rate")
 _LIST_COLUMNS = (
-    "kind", "status", "client", "due_date", "currency", "buyer_country",
+    "kind", "status", "test", "client", "due_date", "currency", "buyer_country",
     "net_total_eur", "vat_total_eur", "gross_total_eur", *_AMOUNT_COLUMNS,
 )  # fmt: skip
 _OWED_COLUMNS = (
@@ -288,7 +292,7 @@ _OWED_COLUMNS = (
 
 # The columns a document's tally entry is computed from (Document.tally_entry).
 TALLY_FIELDS = frozenset(
-    {"account_id", "kind", "status", "net_total_eur", "gross_total_eur", *_AMOUNT_COLUMNS}
+    {"account_id", "kind", "status", "test", "net_total_eur", "gross_total_eur", *_AMOUNT_COLUMNS}
 )
 
 
@@ -302,6 +306,10 @@ class TallyEntry(NamedTuple):
 
 class DocumentQuerySet(models.QuerySet["Document"]):
     """The rules that select or measure documents, as SQL: every list, report and export reads these."""
+
+    def real(self) -> "DocumentQuerySet":
+        """Without the test documents (Document.test): what every report, export and total reads."""
+        return self.filter(test=False)
 
     def open(self) -> "DocumentQuerySet":
         """Issued payable documents not yet settled by status (paid and cancelled ones are)."""
@@ -358,6 +366,10 @@ class Document(models.Model):
     status = models.CharField(_("état"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     number = models.CharField(_("numéro"), max_length=35, blank=True)
     sequence = models.PositiveIntegerField(null=True, blank=True)
+    # A test document (the public API's `test: true`): issued as the real thing would be, but numbered in
+    # the account's test series (TEST-0001), never chained, never paid, outside every report, export,
+    # tally and the books, marked on its page, PDF and e-mails, and deletable once issued.
+    test = models.BooleanField(_("document de test"), default=False)
 
     issue_date = models.DateField(_("date d'émission"))
     sell_date = models.DateField(_("date de vente ou de livraison"), null=True, blank=True)
@@ -507,11 +519,14 @@ class Document(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.kind in PAYABLE_KINDS and self.status in OPEN_STATUSES
+        return self.kind in PAYABLE_KINDS and self.status in OPEN_STATUSES and not self.test
 
     @property
     def remaining(self) -> Decimal:
-        """What the buyer still owes now: due amount less payments and credit notes."""
+        """What the buyer still owes now: due amount less payments and credit notes (a test document
+        asks for nothing)."""
+        if self.test:
+            return ZERO
         return remaining_amount(self.kind, self.status, self.amount_due, self.paid_total, self.credited_total)
 
     @property
@@ -541,8 +556,11 @@ class Document(models.Model):
         if fields is None and not TALLY_FIELDS.intersection(self.get_deferred_fields()):
             self._tallied = self.tally_entry()
 
-    def tally_entry(self) -> "TallyEntry":
-        """This document's part of its account's DocumentTally: its row, and what it adds to it."""
+    def tally_entry(self) -> "TallyEntry | None":
+        """This document's part of its account's DocumentTally: its row, and what it adds to it (a test
+        document counts nowhere)."""
+        if self.test:
+            return None
         return TallyEntry(
             (self.account_id, self.kind, self.status),
             (1, cents(self.net_total_eur), cents(self.gross_total_eur), cents(self.remaining_in_eur)),

@@ -178,6 +178,17 @@ def allocate(
     return number, last_number
 
 
+TEST_PATTERN = "TEST-{NNNN}"
+
+
+def allocate_test(billing_settings: BillingSettings) -> str:
+    """The next number of the account's test documents (TEST-0001...): one series for every kind, outside
+    the legal ones, which it never reads nor moves. The caller holds the lock of `billing_settings`."""
+    billing_settings.test_last_number += 1
+    billing_settings.save(update_fields=["test_last_number"])
+    return format_number(TEST_PATTERN, 0, 0, billing_settings.test_last_number)
+
+
 def _out_of_order(issue_date: datetime.date, numbered: "QuerySet[Document]") -> ServiceError:
     """The refusal of an invoice dated before the last one of its series, naming that one."""
     last_date, last_number = numbered.values_list("issue_date", "number")[0]

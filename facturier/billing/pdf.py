@@ -238,7 +238,9 @@ def _payload(document: Document, settings: BillingSettings, duplicate: bool) -> 
         "title": title,
         "number": document.number,
         "doc_title": f"{title} {document.number}".strip(),
-        "watermark": _("BROUILLON") if document.is_draft else "",
+        "watermark": _("BROUILLON") if document.is_draft else _("TEST") if document.test else "",
+        # A test document says so on every page (Document.test): it must never pass for an invoice.
+        "test_banner": _("Document de test – sans valeur légale") if document.test else "",
         "duplicate": _("DUPLICATA") if duplicate else "",
         "seller": seller_block(seller, buyer["country"]),
         "buyer": buyer,

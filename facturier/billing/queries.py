@@ -44,6 +44,8 @@ PERIODS = [
 # Pseudo-statuses of the list filter, next to the real ones.
 UNPAID = "unpaid"
 OVERDUE = "overdue"
+# The test documents (Document.test), which every other filter leaves out as the tally does.
+TEST = "test"
 
 # Whitelisted sort keys of the document list: key -> the fields it orders by (a leading "-" on the key
 # reverses them).
@@ -132,7 +134,7 @@ class DocumentFilters:
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
     kind: str = ""
-    status: str = ""  # a Status value, UNPAID or OVERDUE
+    status: str = ""  # a Status value, UNPAID, OVERDUE or TEST
     client_id: int | None = None
     search: str = ""
     sort: str = DEFAULT_DOCUMENT_SORT
@@ -222,8 +224,9 @@ SEARCH_CLIENTS_LIMIT = 500
 def filtered_documents(account: Account, filters: DocumentFilters) -> DocumentQuerySet:
     """The account's documents matching the list's filters; "unpaid" and "overdue" are the rules of
     DocumentQuerySet (owed, overdue). With a search, the clients whose name matches are read at once
-    (one query); the documents are read when the result is."""
-    documents = Document.objects.filter(account=account)
+    (one query); the documents are read when the result is. Test documents are listed only on their
+    own (TEST), so the list's totals are those of the real documents, as the tally counts them."""
+    documents = Document.objects.filter(account=account, test=filters.status == TEST)
     if filters.date_from:
         documents = documents.filter(issue_date__gte=filters.date_from)
     if filters.date_to:
@@ -234,7 +237,7 @@ def filtered_documents(account: Account, filters: DocumentFilters) -> DocumentQu
         documents = documents.owed()
     elif filters.status == OVERDUE:
         documents = documents.overdue(account.today())
-    elif filters.status:
+    elif filters.status and filters.status != TEST:
         documents = documents.filter(status=filters.status)
     if filters.client_id:
         documents = documents.filter(client_id=filters.client_id)

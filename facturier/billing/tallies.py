@@ -122,6 +122,8 @@ def entries(documents: Iterable[Document]) -> dict[tuple[int, str, str], _Totals
     totals: dict[tuple[int, str, str], _Totals] = defaultdict(lambda: [0, 0, 0, 0])
     for document in documents:
         entry = document.tally_entry()
+        if entry is None:
+            continue
         row = totals[entry.key]
         for index, value in enumerate(entry.values):
             row[index] += value

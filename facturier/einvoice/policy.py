@@ -25,8 +25,9 @@ def is_einvoice_kind(document: Document) -> bool:
 
 
 def can_download(document: Document) -> bool:
-    """Factur-X, CII and UBL exist for issued invoices and credit notes (a draft has no number)."""
-    return is_einvoice_kind(document) and not document.is_draft
+    """Factur-X, CII and UBL exist for issued invoices and credit notes (a draft has no number), never
+    for a test document: its XML would read as a real invoice, without the mark its PDF carries."""
+    return is_einvoice_kind(document) and not document.is_draft and not document.test
 
 
 def problems(document: Document, billing_settings: BillingSettings | None = None) -> list[str]:
@@ -38,6 +39,10 @@ def problems(document: Document, billing_settings: BillingSettings | None = None
 def ensure_downloadable(document: Document) -> None:
     """Refuse to produce an e-invoice of a document that is not an issued invoice or credit note, or
     that could not make a valid one (the list of problems in the message)."""
+    if document.test:
+        raise ServiceError(
+            _("Un document de test n'existe pas en facture électronique : il n'a pas de valeur légale.")
+        )
     if not can_download(document):
         raise ServiceError(
             _("Seuls les factures et les avoirs émis existent en facture électronique (Factur-X, CII, UBL).")

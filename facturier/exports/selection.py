@@ -25,13 +25,15 @@ def _country_condition(request: ExportRequest, field: str) -> Q:
 
 
 def sales_documents(request: ExportRequest) -> DocumentQuerySet:
-    """Issued sales documents dated in the period. Without a kind filter: the kinds that are sales in
-    the books (invoices, credit notes, advance and final invoices, receipts; no quotes or proformas)."""
+    """Issued sales documents dated in the period, never a test document (Document.test). Without a kind
+    filter: the kinds that are sales in the books (invoices, credit notes, advance and final invoices,
+    receipts; no quotes or proformas)."""
     documents = Document.objects.filter(
         account=request.account,
         issue_date__gte=request.start,
         issue_date__lte=request.end,
         kind__in=request.kinds or INVOICE_KINDS,
+        test=False,
     ).exclude(status=Status.DRAFT)
     if request.statuses:
         documents = documents.filter(status__in=request.statuses)

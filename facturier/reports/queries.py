@@ -161,7 +161,7 @@ def _sales(account: Account, filters: ReportFilters, kinds: Iterable[str]) -> Do
         # index once per kind, twice as slow as the (account, issue_date) range for a year of a large
         # account (bench-0001).
         rows = rows.exclude(kind__in=[kind for kind in Kind.values if kind not in kinds])
-    rows = rows.exclude(status=Status.DRAFT).filter(_country_filter("buyer_country", filters))
+    rows = rows.real().exclude(status=Status.DRAFT).filter(_country_filter("buyer_country", filters))
     if filters.statuses:
         rows = rows.filter(status__in=filters.statuses)
     if filters.currency:
@@ -1035,6 +1035,7 @@ def oss_return(account: Account, filters: ReportFilters) -> Report:
         issue_date__range=(filters.start, filters.end),
         buyer_is_company=False,
         corrected_document__issue_date__lt=filters.start,
+        test=False,
     ).exclude(status=Status.DRAFT)
     corrections = (
         DocumentVatLine.objects.filter(document__in=notes.values("pk"), vat_category=vat.STANDARD)

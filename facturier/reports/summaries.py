@@ -162,8 +162,10 @@ def _load_sales(
     """The issued documents of the given roots with their credit notes, their VAT rows, and the roots'
     payments in date order: four queries whatever the number of documents."""
     roots = list(root_ids)
-    documents = Document.objects.filter(account_id=account_id, kind__in=INVOICE_KINDS).exclude(
-        status=Status.DRAFT
+    documents = (
+        Document.objects.filter(account_id=account_id, kind__in=INVOICE_KINDS)
+        .real()
+        .exclude(status=Status.DRAFT)
     )
     fields = (
         "pk", "kind", "issue_date", "sell_date", "buyer_country", "buyer_is_company", "gross_total",
@@ -496,8 +498,8 @@ def document_issued(document: Document) -> None:
     An invoice (advance, final, receipt) issued now has no payment, no credit note and no contribution
     yet: its contributions are computed from the document and its VAT rows in memory (held by the issue)
     and added to the summary. A credit note changes what its invoice declares: documents_changed."""
-    if document.kind not in INVOICE_KINDS:
-        return
+    if document.kind not in INVOICE_KINDS or document.test:
+        return  # a test document declares nothing
     if document.kind == Kind.CREDIT_NOTE or document.paid_total or document.credited_total:
         documents_changed([document])
         return
@@ -573,6 +575,7 @@ def _all_contributions(account: Account) -> Iterator[tuple[str, _Contributions]]
     """Every contribution of the account, computed from its documents, a batch at a time."""
     roots = list(
         Document.objects.filter(account=account, kind__in=ROOT_KINDS)
+        .real()
         .exclude(status=Status.DRAFT)
         .order_by("pk")
         .values_list("pk", flat=True)

@@ -1,5 +1,5 @@
 """The official invoice fields Facturier reads its own way or refuses with a 422 naming them
-(invoice_fields.py): `test`, `number`, `status: incomplete`, the kinds it does not make, `discount_kind`
+(invoice_fields.py): `number`, `status: incomplete`, the kinds it does not make, `discount_kind`
 and `discount` amounts, `additional_fields`, `exchange_currency`, `buyer_override`, separator rows."""
 
 from decimal import Decimal
@@ -28,13 +28,6 @@ def refused_on(response, field):
     assert response.status_code == 422, response.json()
     assert list(response.json()["message"]) == [field]
     return response.json()["message"][field][0]
-
-
-def test_a_test_document_is_refused_and_nothing_is_made(owner_api, acme, dupont):
-    message = refused_on(owner_api.post("/invoices.json", body(dupont, test=True)), "test")
-    assert "brouillon" in message
-    assert not Document.objects.filter(account=acme).exists()
-    assert owner_api.post("/invoices.json", body(dupont, test="false")).status_code == 201
 
 
 def test_an_explicit_number_is_refused_but_null_is_absent(owner_api, acme, dupont):

@@ -188,6 +188,7 @@ class DocumentFilterForm(forms.Form):
             (queries.UNPAID, gettext_lazy("À encaisser")),
             (queries.OVERDUE, gettext_lazy("En retard")),
             *Status.choices,
+            (queries.TEST, gettext_lazy("Documents de test")),
         ],
         required=False,
     )

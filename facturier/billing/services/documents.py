@@ -117,6 +117,8 @@ class DocumentInput:
     delivery_country: str = ""
     correction_reason: str = ""
     corrected_document_id: int | None = None
+    # A test document (Document.test): its own series, outside the chain, the books and every report.
+    test: bool = False
 
 
 # Plain fields copied from DocumentInput onto the Document.
@@ -124,7 +126,7 @@ _INPUT_FIELDS = [
     "kind", "issue_date", "sell_date", "valid_until", "currency", "exchange_rate", "language",
     "prices_are_gross", "reverse_charge", "oss", "payment_method", "buyer_reference", "notes",
     "internal_note", "email_to", "delivery_street", "delivery_post_code", "delivery_city",
-    "delivery_country", "correction_reason",
+    "delivery_country", "correction_reason", "test",
 ]  # fmt: skip
 _LINE_FIELDS = [
     "name", "description", "quantity", "unit", "unit_price", "discount_percent", "vat_rate", "vat_category",
@@ -227,27 +229,43 @@ def update_draft(actor: Actor, document: Document, data: DocumentInput) -> Docum
 
 @transaction.atomic
 def delete_draft(actor: Actor, document: Document) -> None:
-    """Delete a draft. An issued document is never deleted: a credit note cancels it."""
+    """Delete a draft, or a test document even issued (it is in no series, chain or book). An issued
+    document is never deleted: a credit note cancels it."""
     require(actor, document.account, "sales.delete")
     ensure_writable(document.account)
     document = _locked(document)
-    _ensure_draft(document)
-    ensure_unlocked(document.account, document.issue_date)
+    values = {
+        "kind": document.get_kind_display(),
+        "client": document.buyer_name,
+        "date": formats.date_format(document.issue_date, "SHORT_DATE_FORMAT"),
+        "number": document.number,
+    }
+    if document.test and not document.is_draft:
+        # Outside the books, a test document is not protected by the lock date either.
+        notes = list(document.credit_notes.values_list("number", flat=True))
+        if notes:
+            raise ServiceError(
+                _("Supprimez d'abord l'avoir de test %(number)s, qui corrige ce document.")
+                % {"number": notes[0] or _("(brouillon)")}
+            )
+        summary = _("Document de test %(number)s (%(kind)s pour %(client)s du %(date)s) supprimé.") % values
+    else:
+        _ensure_draft(document)
+        ensure_unlocked(document.account, document.issue_date)
+        summary = _("Brouillon de %(kind)s pour %(client)s du %(date)s supprimé.") % values
     audit.record(
         actor,
         document.account,
         "document.deleted",
-        target=str(document.pk),
-        summary=_("Brouillon de %(kind)s pour %(client)s du %(date)s supprimé.")
-        % {
-            "kind": document.get_kind_display(),
-            "client": document.buyer_name,
-            "date": formats.date_format(document.issue_date, "SHORT_DATE_FORMAT"),
-        },
+        target=document.number or str(document.pk),
+        summary=summary,
         subjects=[document],
     )
-    # The attachments' rows go with the document; their files once that is committed.
-    files = list(document.attachments.values_list("file", flat=True))
+    # The attachments' and kept files' rows go with the document; their files once that is committed.
+    files = [
+        *document.attachments.values_list("file", flat=True),
+        *document.issued_files.values_list("file", flat=True),
+    ]
     document.delete()
 
     def delete_files() -> None:
@@ -730,9 +748,13 @@ def _issue(
     ensure_unlocked(account, document.issue_date)
     lines = list(document.lines.all())
     _check_issuable(document, lines)
-    document.number, document.sequence = numbering.allocate(
-        billing_settings, document.kind, document.issue_date, chronological=document.kind in INVOICE_KINDS
-    )
+    if document.test:
+        # Its own series: the legal ones are neither read nor moved.
+        document.number, document.sequence = numbering.allocate_test(billing_settings), None
+    else:
+        document.number, document.sequence = numbering.allocate(
+            billing_settings, document.kind, document.issue_date, chronological=document.kind in INVOICE_KINDS
+        )
 
     snapshots.copy_buyer(document, document.client)
     document.seller = snapshots.seller_snapshot(account, billing_settings)
@@ -749,15 +771,18 @@ def _issue(
     document.status = Status.ISSUED
     document.issued_at = timezone.now()
     document.issued_by = actor.user
-    document.chain_index = billing_settings.chain_length + 1
+    # A test document stays out of the chain: deleting it later must break nothing.
+    document.chain_index = None if document.test else billing_settings.chain_length + 1
     # The PDF the buyer receives, made now and kept: its hash is chained with the rest of the content.
     content = issued.render_for_issue(document, billing_settings)
     document.pdf_sha256 = issued.sha256(content)
-    document.chain_hash = chain.document_hash(document, billing_settings.chain_last_hash)
+    if document.chain_index is not None:
+        document.chain_hash = chain.document_hash(document, billing_settings.chain_last_hash)
     document.save()
-    billing_settings.chain_length = document.chain_index
-    billing_settings.chain_last_hash = document.chain_hash
-    billing_settings.save(update_fields=["chain_length", "chain_last_hash"])
+    if document.chain_index is not None:
+        billing_settings.chain_length = document.chain_index
+        billing_settings.chain_last_hash = document.chain_hash
+        billing_settings.save(update_fields=["chain_length", "chain_last_hash"])
     if document.kind == Kind.CREDIT_NOTE:
         _apply_credit_note(document)
     answers = events.issued.send(
@@ -1160,6 +1185,12 @@ def _check_deductible(advance: Document, quote: Document) -> None:
         raise ServiceError(
             _("%(doc)s n'est pas une facture d'acompte émise.") % {"doc": advance}, field="advances"
         )
+    if advance.test != quote.test:
+        raise ServiceError(
+            _("La facture d'acompte %(number)s et le devis ne sont pas tous deux des documents de test.")
+            % {"number": advance.number},
+            field="advances",
+        )
     if advance.client_id != quote.client_id or advance.currency != quote.currency:
         raise ServiceError(
             _("La facture d'acompte %(number)s concerne un autre client ou une autre devise.")
@@ -1229,6 +1260,14 @@ def _corrected_document(account: Account, data: DocumentInput, client: Client) -
     if corrected is None or corrected.kind not in CREDITABLE_KINDS or corrected.is_draft:
         raise ServiceError(
             _("Un avoir doit référencer une facture émise de ce compte."), field="corrected_document_id"
+        )
+    if corrected.test != data.test:
+        raise ServiceError(
+            _("Un document de test se corrige par un avoir de test, et un document réel par un avoir réel.")
+            if corrected.test
+            else _("Un avoir de test ne peut pas corriger la facture réelle %(number)s.")
+            % {"number": corrected.number},
+            field="test",
         )
     if corrected.client_id != client.pk or corrected.currency != data.currency:
         raise ServiceError(

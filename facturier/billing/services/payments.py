@@ -369,6 +369,13 @@ def _check_documents(documents: list[Document], currency: str, client: Client | 
             raise ServiceError(
                 _("Un brouillon ne peut pas être réglé : émettez-le d'abord."), field="documents"
             )
+        if document.test:
+            # A payment is money in the books: it never settles a document outside them.
+            raise ServiceError(
+                _("%(number)s est un document de test : il ne reçoit pas de paiement.")
+                % {"number": document.number},
+                field="documents",
+            )
         if document.kind == Kind.CREDIT_NOTE:
             raise ServiceError(
                 _("L'avoir %(number)s ne se règle pas : il réduit ce que doit le client.")

@@ -209,7 +209,9 @@ def send_document(
     actor.require("sales.edit")
     ensure_writable(document.account)
     # Locked so two sendings at the same moment see each other's delivery.
-    locked = Document.objects.select_for_update().only("id", "status", "sent_at").get(pk=document.pk)
+    locked = Document.objects.select_for_update().only("id", "status", "sent_at", "test", "language").get(
+        pk=document.pk
+    )
     if locked.is_draft:
         raise ServiceError(_("Ce document est un brouillon : émettez-le avant de l'envoyer."))
     last_email = recently_emailed(document)
@@ -234,6 +236,8 @@ def send_document(
         )
     if not body.strip():
         raise ServiceError(_("Écrivez le message."), field="body")
+    if locked.test:
+        subject, body = _marked_as_test(subject, body, locked.language)
 
     delivery = EmailDelivery.objects.create(
         account=document.account,
@@ -257,6 +261,18 @@ def send_document(
     )
     _queue(actor, document, delivery)
     return delivery
+
+
+def _marked_as_test(subject: str, body: str, language: str) -> tuple[str, str]:
+    """A test document's e-mail says what it is in its subject and first line, whatever was written: it
+    must never reach anyone as a real invoice (its PDF carries the same mark)."""
+    with translation.override(language):
+        mark = _("Document de test – sans valeur légale")
+    if mark not in subject:
+        subject = f"[{mark}] {subject}"[:MAX_SUBJECT_LENGTH]
+    if not body.startswith(mark):
+        body = f"{mark}\n\n{body}"
+    return subject, body
 
 
 def _attachment(document: Document) -> bytes:

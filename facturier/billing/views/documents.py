@@ -268,12 +268,15 @@ def _save(request: AccountRequest, editor: _Editor) -> HttpResponse | None:
     """Save the draft (and issue it when asked) in one transaction: a refusal stores nothing."""
     actor = actor_for(request)
     document = editor.document
-    extra = {}
+    extra: dict[str, Any] = {}
     if document is not None and document.kind == Kind.CREDIT_NOTE:
         extra = {
             "corrected_document_id": document.corrected_document_id,
             "correction_reason": document.correction_reason,
         }
+    if document is not None:
+        # The form has no place for it: a test draft (made through the API) stays one.
+        extra["test"] = document.test
     data = editor.form.to_input(editor.lines.line_inputs(), **extra)
     issuing = request.POST.get("action") == "issue"
     try:
@@ -448,11 +451,12 @@ def _render_detail(
     quote_like = document.kind in (Kind.ESTIMATE, Kind.PROFORMA) and not draft
     actions = {
         "edit": draft and "sales.edit" in perms,
-        "delete": draft and "sales.delete" in perms,
+        "delete": (draft or document.test) and "sales.delete" in perms,
         "issue": draft and "sales.create" in perms,
         "send": not draft and "sales.edit" in perms,
         "pay": open_to_payment and "payments.create" in perms,
         "credit": not draft
+        and not document.test
         and document.kind in services.CREDITABLE_KINDS
         and document.status != Status.CANCELLED
         and "sales.create" in perms,
@@ -516,7 +520,7 @@ def document_delete(request: AccountRequest, pk: int) -> HttpResponse:
     except ServiceError as error:
         messages.error(request, error.message)
         return _to_detail(document)
-    messages.success(request, _("Brouillon supprimé."))
+    messages.success(request, _("Document de test supprimé.") if document.test else _("Brouillon supprimé."))
     return redirect("billing:document_list", slug=request.account.slug)
 
 
