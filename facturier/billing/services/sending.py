@@ -209,8 +209,10 @@ def send_document(
     actor.require("sales.edit")
     ensure_writable(document.account)
     # Locked so two sendings at the same moment see each other's delivery.
-    locked = Document.objects.select_for_update().only("id", "status", "sent_at", "test", "language").get(
-        pk=document.pk
+    locked = (
+        Document.objects.select_for_update()
+        .only("id", "status", "sent_at", "test", "language")
+        .get(pk=document.pk)
     )
     if locked.is_draft:
         raise ServiceError(_("Ce document est un brouillon : émettez-le avant de l'envoyer."))
