@@ -696,7 +696,8 @@ CODED_LINE_FIELDS = (
 CORRECTED_FIELDS = ("pk", "kind", "c_gross", "c_advances", "c_paid", "c_credited", "on_debits")
 EXPENSE_FIELDS = (
     "pk", "issue_date", "supplier_number", "currency", "supplier_id", "supplier__name",
-    "supplier__accounting_code", "category_id", "settled", "vat_on_debits", "owes",
+    "supplier__accounting_code", "category_id", "settled", "vat_on_debits", "owes", "c_self_total",
+    "c_self_total_eur",
 )  # fmt: skip
 EXPENSE_VAT_FIELDS = (
     "deductible", "vat_category", "supply_kind", "c_base", "c_vat", "c_base_eur", "c_vat_eur", "c_self",
@@ -974,7 +975,10 @@ class _Purchases(_Source):
 
     def rows(self) -> Iterator[Row]:
         expenses = selection.expenses(self.request).annotate(
-            settled=_EXPENSE_SETTLED, owes=_Flag(Q(gross_total__gt=0))
+            settled=_EXPENSE_SETTLED,
+            owes=_Flag(Q(gross_total__gt=0)),
+            c_self_total=_cents("self_assessed_vat_total"),
+            c_self_total_eur=_cents("self_assessed_vat_total_eur"),
         )
         return expenses.values_list(*EXPENSE_FIELDS).iterator(CHUNK_SIZE)
 
@@ -1002,7 +1006,7 @@ class _Purchases(_Source):
 
     def _entry(self, row: Row, vat_rows: list[Row], matches: dict[int, _Match]) -> _Entry | None:
         (pk, issue_date, supplier_number, currency, supplier_id, supplier_name, supplier_code, category_id,
-         _settled, on_debits, owes) = row  # fmt: skip
+         _settled, on_debits, owes, self_total, self_total_eur) = row  # fmt: skip
         chart = self.chart
         foreign = currency != "EUR"
         expense_account = chart.categories[category_id][0]
@@ -1024,7 +1028,8 @@ class _Purchases(_Source):
                 if deductible:
                     account = chart.deductible_assets if assets else chart.self_assessed_deductible
                 charges.add(account, self_eur, self_vat)
-                charges.add(chart.self_assessed, -self_eur, -self_vat)
+        # The VAT due is the expense's self-assessed total, which its rows (the other side) add up to.
+        charges.add(chart.self_assessed, -self_total_eur, -self_total)
         lines = charges.lines(1, foreign, by_number=False)  # the expense first, then its VAT
         if not lines:
             return None
