@@ -85,6 +85,7 @@ from facturier.lib.chart_of_accounts import (
     PRODUCT_RULE,
     REVENUE_RULE,
     SUPPLIER_RULE,
+    SUSPENSE_RULE,
     VAT_RULE,
     AccountRule,
     account_problem,
@@ -192,6 +193,7 @@ MAPPING_RULES: dict[str, AccountRule] = {
     "customer_account": CUSTOMER_RULE,
     "supplier_account": SUPPLIER_RULE,
     "bank_account": BANK_RULE,
+    "suspense_account": SUSPENSE_RULE,
     "revenue_services_account": REVENUE_RULE,
     "revenue_goods_account": REVENUE_RULE,
     "revenue_services_exempt_account": REVENUE_RULE,
@@ -350,6 +352,7 @@ class _Chart:
         self.customer = settings.customer_account
         self.supplier = settings.supplier_account
         self.bank = settings.bank_account
+        self.suspense = settings.suspense_account
         self.oss = settings.vat_oss_account
         self.pending = settings.vat_pending_account
         self.deductible = settings.vat_deductible_account
@@ -364,6 +367,7 @@ class _Chart:
             (settings.customer_account, "Clients"),
             (settings.supplier_account, "Fournisseurs"),
             (settings.bank_account, "Banque"),
+            (settings.suspense_account, "Compte d'attente"),
             (settings.revenue_services_account, "Prestations de services"),
             (settings.revenue_goods_account, "Ventes de marchandises"),
             (settings.revenue_services_exempt_account, "Prestations de services sans TVA française"),
@@ -1197,9 +1201,13 @@ class _Receipts(_Source):
                     moved.add(chart.collected(rate), share, 0)
         if not allocations and amount and not foreign:
             # Unallocated (billing refuses one in another currency): money received on the customer
-            # account, under its client when known, until a change of the payment allocates it.
-            aux = customer_auxiliary(payer_id, payer_code) if payer_id is not None else ""
-            customers.append(_new_line((chart.customer, aux, payer_name or "", -amount, None, None)))
+            # account, under its client, until a change of the payment allocates it; from a payer not
+            # known yet, on the suspense account (a customer line names its client, rule L7).
+            if payer_id is not None:
+                aux = customer_auxiliary(payer_id, payer_code)
+                customers.append(_new_line((chart.customer, aux, payer_name or "", -amount, None, None)))
+            else:
+                customers.append(_new_line((chart.suspense, "", "", -amount, None, None)))
             label = f"Règlement non affecté {payer_name or reference}".strip()
             lines = [_Line(chart.bank, "", "", amount, None), *customers]
             return _new_entry(
