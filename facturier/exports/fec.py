@@ -37,6 +37,7 @@ import functools
 import gc
 import heapq
 import re
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ from django.db.models import (
     Q,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -508,6 +510,8 @@ class _Entry(NamedTuple):
     label: str
     currency: str  # Idevise of the lines that have a currency amount
     lines: list[_Line]
+    # ValidDate: the day the source was issued or recorded (never before the entry's date, rule E2).
+    validated: datetime.date
 
 
 _new_entry: Callable[[tuple[Any, ...]], _Entry] = functools.partial(tuple.__new__, _Entry)
@@ -690,7 +694,7 @@ _EXPENSE_SETTLED = _Flag(Q(paid_total__gt=0, paid_total=F("gross_total")))
 # are read as cents (annotations named c_<field>).
 SALES_FIELDS = (
     "pk", "kind", "number", "issue_date", "currency", "buyer_name", "client_id", "client__name",
-    "client__accounting_code", "on_debits", "corrected_document_id", "owes", "settled",
+    "client__accounting_code", "on_debits", "corrected_document_id", "owes", "settled", "validated",
 )  # fmt: skip
 VAT_ROW_FIELDS = ("document_id", "c_rate", "vat_category", "vat_country", "supply_kind", "exemption_reason")
 CODED_LINE_FIELDS = (
@@ -701,7 +705,7 @@ CORRECTED_FIELDS = ("pk", "kind", "c_gross", "c_advances", "c_paid", "c_credited
 EXPENSE_FIELDS = (
     "pk", "issue_date", "supplier_number", "currency", "supplier_id", "supplier__name",
     "supplier__accounting_code", "category_id", "settled", "vat_on_debits", "owes", "c_self_total",
-    "c_self_total_eur",
+    "c_self_total_eur", "validated",
 )  # fmt: skip
 EXPENSE_VAT_FIELDS = (
     "deductible", "vat_category", "supply_kind", "c_base", "c_vat", "c_base_eur", "c_vat_eur", "c_self",
@@ -709,6 +713,7 @@ EXPENSE_VAT_FIELDS = (
 )  # fmt: skip
 PAYMENT_FIELDS = (
     "pk", "date", "c_amount", "currency", "reference", "client_id", "client__name", "client__accounting_code",
+    "validated",
 )  # fmt: skip
 ALLOCATION_FIELDS = (  # read from the payments, after their date and id
     "allocations__document_id", "a_amount", "allocations__document__number", "allocations__document__kind",
@@ -718,7 +723,7 @@ ALLOCATION_FIELDS = (  # read from the payments, after their date and id
 EXPENSE_PAYMENT_FIELDS = (
     "pk", "date", "c_amount", "reference", "expense_id", "expense__supplier_number", "expense__currency",
     "c_gross", "c_gross_eur", "expense__supplier_id", "expense__supplier__name",
-    "expense__supplier__accounting_code",
+    "expense__supplier__accounting_code", "validated",
 )  # fmt: skip
 
 
@@ -800,6 +805,11 @@ class _Source:
     def rows(self) -> Iterator[Row]:
         raise NotImplementedError
 
+    def validated(self, field: str) -> TruncDate:
+        """The day, in the account's time zone, an entry's source became what the entry says: a document
+        when it was issued, an expense or a payment when it was recorded (ValidDate, A47 A-1)."""
+        return TruncDate(field, tzinfo=zoneinfo.ZoneInfo(self.request.account.time_zone))
+
     def chunk(self, rows: list[Row]) -> Iterator[_Entry]:
         raise NotImplementedError
 
@@ -814,7 +824,7 @@ class _Sales(_Source):
 
     def rows(self) -> Iterator[Row]:
         documents = selection.sales_documents(self.request).annotate(
-            on_debits=_ON_DEBITS, owes=_OWES, settled=_SETTLED
+            on_debits=_ON_DEBITS, owes=_OWES, settled=_SETTLED, validated=self.validated("issued_at")
         )
         # The payments of the fully paid documents, each saying whether the file carries it: read from
         # the selection itself, so the database starts from the account's documents of the period.
@@ -895,7 +905,7 @@ class _Sales(_Source):
         matches: dict[int, _Match],
     ) -> _Entry | None:
         (pk, kind, number, issue_date, currency, buyer_name, client_id, client_name, client_code, on_debits,
-         corrected_id, owes, _settled) = row  # fmt: skip
+         corrected_id, owes, _settled, validated) = row  # fmt: skip
         chart = self.chart
         foreign = currency != "EUR"
         rule: tuple[str, bool, bool] | None = (kind, owes, on_debits)
@@ -943,7 +953,9 @@ class _Sales(_Source):
                 0, _new_line((chart.customer, aux, client_name, total, total_currency, matches.get(pk)))
             )
         label = f"{KIND_LABELS.get(kind, 'Facture')} {number} {buyer_name or client_name}"
-        return _new_entry(((issue_date, SALES, pk), SALES, number, issue_date, label, currency, lines))
+        # Issued before the moment of issue was kept: the issue date.
+        valid = validated or issue_date
+        return _new_entry(((issue_date, SALES, pk), SALES, number, issue_date, label, currency, lines, valid))
 
     def _revenue(self, row: _VatRow, coded: list[Row], currency: str) -> list[tuple[str, int, int]]:
         """The bucket's base on revenue accounts when lines name their own account: spread in proportion
@@ -983,6 +995,7 @@ class _Purchases(_Source):
             owes=_Flag(Q(gross_total__gt=0)),
             c_self_total=_cents("self_assessed_vat_total"),
             c_self_total_eur=_cents("self_assessed_vat_total_eur"),
+            validated=self.validated("created_at"),
         )
         return expenses.values_list(*EXPENSE_FIELDS).iterator(CHUNK_SIZE)
 
@@ -1010,7 +1023,7 @@ class _Purchases(_Source):
 
     def _entry(self, row: Row, vat_rows: list[Row], matches: dict[int, _Match]) -> _Entry | None:
         (pk, issue_date, supplier_number, currency, supplier_id, supplier_name, supplier_code, category_id,
-         _settled, on_debits, owes, self_total, self_total_eur) = row  # fmt: skip
+         _settled, on_debits, owes, self_total, self_total_eur, validated) = row  # fmt: skip
         chart = self.chart
         foreign = currency != "EUR"
         expense_account = chart.categories[category_id][0]
@@ -1044,7 +1057,9 @@ class _Purchases(_Source):
             total_currency = -sum(line.currency_amount or 0 for line in lines) if foreign else None
             lines.append(_Line(chart.supplier, aux, supplier_name, total, total_currency, matches.get(pk)))
         label = f"Facture fournisseur {reference} {supplier_name}"
-        return _Entry((issue_date, PURCHASES, pk), PURCHASES, reference, issue_date, label, currency, lines)
+        return _Entry(
+            (issue_date, PURCHASES, pk), PURCHASES, reference, issue_date, label, currency, lines, validated
+        )
 
 
 class _Receipts(_Source):
@@ -1071,7 +1086,8 @@ class _Receipts(_Source):
         self.allocations = _Follow(
             allocations.values_list("date", "pk", *ALLOCATION_FIELDS).iterator(CHUNK_SIZE), 2
         )
-        return payments.annotate(c_amount=_cents("amount")).values_list(*PAYMENT_FIELDS).iterator(CHUNK_SIZE)
+        payments = payments.annotate(c_amount=_cents("amount"), validated=self.validated("created_at"))
+        return payments.values_list(*PAYMENT_FIELDS).iterator(CHUNK_SIZE)
 
     def chunk(self, rows: list[Row]) -> Iterator[_Entry]:
         allocations = {
@@ -1171,7 +1187,7 @@ class _Receipts(_Source):
         paid_before: dict[tuple[int, int], int],
         matches: dict[int, _Match],
     ) -> _Entry | None:
-        pk, day, amount, currency, reference, payer_id, payer_name, payer_code = payment
+        pk, day, amount, currency, reference, payer_id, payer_name, payer_code, validated = payment
         chart = self.chart
         foreign = currency != "EUR"
         customers: list[_Line] = []
@@ -1211,7 +1227,7 @@ class _Receipts(_Source):
             label = f"Règlement non affecté {payer_name or reference}".strip()
             lines = [_Line(chart.bank, "", "", amount, None), *customers]
             return _new_entry(
-                ((day, RECEIPTS, pk), RECEIPTS, reference or f"P{pk}", day, label, currency, lines)
+                ((day, RECEIPTS, pk), RECEIPTS, reference or f"P{pk}", day, label, currency, lines, validated)
             )
         if not customers:
             return None
@@ -1223,7 +1239,9 @@ class _Receipts(_Source):
             lines.extend(taxes)
         settled = ", ".join(numbers)
         label = f"Règlement {settled} {allocations[0][7]}"
-        return _new_entry(((day, RECEIPTS, pk), RECEIPTS, reference or settled, day, label, currency, lines))
+        return _new_entry(
+            ((day, RECEIPTS, pk), RECEIPTS, reference or settled, day, label, currency, lines, validated)
+        )
 
 
 class _Disbursements(_Source):
@@ -1236,6 +1254,7 @@ class _Disbursements(_Source):
             c_amount=_cents("amount"),
             c_gross=_cents("expense__gross_total"),
             c_gross_eur=_cents("expense__gross_total_eur"),
+            validated=self.validated("created_at"),
         )
         return payments.values_list(*EXPENSE_PAYMENT_FIELDS).iterator(CHUNK_SIZE)
 
@@ -1284,7 +1303,7 @@ class _Disbursements(_Source):
         self, row: Row, before: int, matches: dict[int, _Match], pending: Iterable[tuple[str, int]]
     ) -> _Entry | None:
         (pk, day, amount, reference, expense_id, supplier_number, currency, gross, gross_eur, supplier_id,
-         supplier_name, supplier_code) = row  # fmt: skip
+         supplier_name, supplier_code, validated) = row  # fmt: skip
         chart = self.chart
         foreign = currency != "EUR"
         # The expense's 401 amount is its gross_total_eur (the sum of its VAT rows in EUR).
@@ -1312,7 +1331,14 @@ class _Disbursements(_Source):
             lines.append(_Line(chart.deductible_pending, "", "", -sum(line.amount for line in taxes), None))
         label = f"Paiement fournisseur {number} {supplier_name}"
         return _Entry(
-            (day, DISBURSEMENTS, pk), DISBURSEMENTS, reference or number, day, label, currency, lines
+            (day, DISBURSEMENTS, pk),
+            DISBURSEMENTS,
+            reference or number,
+            day,
+            label,
+            currency,
+            lines,
+            validated,
         )
 
 
@@ -1420,7 +1446,7 @@ def _write(
         day = dates[entry.key[0]]
         head = f"{heads[entry.journal]}{number}{sep}{day}{sep}"
         piece = f"{sep}{_clean(entry.piece_ref)}{sep}{dates[entry.piece_date]}{sep}{_clean(entry.label)}{sep}"
-        tail = f"{sep}{day}{sep}"
+        tail = f"{sep}{dates[max(entry.validated, entry.key[0])]}{sep}"
         currency = entry.currency
         for account, aux, aux_label, amount, currency_amount, match in entry.lines:
             key = (account, aux, aux_label)

@@ -185,6 +185,42 @@ def test_the_fec_of_a_small_year_is_the_golden_file_byte_for_byte(frozen, acme, 
     assert check_fec(io.BytesIO(out.getvalue()), GOLDEN.name) == []
 
 
+def test_valid_date_is_the_day_each_entry_was_issued_or_recorded(acme, owner):
+    actor = actor_for(acme, owner)
+    client = make_client(acme, accounting_code="CDUPONT")
+    supplier = make_client(acme, name="Bureau Vallée", kind="supplier", accounting_code="FBUREAU")
+    purchases.ensure_default_categories(acme)
+    category = ExpenseCategory.objects.get(account=acme, name="Fournitures")
+    # Issued at 23:30 UTC on 12/03, already the 13th in Paris, for an invoice dated the 10th.
+    with time_machine.travel(datetime.datetime(2025, 3, 12, 23, 30, tzinfo=datetime.UTC), tick=False):
+        invoice = make_invoice(
+            actor, client, [line("Conseil", "1", "100", "20")], issue_date=day("2025-03-10")
+        )
+    with on("2025-04-20"):  # a payment of the 15th and a supplier's invoice of the 2nd, entered later
+        record_payment(actor, acme, date=day("2025-04-15"), amount=D("120"), documents=[invoice])
+        expense = purchases.create_expense(
+            actor, acme, ExpenseInput(supplier_id=supplier.pk, category_id=category.pk,
+                                      issue_date=day("2025-04-02"), lines=[ExpenseLineInput("Papier", D(1), D(50), D(20))]),
+        )  # fmt: skip
+    with on("2025-05-03"):
+        purchases.record_expense_payment(actor, expense, date=day("2025-05-02"), amount=D(60))
+    # Issued before the moment of issue was kept: its issue date.
+    older = make_invoice(actor, client, [line("Audit", "1", "10", "20")], issue_date=day("2025-06-01"))
+    Document.objects.filter(pk=older.pk).update(issued_at=None)
+
+    text = export(acme)
+
+    assert check_fec(io.StringIO(text), GOLDEN.name) == []
+    valid = {(r["JournalCode"], r["PieceRef"], r["EcritureDate"], r["ValidDate"]) for r in rows(text)}
+    assert valid == {
+        ("VT", invoice.number, "20250310", "20250313"),
+        ("BQ", invoice.number, "20250415", "20250420"),
+        ("HA", f"DEP-{expense.pk}", "20250402", "20250420"),
+        ("BQ", f"DEP-{expense.pk}", "20250502", "20250503"),
+        ("VT", older.number, "20250601", "20250601"),
+    }
+
+
 def test_the_golden_file_passes_the_checker_on_its_own():
     assert check_fec(GOLDEN) == []
 
@@ -223,7 +259,11 @@ def test_the_fec_of_a_varied_year_passes_the_checker_and_balances_every_document
     assert check_fec(io.StringIO(text), "732829320FEC20251231.txt") == []
     found = rows(text)
     assert [int(row["EcritureNum"]) for row in found] == sorted(int(row["EcritureNum"]) for row in found)
-    assert all(row["ValidDate"] == row["EcritureDate"] for row in found)
+    # Recorded on 30/09/2025 at the latest (some on their own date): validated on or after their date.
+    assert all(
+        row["EcritureDate"] <= row["ValidDate"] <= max(row["EcritureDate"], "20250930") for row in found
+    )
+    assert any(row["ValidDate"] != row["EcritureDate"] for row in found)
     # Every client's account holds what it still owes, in EUR, and the waiting account is what the
     # payments have not yet made due.
     totals = balances(text)
