@@ -72,6 +72,7 @@ from facturier.billing.models import (
     DocumentVatLine,
     Kind,
     PaymentAllocation,
+    Status,
     SupplyKind,
     vat_due_at_payment,
 )
@@ -614,6 +615,47 @@ def _matched_allocations(request: ExportRequest, settled: list[int]) -> dict[int
     return _matches(rows, "D")
 
 
+def _matched_credited(request: ExportRequest, document_ids: Iterable[int]) -> dict[int, _Match]:
+    """Of the given documents, those in euros settled exactly by payments and credit notes together
+    (some credited: the documents without are _matched_allocations'), when every payment and credit
+    note is in the file and no credit note was itself paid (a refund, which the match would miss):
+    their 411 line, their payments' and their credit notes' 411 lines get one matching code, dated by
+    the last of them."""
+    ids = sorted(set(document_ids))
+    if not ids:
+        return {}
+    credited = list(
+        selection.sales_documents(request)
+        .filter(
+            _among(Document, "id", ids),
+            kind__in=PAYABLE_KINDS,
+            currency="EUR",
+            credited_total__gt=0,
+            credited_total=F("gross_total") - F("advances_deducted") - F("paid_total"),
+        )
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    if not credited:
+        return {}
+    in_file = Exists(selection.payments(request).filter(pk=OuterRef("payment_id")))
+    parts: list[tuple[int, datetime.date, int, bool]] = list(
+        PaymentAllocation.objects.filter(_among(PaymentAllocation, "document_id", credited))
+        .annotate(in_file=in_file)
+        .values_list("document_id", "payment__date", "payment_id", "in_file")
+    )
+    notes = (
+        Document.objects.filter(_among(Document, "corrected_document_id", credited), kind=Kind.CREDIT_NOTE)
+        .exclude(status=Status.DRAFT)
+        .annotate(in_file=Exists(selection.sales_documents(request).filter(pk=OuterRef("pk"))))
+        .values_list("corrected_document_id", "issue_date", "pk", "in_file", "paid_total")
+    )
+    for invoice_id, day, pk, note_in_file, paid in notes:
+        # A negative id keeps a credit note apart from the payments of the same number.
+        parts.append((invoice_id, day, -pk, bool(note_in_file) and not paid))
+    return _matches(parts, "D")
+
+
 def _matched_expenses(request: ExportRequest, expense_ids: Iterable[int]) -> dict[int, _Match]:
     settled = list(
         selection.expenses(request)
@@ -856,11 +898,15 @@ class _Sales(_Source):
         coded = self._coded_lines([row[0] for row in rows if self.coded.take((row[3], row[0]))])
         corrected = self._corrected(rows)
         matches: dict[int, _Match] = {}
-        for pk, _kind, _number, issue_date, *_values, settled in rows:
+        for pk, _kind, _number, issue_date, *_values, settled, _validated in rows:
             if settled:
                 paid = self.payments.take((issue_date, pk))
                 if paid and all(in_file for _day, _payment, in_file in paid):
                     matches[pk] = _Match(("D", pk), 1 + len(paid), max(paid)[0])
+        # Documents settled with the help of credit notes: matched with their payments and credit notes.
+        credited = [row[0] for row in rows if row[1] in PAYABLE_KINDS]
+        credited += [row[10] for row in rows if row[1] == Kind.CREDIT_NOTE and row[10] is not None]
+        matches.update(_matched_credited(self.request, credited))
         for row in rows:
             entry = self._entry(row, vat_rows.get(row[0], []), coded.get(row[0]), corrected, matches)
             if entry is not None:
@@ -949,9 +995,9 @@ class _Sales(_Source):
         if total:  # zero when the document's lines cancel out: revenue against revenue, no customer line
             aux = customer_auxiliary(client_id, client_code)
             total_currency = -sum(line.currency_amount or 0 for line in lines) if foreign else None
-            lines.insert(
-                0, _new_line((chart.customer, aux, client_name, total, total_currency, matches.get(pk)))
-            )
+            # A credit note is matched with the invoice it credits.
+            match = matches.get(corrected_id if kind == Kind.CREDIT_NOTE else pk)
+            lines.insert(0, _new_line((chart.customer, aux, client_name, total, total_currency, match)))
         label = f"{KIND_LABELS.get(kind, 'Facture')} {number} {buyer_name or client_name}"
         # Issued before the moment of issue was kept: the issue date.
         valid = validated or issue_date
@@ -1109,14 +1155,17 @@ class _Receipts(_Source):
         # A document paid by this payment alone is matched with it; one paid several times, when its
         # other payments are in the file too.
         matches: dict[int, _Match] = {}
-        several_times = []
+        several_times, others = [], []
         for pk, day, *_rest in rows:
             for document_id, part, *_values, matchable, paid in allocations.get(pk, ()):
                 if matchable and paid == part:
                     matches[document_id] = _Match(("D", document_id), 2, day)
                 elif matchable:
                     several_times.append(document_id)
+                else:
+                    others.append(document_id)
         matches.update(_matched_allocations(self.request, several_times))
+        matches.update(_matched_credited(self.request, others))
         for payment in rows:
             entry = self._entry(
                 payment, allocations.get(payment[0], []), totals, pending, paid_before, matches

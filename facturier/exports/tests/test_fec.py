@@ -221,6 +221,53 @@ def test_valid_date_is_the_day_each_entry_was_issued_or_recorded(acme, owner):
     }
 
 
+def credit(actor, invoice, amount: str, when: str):
+    with on(when):
+        note = document_services.create_credit_note(
+            actor, invoice, lines=[line("Remise commerciale", "1", amount, "20")], reason="Geste commercial"
+        )
+        return document_services.issue(actor, note) or note
+
+
+def test_a_credit_note_is_matched_with_the_invoice_it_credits_and_its_payments(frozen, acme, owner):
+    actor = actor_for(acme, owner)
+    client = make_client(acme, accounting_code="CDUPONT")
+    invoice = make_invoice(actor, client, [line("Conseil", "1", "1000", "20")], issue_date=day("2025-03-10"))
+    record_payment(
+        actor, acme, date=day("2025-03-20"), amount=D("600"), documents=[invoice], reference="VIR-1"
+    )
+    note = credit(actor, invoice, "500", "2025-04-05")  # 600 TTC: the invoice is settled
+    # Another invoice credited in part and unpaid stays open: no code.
+    other = make_invoice(actor, client, [line("Audit", "1", "100", "20")], issue_date=day("2025-05-02"))
+    credit(actor, other, "50", "2025-05-10")
+
+    text = export(acme)
+
+    assert check_fec(io.StringIO(text), GOLDEN.name) == []
+    customer = [r for r in rows(text) if r["CompteNum"] == "411000"]
+    matched = [(r["PieceRef"], r["Debit"], r["Credit"], r["EcritureLet"], r["DateLet"]) for r in customer]
+    note_number = Document.objects.get(corrected_document=invoice).number
+    assert matched[:3] == [
+        (invoice.number, "1200,00", "0,00", "A", "20250405"),
+        ("VIR-1", "0,00", "600,00", "A", "20250405"),
+        (note_number, "0,00", "600,00", "A", "20250405"),
+    ]
+    assert all(r[3] == "" and r[4] == "" for r in matched[3:])
+    assert note is not None
+
+
+def test_a_credit_note_outside_the_file_leaves_the_invoice_unmatched(frozen, acme, owner):
+    actor = actor_for(acme, owner)
+    client = make_client(acme, accounting_code="CDUPONT")
+    invoice = make_invoice(actor, client, [line("Conseil", "1", "1000", "20")], issue_date=day("2025-12-10"))
+    record_payment(actor, acme, date=day("2025-12-20"), amount=D("600"), documents=[invoice])
+    credit(actor, invoice, "500", "2026-01-05")  # next fiscal year
+
+    text = export(acme)
+
+    assert all(r["EcritureLet"] == "" for r in rows(text))
+
+
 def test_the_golden_file_passes_the_checker_on_its_own():
     assert check_fec(GOLDEN) == []
 
