@@ -168,8 +168,7 @@ class ExpenseSerializer(InvoiceShapeSerializer[Expense]):
     @extend_schema_field(OpenApiTypes.DECIMAL)
     def get_price_tax_self_assessed(self, expense: Expense) -> str:
         # The VAT the account self-assesses (due, and deductible where the lines say so).
-        total = sum((row.self_assessed_vat for row in expense.vat_lines.all()), Decimal(0))
-        return f"{total:.2f}"
+        return f"{expense.self_assessed_vat_total:.2f}"
 
     @extend_schema_field(OpenApiTypes.STR)
     def get_buyer_tax_no(self, expense: Expense) -> str:
@@ -186,7 +185,7 @@ class ExpenseSerializer(InvoiceShapeSerializer[Expense]):
 
 def with_output_data(rows: "QuerySet[Expense]", *, positions: bool) -> "QuerySet[Expense]":
     """What the serializer reads, in a fixed number of queries whatever the number of rows."""
-    rows = rows.select_related("supplier", "account").prefetch_related("lines", "vat_lines")
+    rows = rows.select_related("supplier", "account").prefetch_related("lines")
     return rows
 
 
@@ -272,7 +271,8 @@ def _lines(
     positions: list[Any], reverse_charge: bool = False
 ) -> tuple[list[services.ExpenseLineInput], bool]:
     """The expense's lines and whether their prices are gross (every priced position gross only).
-    Under `reverse_charge` each line is self-assessed at its `tax` rate (its prices are net)."""
+    Under `reverse_charge` each line is self-assessed at its `tax` rate (its prices are net); a position
+    with `tax: "oo"` is self-assessed at the standard French rate."""
     values = [_position(entry) for entry in positions]
     priced = [v for v in values if any(key in v for key in (*read.GROSS_PRICES, *read.NET_PRICES))]
     gross = bool(priced) and all(not any(key in v for key in read.NET_PRICES) for v in priced)
@@ -291,8 +291,12 @@ def _lines(
             unit_price = (unit_price / quantity).quantize(read.FOUR_PLACES)
         if not str(entry.get("name", "")).strip():
             raise InputError.on("positions", _("Chaque position a un nom."))
+        if category == vat.REVERSE_CHARGE and not rate:
+            # `tax: "oo"` names the category without a rate (the supplier's invoice shows none): the
+            # account self-assesses at the standard French rate; a position may send another one.
+            rate = vat.DEFAULT_SELF_ASSESSMENT_RATE
         if reverse_charge and category in (vat.STANDARD, vat.EXEMPT):
-            category = vat.REVERSE_CHARGE  # a rate (or none, 0) the account self-assesses
+            category = vat.REVERSE_CHARGE  # a rate the account self-assesses (0 is refused)
         lines.append(
             services.ExpenseLineInput(
                 name=entry["name"],

@@ -273,7 +273,7 @@ FIRM = Business(
         Purchase("Déplacements", 6, (Buy("Déjeuner avec un client", ("45", "140"), "10"),),
                  per_month=1, file="png"),
         # A service bought outside the EU, in dollars: the firm self-assesses its VAT (reverse charge).
-        Purchase("Autres", 7, (Buy("Abonnement au logiciel de production", ("49", "99"), "0",
+        Purchase("Autres", 7, (Buy("Abonnement au logiciel de production", ("49", "99"), "20",
                                    category=vat.REVERSE_CHARGE),), day=2, currency="USD"),
         Purchase("Publicité", 8, (Buy("Annonce dans l'annuaire professionnel", ("300", "900")),), every=3, day=20),
     ),

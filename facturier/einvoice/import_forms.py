@@ -1,5 +1,6 @@
 """The form of the e-invoice import page: several files at once, and the category to file them under."""
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -8,7 +9,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from facturier.lib import uploads
+from facturier.lib import uploads, vat
 from facturier.purchases import queries
 from facturier.purchases.forms import MultipleFileInput
 from facturier.purchases.models import ExpenseCategory
@@ -50,6 +51,26 @@ class EinvoiceImportForm(forms.Form):
         ),
     )
 
+    self_assessed_rate = forms.TypedChoiceField(
+        label=gettext_lazy("Taux de la TVA autoliquidée"),
+        coerce=Decimal,
+        required=False,  # a client that does not send it gets the standard rate (clean_...)
+        empty_value=None,
+        initial=str(vat.DEFAULT_SELF_ASSESSMENT_RATE),
+        help_text=gettext_lazy(
+            "Une facture en autoliquidation (ou d'acquisition intracommunautaire) est sans TVA : vous "
+            "devez la TVA française, calculée à ce taux. Vous pourrez changer le taux d'une ligne sur "
+            "la dépense."
+        ),
+    )
+
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = queries.categories(account)  # type: ignore[attr-defined]
+        self.fields["self_assessed_rate"].choices = [  # type: ignore[attr-defined]
+            (str(rate), f"{vat.rate_text(rate)} %") for rate in vat.SELF_ASSESSMENT_RATES
+        ]
+
+    def clean_self_assessed_rate(self) -> Decimal:
+        rate: Decimal | None = self.cleaned_data.get("self_assessed_rate")
+        return vat.DEFAULT_SELF_ASSESSMENT_RATE if rate is None else rate

@@ -29,7 +29,13 @@ def expense_import(request: AccountRequest) -> HttpResponse:
                     outcomes.append(refused)
                     continue
                 upload.seek(0)
-                outcomes += importing.import_files(actor, account, [(name, upload.read())], category=category)
+                outcomes += importing.import_files(
+                    actor,
+                    account,
+                    [(name, upload.read())],
+                    category=category,
+                    self_assessed_rate=form.cleaned_data["self_assessed_rate"],
+                )
             form = EinvoiceImportForm(account=account)  # the next batch starts from an empty form
     else:
         form = EinvoiceImportForm(account=account)

@@ -20,10 +20,14 @@ Decisions:
   is BT-111 / BT-110. Otherwise it is refused (no rate to convert it).
 - The expense's totals are recomputed by purchases (VAT per rate on the summed base); a file whose
   totals differ from that computation by even a cent is refused rather than stored with other amounts.
+- Autoliquidation: a line the account self-assesses (reverse charge, or an intra-EU acquisition from a
+  supplier in another member state: purchases.models.is_self_assessed) shows 0 % on the supplier's
+  invoice, but the account owes French VAT on it: it is recorded at `self_assessed_rate` (the standard
+  20 % unless the import page says otherwise; each line can be changed on the expense afterwards).
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
@@ -40,7 +44,7 @@ from facturier.einvoice import reading
 from facturier.lib import uploads, vat
 from facturier.lib.money import CURRENCIES, round_money
 from facturier.purchases import services as purchases
-from facturier.purchases.models import Expense, ExpenseCategory
+from facturier.purchases.models import Expense, ExpenseCategory, is_self_assessed
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
 from facturier.tenancy.errors import ServiceError
@@ -85,8 +89,10 @@ def import_einvoice(
     content: bytes,
     *,
     category: ExpenseCategory | None = None,
+    self_assessed_rate: Decimal = vat.DEFAULT_SELF_ASSESSMENT_RATE,
 ) -> Expense:
-    """Record the received e-invoice `content` as an expense of `account` (purchases.create).
+    """Record the received e-invoice `content` as an expense of `account` (purchases.create); the lines
+    the account self-assesses take the French rate `self_assessed_rate`.
 
     Raises ServiceError (DuplicateError for a supplier's invoice already recorded) with a message for the
     user when the file is not a valid e-invoice or the rules refuse it; nothing is stored then."""
@@ -132,6 +138,12 @@ def import_einvoice(
                 existing,
             )
         data.supplier_id = supplier.pk
+        data.lines = [
+            replace(line, vat_rate=self_assessed_rate)
+            if is_self_assessed(line.vat_category, supplier.country)
+            else line
+            for line in data.lines
+        ]
         data.category_id = (category.pk if category else None) or _default_category(account, supplier)
         # Recorded before the expense: create_expense is the last write, so when it fails the files it
         # stored are removed by it and this event is rolled back with the rest.
@@ -420,13 +432,16 @@ def import_files(
     files: Iterable[tuple[str, bytes]],
     *,
     category: ExpenseCategory | None = None,
+    self_assessed_rate: Decimal = vat.DEFAULT_SELF_ASSESSMENT_RATE,
 ) -> list[Outcome]:
     """Import each file on its own: one that is refused does not stop the others."""
     outcomes = []
     for filename, content in files:
         outcome = Outcome(filename)
         try:
-            outcome.expense = import_einvoice(actor, account, filename, content, category=category)
+            outcome.expense = import_einvoice(
+                actor, account, filename, content, category=category, self_assessed_rate=self_assessed_rate
+            )
         except DuplicateError as error:
             outcome.error, outcome.existing = error.message, error.existing
         except ServiceError as error:

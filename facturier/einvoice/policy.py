@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from facturier.billing import issued
 from facturier.billing.models import INVOICE_KINDS, BillingSettings, Document, IssuedFile
-from facturier.einvoice import checks, cii, facturx
+from facturier.einvoice import checks, facturx
 from facturier.einvoice.models import EInvoiceSettings
 from facturier.tenancy.errors import ServiceError
 
@@ -87,9 +87,13 @@ def ensure_einvoice_ready(
 
 
 def cii_xml(document: Document) -> bytes:
-    """The bare CII XML of an issued document, in the account's profile (not kept: made from what
-    issuing stored, it is the same each time)."""
-    return cii.cii_xml(document, profile=EInvoiceSettings.read(document.account).profile)
+    """The bare CII XML of an issued document: the one inside its Factur-X (facturx_pdf: kept at issue,
+    else made and kept at the first download), byte for byte, so the XML served alone is the one the
+    PDF carries, whatever the account's profile became since."""
+    xml = facturx.xml_from_pdf(facturx_pdf(document))
+    if xml is None:  # a kept Factur-X always carries its XML; a damaged file must not pass for one
+        raise ServiceError(_("La facture Factur-X conservée de ce document ne contient pas de XML."))
+    return xml
 
 
 def facturx_pdf(document: Document) -> bytes:

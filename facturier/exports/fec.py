@@ -37,6 +37,7 @@ import functools
 import gc
 import heapq
 import re
+import zoneinfo
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ from django.db.models import (
     Q,
 )
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncDate
 from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -70,6 +72,7 @@ from facturier.billing.models import (
     DocumentVatLine,
     Kind,
     PaymentAllocation,
+    Status,
     SupplyKind,
     vat_due_at_payment,
 )
@@ -85,6 +88,7 @@ from facturier.lib.chart_of_accounts import (
     PRODUCT_RULE,
     REVENUE_RULE,
     SUPPLIER_RULE,
+    SUSPENSE_RULE,
     VAT_RULE,
     AccountRule,
     account_problem,
@@ -192,6 +196,7 @@ MAPPING_RULES: dict[str, AccountRule] = {
     "customer_account": CUSTOMER_RULE,
     "supplier_account": SUPPLIER_RULE,
     "bank_account": BANK_RULE,
+    "suspense_account": SUSPENSE_RULE,
     "revenue_services_account": REVENUE_RULE,
     "revenue_goods_account": REVENUE_RULE,
     "revenue_services_exempt_account": REVENUE_RULE,
@@ -350,6 +355,7 @@ class _Chart:
         self.customer = settings.customer_account
         self.supplier = settings.supplier_account
         self.bank = settings.bank_account
+        self.suspense = settings.suspense_account
         self.oss = settings.vat_oss_account
         self.pending = settings.vat_pending_account
         self.deductible = settings.vat_deductible_account
@@ -364,6 +370,7 @@ class _Chart:
             (settings.customer_account, "Clients"),
             (settings.supplier_account, "Fournisseurs"),
             (settings.bank_account, "Banque"),
+            (settings.suspense_account, "Compte d'attente"),
             (settings.revenue_services_account, "Prestations de services"),
             (settings.revenue_goods_account, "Ventes de marchandises"),
             (settings.revenue_services_exempt_account, "Prestations de services sans TVA française"),
@@ -504,6 +511,8 @@ class _Entry(NamedTuple):
     label: str
     currency: str  # Idevise of the lines that have a currency amount
     lines: list[_Line]
+    # ValidDate: the day the source was issued or recorded (never before the entry's date, rule E2).
+    validated: datetime.date
 
 
 _new_entry: Callable[[tuple[Any, ...]], _Entry] = functools.partial(tuple.__new__, _Entry)
@@ -606,6 +615,47 @@ def _matched_allocations(request: ExportRequest, settled: list[int]) -> dict[int
     return _matches(rows, "D")
 
 
+def _matched_credited(request: ExportRequest, document_ids: Iterable[int]) -> dict[int, _Match]:
+    """Of the given documents, those in euros settled exactly by payments and credit notes together
+    (some credited: the documents without are _matched_allocations'), when every payment and credit
+    note is in the file and no credit note was itself paid (a refund, which the match would miss):
+    their 411 line, their payments' and their credit notes' 411 lines get one matching code, dated by
+    the last of them."""
+    ids = sorted(set(document_ids))
+    if not ids:
+        return {}
+    credited = list(
+        selection.sales_documents(request)
+        .filter(
+            _among(Document, "id", ids),
+            kind__in=PAYABLE_KINDS,
+            currency="EUR",
+            credited_total__gt=0,
+            credited_total=F("gross_total") - F("advances_deducted") - F("paid_total"),
+        )
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    if not credited:
+        return {}
+    in_file = Exists(selection.payments(request).filter(pk=OuterRef("payment_id")))
+    parts: list[tuple[int, datetime.date, int, bool]] = list(
+        PaymentAllocation.objects.filter(_among(PaymentAllocation, "document_id", credited))
+        .annotate(in_file=in_file)
+        .values_list("document_id", "payment__date", "payment_id", "in_file")
+    )
+    notes = (
+        Document.objects.filter(_among(Document, "corrected_document_id", credited), kind=Kind.CREDIT_NOTE)
+        .exclude(status=Status.DRAFT)
+        .annotate(in_file=Exists(selection.sales_documents(request).filter(pk=OuterRef("pk"))))
+        .values_list("corrected_document_id", "issue_date", "pk", "in_file", "paid_total")
+    )
+    for invoice_id, day, pk, note_in_file, paid in notes:
+        # A negative id keeps a credit note apart from the payments of the same number.
+        parts.append((invoice_id, day, -pk, bool(note_in_file) and not paid))
+    return _matches(parts, "D")
+
+
 def _matched_expenses(request: ExportRequest, expense_ids: Iterable[int]) -> dict[int, _Match]:
     settled = list(
         selection.expenses(request)
@@ -686,7 +736,7 @@ _EXPENSE_SETTLED = _Flag(Q(paid_total__gt=0, paid_total=F("gross_total")))
 # are read as cents (annotations named c_<field>).
 SALES_FIELDS = (
     "pk", "kind", "number", "issue_date", "currency", "buyer_name", "client_id", "client__name",
-    "client__accounting_code", "on_debits", "corrected_document_id", "owes", "settled",
+    "client__accounting_code", "on_debits", "corrected_document_id", "owes", "settled", "validated",
 )  # fmt: skip
 VAT_ROW_FIELDS = ("document_id", "c_rate", "vat_category", "vat_country", "supply_kind", "exemption_reason")
 CODED_LINE_FIELDS = (
@@ -696,7 +746,8 @@ CODED_LINE_FIELDS = (
 CORRECTED_FIELDS = ("pk", "kind", "c_gross", "c_advances", "c_paid", "c_credited", "on_debits")
 EXPENSE_FIELDS = (
     "pk", "issue_date", "supplier_number", "currency", "supplier_id", "supplier__name",
-    "supplier__accounting_code", "category_id", "settled", "vat_on_debits", "owes",
+    "supplier__accounting_code", "category_id", "settled", "vat_on_debits", "owes", "c_self_total",
+    "c_self_total_eur", "validated",
 )  # fmt: skip
 EXPENSE_VAT_FIELDS = (
     "deductible", "vat_category", "supply_kind", "c_base", "c_vat", "c_base_eur", "c_vat_eur", "c_self",
@@ -704,6 +755,7 @@ EXPENSE_VAT_FIELDS = (
 )  # fmt: skip
 PAYMENT_FIELDS = (
     "pk", "date", "c_amount", "currency", "reference", "client_id", "client__name", "client__accounting_code",
+    "validated",
 )  # fmt: skip
 ALLOCATION_FIELDS = (  # read from the payments, after their date and id
     "allocations__document_id", "a_amount", "allocations__document__number", "allocations__document__kind",
@@ -713,7 +765,7 @@ ALLOCATION_FIELDS = (  # read from the payments, after their date and id
 EXPENSE_PAYMENT_FIELDS = (
     "pk", "date", "c_amount", "reference", "expense_id", "expense__supplier_number", "expense__currency",
     "c_gross", "c_gross_eur", "expense__supplier_id", "expense__supplier__name",
-    "expense__supplier__accounting_code",
+    "expense__supplier__accounting_code", "validated",
 )  # fmt: skip
 
 
@@ -795,6 +847,11 @@ class _Source:
     def rows(self) -> Iterator[Row]:
         raise NotImplementedError
 
+    def validated(self, field: str) -> TruncDate:
+        """The day, in the account's time zone, an entry's source became what the entry says: a document
+        when it was issued, an expense or a payment when it was recorded (ValidDate, A47 A-1)."""
+        return TruncDate(field, tzinfo=zoneinfo.ZoneInfo(self.request.account.time_zone))
+
     def chunk(self, rows: list[Row]) -> Iterator[_Entry]:
         raise NotImplementedError
 
@@ -809,7 +866,7 @@ class _Sales(_Source):
 
     def rows(self) -> Iterator[Row]:
         documents = selection.sales_documents(self.request).annotate(
-            on_debits=_ON_DEBITS, owes=_OWES, settled=_SETTLED
+            on_debits=_ON_DEBITS, owes=_OWES, settled=_SETTLED, validated=self.validated("issued_at")
         )
         # The payments of the fully paid documents, each saying whether the file carries it: read from
         # the selection itself, so the database starts from the account's documents of the period.
@@ -841,11 +898,15 @@ class _Sales(_Source):
         coded = self._coded_lines([row[0] for row in rows if self.coded.take((row[3], row[0]))])
         corrected = self._corrected(rows)
         matches: dict[int, _Match] = {}
-        for pk, _kind, _number, issue_date, *_values, settled in rows:
+        for pk, _kind, _number, issue_date, *_values, settled, _validated in rows:
             if settled:
                 paid = self.payments.take((issue_date, pk))
                 if paid and all(in_file for _day, _payment, in_file in paid):
                     matches[pk] = _Match(("D", pk), 1 + len(paid), max(paid)[0])
+        # Documents settled with the help of credit notes: matched with their payments and credit notes.
+        credited = [row[0] for row in rows if row[1] in PAYABLE_KINDS]
+        credited += [row[10] for row in rows if row[1] == Kind.CREDIT_NOTE and row[10] is not None]
+        matches.update(_matched_credited(self.request, credited))
         for row in rows:
             entry = self._entry(row, vat_rows.get(row[0], []), coded.get(row[0]), corrected, matches)
             if entry is not None:
@@ -890,7 +951,7 @@ class _Sales(_Source):
         matches: dict[int, _Match],
     ) -> _Entry | None:
         (pk, kind, number, issue_date, currency, buyer_name, client_id, client_name, client_code, on_debits,
-         corrected_id, owes, _settled) = row  # fmt: skip
+         corrected_id, owes, _settled, validated) = row  # fmt: skip
         chart = self.chart
         foreign = currency != "EUR"
         rule: tuple[str, bool, bool] | None = (kind, owes, on_debits)
@@ -934,11 +995,13 @@ class _Sales(_Source):
         if total:  # zero when the document's lines cancel out: revenue against revenue, no customer line
             aux = customer_auxiliary(client_id, client_code)
             total_currency = -sum(line.currency_amount or 0 for line in lines) if foreign else None
-            lines.insert(
-                0, _new_line((chart.customer, aux, client_name, total, total_currency, matches.get(pk)))
-            )
+            # A credit note is matched with the invoice it credits.
+            match = matches.get(corrected_id if kind == Kind.CREDIT_NOTE else pk)
+            lines.insert(0, _new_line((chart.customer, aux, client_name, total, total_currency, match)))
         label = f"{KIND_LABELS.get(kind, 'Facture')} {number} {buyer_name or client_name}"
-        return _new_entry(((issue_date, SALES, pk), SALES, number, issue_date, label, currency, lines))
+        # Issued before the moment of issue was kept: the issue date.
+        valid = validated or issue_date
+        return _new_entry(((issue_date, SALES, pk), SALES, number, issue_date, label, currency, lines, valid))
 
     def _revenue(self, row: _VatRow, coded: list[Row], currency: str) -> list[tuple[str, int, int]]:
         """The bucket's base on revenue accounts when lines name their own account: spread in proportion
@@ -974,7 +1037,11 @@ class _Purchases(_Source):
 
     def rows(self) -> Iterator[Row]:
         expenses = selection.expenses(self.request).annotate(
-            settled=_EXPENSE_SETTLED, owes=_Flag(Q(gross_total__gt=0))
+            settled=_EXPENSE_SETTLED,
+            owes=_Flag(Q(gross_total__gt=0)),
+            c_self_total=_cents("self_assessed_vat_total"),
+            c_self_total_eur=_cents("self_assessed_vat_total_eur"),
+            validated=self.validated("created_at"),
         )
         return expenses.values_list(*EXPENSE_FIELDS).iterator(CHUNK_SIZE)
 
@@ -1002,7 +1069,7 @@ class _Purchases(_Source):
 
     def _entry(self, row: Row, vat_rows: list[Row], matches: dict[int, _Match]) -> _Entry | None:
         (pk, issue_date, supplier_number, currency, supplier_id, supplier_name, supplier_code, category_id,
-         _settled, on_debits, owes) = row  # fmt: skip
+         _settled, on_debits, owes, self_total, self_total_eur, validated) = row  # fmt: skip
         chart = self.chart
         foreign = currency != "EUR"
         expense_account = chart.categories[category_id][0]
@@ -1024,7 +1091,8 @@ class _Purchases(_Source):
                 if deductible:
                     account = chart.deductible_assets if assets else chart.self_assessed_deductible
                 charges.add(account, self_eur, self_vat)
-                charges.add(chart.self_assessed, -self_eur, -self_vat)
+        # The VAT due is the expense's self-assessed total, which its rows (the other side) add up to.
+        charges.add(chart.self_assessed, -self_total_eur, -self_total)
         lines = charges.lines(1, foreign, by_number=False)  # the expense first, then its VAT
         if not lines:
             return None
@@ -1035,7 +1103,9 @@ class _Purchases(_Source):
             total_currency = -sum(line.currency_amount or 0 for line in lines) if foreign else None
             lines.append(_Line(chart.supplier, aux, supplier_name, total, total_currency, matches.get(pk)))
         label = f"Facture fournisseur {reference} {supplier_name}"
-        return _Entry((issue_date, PURCHASES, pk), PURCHASES, reference, issue_date, label, currency, lines)
+        return _Entry(
+            (issue_date, PURCHASES, pk), PURCHASES, reference, issue_date, label, currency, lines, validated
+        )
 
 
 class _Receipts(_Source):
@@ -1062,7 +1132,8 @@ class _Receipts(_Source):
         self.allocations = _Follow(
             allocations.values_list("date", "pk", *ALLOCATION_FIELDS).iterator(CHUNK_SIZE), 2
         )
-        return payments.annotate(c_amount=_cents("amount")).values_list(*PAYMENT_FIELDS).iterator(CHUNK_SIZE)
+        payments = payments.annotate(c_amount=_cents("amount"), validated=self.validated("created_at"))
+        return payments.values_list(*PAYMENT_FIELDS).iterator(CHUNK_SIZE)
 
     def chunk(self, rows: list[Row]) -> Iterator[_Entry]:
         allocations = {
@@ -1084,14 +1155,17 @@ class _Receipts(_Source):
         # A document paid by this payment alone is matched with it; one paid several times, when its
         # other payments are in the file too.
         matches: dict[int, _Match] = {}
-        several_times = []
+        several_times, others = [], []
         for pk, day, *_rest in rows:
             for document_id, part, *_values, matchable, paid in allocations.get(pk, ()):
                 if matchable and paid == part:
                     matches[document_id] = _Match(("D", document_id), 2, day)
                 elif matchable:
                     several_times.append(document_id)
+                else:
+                    others.append(document_id)
         matches.update(_matched_allocations(self.request, several_times))
+        matches.update(_matched_credited(self.request, others))
         for payment in rows:
             entry = self._entry(
                 payment, allocations.get(payment[0], []), totals, pending, paid_before, matches
@@ -1162,7 +1236,7 @@ class _Receipts(_Source):
         paid_before: dict[tuple[int, int], int],
         matches: dict[int, _Match],
     ) -> _Entry | None:
-        pk, day, amount, currency, reference, payer_id, payer_name, payer_code = payment
+        pk, day, amount, currency, reference, payer_id, payer_name, payer_code, validated = payment
         chart = self.chart
         foreign = currency != "EUR"
         customers: list[_Line] = []
@@ -1192,13 +1266,17 @@ class _Receipts(_Source):
                     moved.add(chart.collected(rate), share, 0)
         if not allocations and amount and not foreign:
             # Unallocated (billing refuses one in another currency): money received on the customer
-            # account, under its client when known, until a change of the payment allocates it.
-            aux = customer_auxiliary(payer_id, payer_code) if payer_id is not None else ""
-            customers.append(_new_line((chart.customer, aux, payer_name or "", -amount, None, None)))
+            # account, under its client, until a change of the payment allocates it; from a payer not
+            # known yet, on the suspense account (a customer line names its client, rule L7).
+            if payer_id is not None:
+                aux = customer_auxiliary(payer_id, payer_code)
+                customers.append(_new_line((chart.customer, aux, payer_name or "", -amount, None, None)))
+            else:
+                customers.append(_new_line((chart.suspense, "", "", -amount, None, None)))
             label = f"Règlement non affecté {payer_name or reference}".strip()
             lines = [_Line(chart.bank, "", "", amount, None), *customers]
             return _new_entry(
-                ((day, RECEIPTS, pk), RECEIPTS, reference or f"P{pk}", day, label, currency, lines)
+                ((day, RECEIPTS, pk), RECEIPTS, reference or f"P{pk}", day, label, currency, lines, validated)
             )
         if not customers:
             return None
@@ -1210,7 +1288,9 @@ class _Receipts(_Source):
             lines.extend(taxes)
         settled = ", ".join(numbers)
         label = f"Règlement {settled} {allocations[0][7]}"
-        return _new_entry(((day, RECEIPTS, pk), RECEIPTS, reference or settled, day, label, currency, lines))
+        return _new_entry(
+            ((day, RECEIPTS, pk), RECEIPTS, reference or settled, day, label, currency, lines, validated)
+        )
 
 
 class _Disbursements(_Source):
@@ -1223,6 +1303,7 @@ class _Disbursements(_Source):
             c_amount=_cents("amount"),
             c_gross=_cents("expense__gross_total"),
             c_gross_eur=_cents("expense__gross_total_eur"),
+            validated=self.validated("created_at"),
         )
         return payments.values_list(*EXPENSE_PAYMENT_FIELDS).iterator(CHUNK_SIZE)
 
@@ -1271,7 +1352,7 @@ class _Disbursements(_Source):
         self, row: Row, before: int, matches: dict[int, _Match], pending: Iterable[tuple[str, int]]
     ) -> _Entry | None:
         (pk, day, amount, reference, expense_id, supplier_number, currency, gross, gross_eur, supplier_id,
-         supplier_name, supplier_code) = row  # fmt: skip
+         supplier_name, supplier_code, validated) = row  # fmt: skip
         chart = self.chart
         foreign = currency != "EUR"
         # The expense's 401 amount is its gross_total_eur (the sum of its VAT rows in EUR).
@@ -1299,7 +1380,14 @@ class _Disbursements(_Source):
             lines.append(_Line(chart.deductible_pending, "", "", -sum(line.amount for line in taxes), None))
         label = f"Paiement fournisseur {number} {supplier_name}"
         return _Entry(
-            (day, DISBURSEMENTS, pk), DISBURSEMENTS, reference or number, day, label, currency, lines
+            (day, DISBURSEMENTS, pk),
+            DISBURSEMENTS,
+            reference or number,
+            day,
+            label,
+            currency,
+            lines,
+            validated,
         )
 
 
@@ -1407,7 +1495,7 @@ def _write(
         day = dates[entry.key[0]]
         head = f"{heads[entry.journal]}{number}{sep}{day}{sep}"
         piece = f"{sep}{_clean(entry.piece_ref)}{sep}{dates[entry.piece_date]}{sep}{_clean(entry.label)}{sep}"
-        tail = f"{sep}{day}{sep}"
+        tail = f"{sep}{dates[max(entry.validated, entry.key[0])]}{sep}"
         currency = entry.currency
         for account, aux, aux_label, amount, currency_amount, match in entry.lines:
             key = (account, aux, aux_label)

@@ -10,7 +10,9 @@ only the current entry, the sequences and the totals are kept. Rules:
   (1-6, 9-11, 16) are filled in; L4: no field separator inside a field (a line with too many fields);
 - L2: Debit and Credit are numbers with a decimal comma and no thousands separator, zero written 0,00,
   and exactly one of the two is not zero; L3: EcritureLet ⇔ DateLet, Montantdevise ⇔ Idevise,
-  CompAuxNum ⇔ CompAuxLib; L5: dates are real calendar dates in AAAAMMJJ;
+  CompAuxNum ⇔ CompAuxLib; L5: dates are real calendar dates in AAAAMMJJ; L6: Idevise is an ISO 4217
+  currency code (column 18); L7: a line on a customer or supplier account (411, 401) names its auxiliary
+  account (CompAuxNum), without which the customer or supplier ledger cannot be rebuilt from the file;
 - F1: entries in chronological order of EcritureDate, all of one fiscal year; F4: EcritureNum is one
   continuous sequence, without gaps or inversions (or one per journal, which the BOFiP tolerates);
 - E1: each entry (JournalCode, EcritureNum) balances, and so does the file; E2: one EcritureDate per
@@ -30,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO
 
+from babel.numbers import list_currencies
 from django.utils.translation import gettext as _
 from stdnum.fr import siren as stdnum_siren
 
@@ -50,6 +53,10 @@ _NUMBER = re.compile(r"^(?:[+-]?\d+(?:,\d+)?|\d+(?:,\d+)?[+-])$")
 _DATE = re.compile(r"^\d{8}$")
 _SEQUENCE = re.compile(r"^(.*?)(\d+)$")
 _FILE_NAME = re.compile(r"^(\d{9})FEC(\d{8})\.(?:txt|csv)$", re.IGNORECASE)
+# The ISO 4217 codes (CLDR's list, which babel ships: current and withdrawn codes alike).
+ISO_CURRENCIES = frozenset(list_currencies())
+# Third-party accounts whose lines name the customer or supplier (PCG 411 Clients, 401 Fournisseurs).
+THIRD_PARTY_ACCOUNTS = ("411", "401")
 
 
 @dataclass(frozen=True)
@@ -290,6 +297,25 @@ class _Checker:
         if fields[MONTANT_DEVISE].strip():
             self._amount(number, fields, MONTANT_DEVISE)
         self._check_pairs(number, fields)
+        currency = fields[IDEVISE].strip()
+        if currency and currency not in ISO_CURRENCIES:
+            self.add(
+                number,
+                "L6",
+                _("Idevise « %(value)s » n'est pas un code de devise ISO 4217 (par exemple EUR, USD).")
+                % {"value": currency},
+            )
+        account = fields[COMPTE_NUM].strip()
+        if account.startswith(THIRD_PARTY_ACCOUNTS) and not fields[COMP_AUX_NUM].strip():
+            self.add(
+                number,
+                "L7",
+                _(
+                    "Le compte %(account)s est un compte de tiers : la ligne indique le client ou le "
+                    "fournisseur dans CompAuxNum et CompAuxLib."
+                )
+                % {"account": account},
+            )
         self._check_entry(number, fields, dates, debit or Decimal("0.00"), credit or Decimal("0.00"))
 
     def _line_dates(self, number: int, fields: list[str]) -> dict[int, datetime.date]:

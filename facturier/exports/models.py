@@ -79,6 +79,9 @@ class AccountingSettings(models.Model):
     )
     # Autoliquidation: the VAT the account self-assesses on a purchase, due (4452) and deducted (4456x).
     vat_self_assessed_account = models.CharField(_("TVA due autoliquidée"), max_length=20, default="445200")
+    # Money received from a payer not known yet (an unallocated payment without client) waits here: a
+    # customer account line names its client (FEC rule L7), this one cannot.
+    suspense_account = models.CharField(_("compte d'attente"), max_length=20, default="471000")
     vat_self_assessed_deductible_account = models.CharField(
         _("TVA déductible autoliquidée"), max_length=20, default="445662"
     )

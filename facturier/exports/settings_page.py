@@ -173,6 +173,9 @@ HELP_TEXTS = {
         "suivi de son numéro."
     ),
     "bank_account": gettext_lazy("Par exemple 512000."),
+    "suspense_account": gettext_lazy(
+        "Les paiements reçus sans client ni facture y attendent d'être affectés. Par exemple 471000."
+    ),
     "revenue_services_account": gettext_lazy(
         "Ventes avec TVA française. Un produit peut avoir son propre compte (706…, 707…) : il prime."
     ),
@@ -248,7 +251,7 @@ class AccountingSettingsForm(forms.ModelForm[AccountingSettings]):
         return self.group(*JOURNAL_FIELDS)
 
     def third_party_fields(self) -> list[forms.BoundField]:
-        return self.group("customer_account", "supplier_account", "bank_account")
+        return self.group("customer_account", "supplier_account", "bank_account", "suspense_account")
 
     def revenue_fields(self) -> list[forms.BoundField]:
         return self.group(

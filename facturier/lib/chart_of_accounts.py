@@ -22,6 +22,7 @@ class AccountRule:
 
 CUSTOMER_RULE = AccountRule(("41",), gettext_lazy("comptes clients (41…)"))
 SUPPLIER_RULE = AccountRule(("40",), gettext_lazy("comptes fournisseurs (40…)"))
+SUSPENSE_RULE = AccountRule(("47",), gettext_lazy("comptes d'attente (47…)"))
 BANK_RULE = AccountRule(("5",), gettext_lazy("comptes financiers (classe 5, par exemple 512…)"))
 REVENUE_RULE = AccountRule(("70",), gettext_lazy("comptes de ventes (70…)"))
 VAT_RULE = AccountRule(("445",), gettext_lazy("comptes de TVA (445…)"))

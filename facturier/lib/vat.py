@@ -14,6 +14,11 @@ from django.utils.translation import gettext_lazy as _
 from facturier.lib.countries import EU_MEMBERS
 
 FRENCH_RATES = [Decimal("20"), Decimal("10"), Decimal("5.5"), Decimal("2.1"), Decimal("0")]
+# The rates VAT the account self-assesses (autoliquidation) is due at: a French rate above zero, whatever
+# the supplier's invoice shows (it shows 0 %: the supplier charges none). The standard rate unless the
+# purchase falls under a reduced one.
+SELF_ASSESSMENT_RATES = [rate for rate in FRENCH_RATES if rate > 0]
+DEFAULT_SELF_ASSESSMENT_RATE = SELF_ASSESSMENT_RATES[0]
 
 # VAT category codes of EN 16931 (UNTDID 5305), as Factur-X uses them.
 STANDARD = "S"  # taxed at a rate above zero

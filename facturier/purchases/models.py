@@ -97,6 +97,11 @@ class Expense(models.Model):
     # The part of the VAT the account may deduct: the VAT of its deductible lines.
     deductible_vat_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
     deductible_vat_total_eur = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    # The VAT the account self-assesses (autoliquidation): due in full, deductible as its rows say. Its
+    # one home: the rows (ExpenseVatLine.self_assessed_vat) add up to it, and the page, the API and the
+    # FEC's VAT-due line read it.
+    self_assessed_vat_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
+    self_assessed_vat_total_eur = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
     paid_total = models.DecimalField(max_digits=16, decimal_places=2, default=Decimal("0"))
     status = models.CharField(
         _("état"), max_length=10, choices=ExpenseStatus.choices, default=ExpenseStatus.UNPAID

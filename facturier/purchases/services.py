@@ -119,7 +119,7 @@ class ExpenseTotals:
     deductible_vat: Decimal = ZERO
     deductible_vat_eur: Decimal = ZERO
     rows: list[VatRow] = field(default_factory=list)
-    # The VAT the account self-assesses (autoliquidation), all of it due; the deductible part of it.
+    # The VAT the account self-assesses (autoliquidation), all of it due (its rows add up to it).
     self_assessed_vat: Decimal = ZERO
     self_assessed_vat_eur: Decimal = ZERO
 
@@ -222,33 +222,54 @@ def _add_self_assessed(
     exchange_rate: Decimal,
 ) -> None:
     """The rows of the self-assessed buckets: per bucket of the invoice, French rate and deductibility,
-    the base and the VAT due at that rate (computed as if the lines were taxed, on net prices)."""
-    parts: dict[BucketKey, list[VatRow]] = defaultdict(list)
-    for deductible in (True, False):
-        taxed = [
+    the base and the VAT due at that rate (computed as if the lines were taxed, on net prices).
+
+    The VAT due at one rate is computed once, on the summed base of every line at that rate (BR-CO-17),
+    and is the account's self-assessed VAT (`result.self_assessed_vat`, stored on the expense); the
+    deductible part is computed on the deductible lines' base and the rest is the part that cannot be
+    deducted, so the rows always add up to it (computing each part on its own could miss it by a cent)."""
+
+    def taxed(deductible: bool | None) -> Totals:
+        chosen = [
             replace(_amounts(line), vat_category=vat.STANDARD, exemption_reason=line.vat_category)
             for line in lines
-            if line.deductible is deductible
+            if deductible is None or line.deductible is deductible
         ]
-        part = compute(taxed, prices_are_gross=False, currency=currency, exchange_rate=exchange_rate)
-        for computed in part.buckets:
-            # The invoice's bucket this part belongs to: same category and nature, no rate applied.
-            key = BucketKey(ZERO, computed.key.exemption_reason, "FR", computed.key.supply_kind, "")
+        return compute(chosen, prices_are_gross=False, currency=currency, exchange_rate=exchange_rate)
+
+    whole = taxed(None)
+    deductible_by_key = {bucket.key: bucket for bucket in taxed(True).buckets}
+    non_deductible_keys = {bucket.key for bucket in taxed(False).buckets}
+    parts: dict[BucketKey, list[VatRow]] = defaultdict(list)
+    for computed in whole.buckets:
+        rate = computed.key.vat_rate
+        # The invoice's bucket this part belongs to: same category and nature, no rate applied.
+        key = BucketKey(ZERO, computed.key.exemption_reason, "FR", computed.key.supply_kind, "")
+        part = deductible_by_key.get(computed.key)
+        if part is not None:
+            parts[key].append(
+                VatRow(
+                    Bucket(key), True, part.base, ZERO, part.base_eur, ZERO, rate, part.vat_amount,
+                    part.vat_amount_eur,
+                )
+            )  # fmt: skip
+        if computed.key in non_deductible_keys:
+            taken = part or Bucket(computed.key)
             parts[key].append(
                 VatRow(
                     Bucket(key),
-                    deductible,
-                    computed.base,
+                    False,
+                    computed.base - taken.base,
                     ZERO,
-                    computed.base_eur,
+                    computed.base_eur - taken.base_eur,
                     ZERO,
-                    computed.key.vat_rate,
-                    computed.vat_amount,
-                    computed.vat_amount_eur,
+                    rate,
+                    computed.vat_amount - taken.vat_amount,
+                    computed.vat_amount_eur - taken.vat_amount_eur,
                 )
             )
-            result.self_assessed_vat += computed.vat_amount
-            result.self_assessed_vat_eur += computed.vat_amount_eur
+    result.self_assessed_vat = whole.vat_total
+    result.self_assessed_vat_eur = whole.vat_total_eur
     for bucket in totals.buckets:
         found = parts.get(bucket.key)
         if not found:
@@ -391,13 +412,8 @@ def _validate(account: Account, data: ExpenseInput) -> tuple[Client, ExpenseCate
     for line in data.lines:
         if line.vat_category not in categories or not (0 <= line.vat_rate < 100):
             raise ServiceError(_("Taux ou catégorie de TVA invalide : %(name)s.") % {"name": line.name})
-        if is_self_assessed(line.vat_category, supplier.country) and line.vat_rate not in vat.FRENCH_RATES:
-            # The account owes French VAT on it: at a French rate, whatever the supplier's country.
-            raise ServiceError(
-                _("%(name)s : la TVA autoliquidée se calcule à un taux français (%(rates)s).")
-                % {"name": line.name, "rates": ", ".join(f"{vat.rate_text(r)} %" for r in vat.FRENCH_RATES)},
-                field="lines",
-            )
+        if is_self_assessed(line.vat_category, supplier.country):
+            _check_self_assessment_rate(line)
     totals = compute_totals(
         data.lines,
         prices_are_gross=data.prices_are_gross,
@@ -408,6 +424,29 @@ def _validate(account: Account, data: ExpenseInput) -> tuple[Client, ExpenseCate
     if totals.totals.gross_total <= 0:
         raise ServiceError(_("Le total de la dépense doit être positif."), field="lines")
     return supplier, category, totals
+
+
+def _check_self_assessment_rate(line: ExpenseLineInput) -> None:
+    """The account owes French VAT on a self-assessed line: at a French rate above zero, whatever the
+    supplier's country. A received reverse-charge invoice shows 0 %, but 0 % would declare the base with
+    no VAT due (a supply exempt in France is not self-assessed)."""
+    if line.vat_rate in vat.SELF_ASSESSMENT_RATES:
+        return
+    rates = ", ".join(f"{vat.rate_text(rate)} %" for rate in vat.SELF_ASSESSMENT_RATES)
+    if line.vat_rate == 0:
+        raise ServiceError(
+            _(
+                "%(name)s : la facture du fournisseur est sans TVA, mais vous devez la TVA française sur "
+                "cet achat (autoliquidation). Indiquez son taux (%(rates)s) au lieu de %(zero)s."
+            )
+            % {"name": line.name, "rates": rates, "zero": f"{vat.rate_text(Decimal(0))} %"},
+            field="lines",
+        )
+    raise ServiceError(
+        _("%(name)s : la TVA autoliquidée se calcule à un taux français (%(rates)s).")
+        % {"name": line.name, "rates": rates},
+        field="lines",
+    )
 
 
 def _fill(expense: Expense, data: ExpenseInput, supplier: Client, category: ExpenseCategory) -> None:
@@ -437,6 +476,8 @@ def _apply_totals(expense: Expense, computed: ExpenseTotals) -> None:
     expense.gross_total_eur = totals.gross_total_eur
     expense.deductible_vat_total = computed.deductible_vat
     expense.deductible_vat_total_eur = computed.deductible_vat_eur
+    expense.self_assessed_vat_total = computed.self_assessed_vat
+    expense.self_assessed_vat_total_eur = computed.self_assessed_vat_eur
     expense.status = _status(expense.gross_total, expense.paid_total)
 
 
@@ -540,7 +581,7 @@ def create_expense(
 AUDITED_FIELDS = [
     "supplier_id", "supplier_number", "issue_date", "sell_date", "due_date", "category_id", "currency",
     "exchange_rate", "prices_are_gross", "vat_on_debits", "notes", "net_total", "vat_total", "gross_total",
-    "deductible_vat_total",
+    "deductible_vat_total", "self_assessed_vat_total",
 ]  # fmt: skip
 
 

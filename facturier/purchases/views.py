@@ -5,7 +5,6 @@ account's expense is a 404) and writes only through purchases.services. Attachme
 `attachment_download` only, after the gate: never from a public media URL.
 """
 
-from decimal import Decimal
 from typing import Any, cast
 
 from django.contrib import messages
@@ -126,7 +125,7 @@ def _detail(
         "expense": expense,
         "lines": list(expense.lines.all()),
         "vat_lines": vat_lines,
-        "self_assessed_vat": sum((row.self_assessed_vat for row in vat_lines), Decimal(0)),
+        "self_assessed_vat": expense.self_assessed_vat_total,
         "attachments": list(expense.attachments.select_related("uploaded_by")),
         "payments": list(expense.payments.all()),
         "payment_form": payment_form,

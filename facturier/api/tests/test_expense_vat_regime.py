@@ -57,3 +57,38 @@ def test_a_bad_regime_flag_is_a_422(owner_api, acme):
     assert response.status_code == 422
     assert "reverse_charge" in response.json()["message"]
     assert not Expense.objects.filter(account=acme).exists()
+
+
+def test_the_self_assessed_total_is_the_stored_one_and_a_rate_of_zero_is_a_422(owner_api, acme):
+    body = german_body(reverse_charge=True) | {
+        "positions": [
+            {"name": "Licence", "quantity": 1, "price_net": "10.03", "tax": 20},
+            {"name": "Repas", "quantity": 1, "price_net": "10.03", "tax": 20, "deductible": False},
+        ]
+    }
+    data = owner_api.post("/invoices.json", {"invoice": body}).json()
+
+    # 20 % of the summed 20.06 (not 2.01 + 2.01): the total stored on the expense.
+    assert data["price_tax_self_assessed"] == "4.01"
+    assert Expense.objects.get(pk=data["id"]).self_assessed_vat_total == Decimal("4.01")
+
+    zero = german_body(number="FA-2", reverse_charge=True) | {
+        "positions": [{"name": "Licence", "price_net": "5", "tax": 0}]
+    }
+    refused = owner_api.post("/invoices.json", {"invoice": zero})
+    assert refused.status_code == 422
+    assert "vous devez la TVA française sur cet achat" in refused.json()["message"]["positions"][0]
+    assert Expense.objects.filter(account=acme).count() == 1
+
+
+def test_a_position_marked_oo_is_self_assessed_at_the_standard_rate(owner_api, acme):
+    body = german_body() | {
+        "positions": [{"name": "Licence", "quantity": 1, "price_net": "500", "tax": "oo"}]
+    }
+
+    data = owner_api.post("/invoices.json", {"invoice": body}).json()
+
+    assert (data["reverse_charge"], data["price_tax"]) == (True, "0.00")
+    assert data["price_tax_self_assessed"] == "100.00"
+    row = ExpenseVatLine.objects.get(expense_id=data["id"])
+    assert (row.vat_category, row.vat_rate) == ("AE", Decimal("20.00"))

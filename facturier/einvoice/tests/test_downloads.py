@@ -9,10 +9,13 @@ from django.urls import reverse
 from lxml import etree
 from pypdf import PdfReader
 
+from facturier.api.tests.conftest import Api, token_of
+from facturier.billing import issued
+from facturier.billing.models import Document, IssuedFile
 from facturier.billing.services.clients import update_client
 from facturier.billing.services.documents import create_credit_note, issue
 from facturier.billing.tests.factories import actor_for, line, make_client, make_invoice
-from facturier.einvoice import checks
+from facturier.einvoice import checks, cii
 from facturier.einvoice.settings_page import update_einvoice_settings
 from facturier.tenancy.access import Actor
 
@@ -31,6 +34,11 @@ def detail(document):
 def embedded_files(content: bytes) -> dict[str, bytes]:
     reader = PdfReader(io.BytesIO(content))
     return {name: data[0] for name, data in reader.attachments.items()}
+
+
+@pytest.fixture
+def owner_api(owner, seller):
+    return Api(token_of(owner, seller))
 
 
 @pytest.fixture
@@ -69,12 +77,43 @@ def test_an_issued_invoice_downloads_as_cii_and_ubl(owner_client, invoice):
     assert etree.fromstring(ubl.content).tag.endswith("}Invoice")
 
 
-def test_the_cii_follows_the_profile_of_the_account(owner_client, invoice, seller):
+def test_the_cii_follows_the_profile_of_the_account_from_the_next_issue(owner_client, invoice, seller):
     update_einvoice_settings(Actor.system(), seller, {"profile": "basic"})
+    later = make_invoice(seller, invoice.client, [line("Audit", "1", "100", "20")], issue_date=DAY)
+
+    assert b"urn:factur-x.eu:1p0:basic" in owner_client.get(url("document_cii", later)).content
+    # Issued before: its XML is the one its Factur-X was issued with.
+    assert b"urn:cen.eu:en16931:2017" in owner_client.get(url("document_cii", invoice)).content
+
+
+def test_the_cii_served_alone_is_the_xml_inside_the_kept_facturx_byte_for_byte(
+    owner_client, owner_api, invoice, seller
+):
+    kept = issued.stored(invoice, IssuedFile.Kind.FACTURX)
+    assert kept is not None  # kept at issue
+    inside = embedded_files(kept)["factur-x.xml"]
+    # Made today, the XML would differ (another profile): what is served is what was issued.
+    update_einvoice_settings(Actor.system(), seller, {"profile": "extended"})
+    assert cii.cii_xml(invoice, "extended") != inside
+
+    page = owner_client.get(url("document_cii", invoice))
+    api = owner_api.get(f"/invoices/{invoice.pk}/einvoice.xml?einvoice=cii")
+
+    assert page.status_code == api.status_code == 200
+    assert page.content == api.content == inside
+    assert (
+        embedded_files(owner_client.get(url("document_facturx", invoice)).content)["factur-x.xml"] == inside
+    )
+
+
+def test_without_a_kept_facturx_the_cii_download_keeps_one_and_serves_its_xml(owner_client, invoice):
+    IssuedFile.objects.filter(document=invoice, kind=IssuedFile.Kind.FACTURX).delete()
 
     xml = owner_client.get(url("document_cii", invoice)).content
 
-    assert b"urn:factur-x.eu:1p0:basic" in xml
+    kept = issued.stored(Document.objects.get(pk=invoice.pk), IssuedFile.Kind.FACTURX)
+    assert kept is not None and embedded_files(kept)["factur-x.xml"] == xml
+    assert owner_client.get(url("document_cii", invoice)).content == xml
 
 
 def test_a_credit_note_downloads_too(owner_client, invoice):
@@ -239,3 +278,13 @@ def test_a_draft_for_a_company_abroad_asks_for_what_peppol_needs_while_it_can_be
 
     update_client(Actor.system(), german_buyer, invoice_reference="EINKAUF-7", sepa_mandate="RUM-1")
     assert "data-peppol-problems" not in owner_client.get(detail(draft)).content.decode()
+
+
+def test_a_kept_facturx_without_its_xml_is_refused_not_made_again(owner_client, invoice):
+    IssuedFile.objects.filter(document=invoice, kind=IssuedFile.Kind.FACTURX).delete()
+    issued.keep(invoice, IssuedFile.Kind.FACTURX, issued.issued_pdf(invoice), at_issue=False)
+
+    response = owner_client.get(url("document_cii", invoice), follow=True)
+
+    assert response.redirect_chain == [(detail(invoice), 302)]
+    assert "ne contient pas de XML" in response.content.decode()

@@ -1,6 +1,7 @@
 """`manage.py import_einvoice SLUG FILE... [--user EMAIL]`: one line per file, non-zero exit on refusal."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -63,3 +64,11 @@ def test_it_refuses_an_unknown_account_or_a_user_who_is_not_a_member(acme, outsi
     with pytest.raises(CommandError, match="n'est pas membre du compte acme"):
         run("acme", str(files / "ubl_invoice.xml"), "--user", outsider.email)
     assert not Expense.objects.exists()
+
+
+def test_it_self_assesses_at_the_rate_it_is_given(acme, files):
+    run("acme", str(files / "ubl_invoice.xml"), "--self-assessed-rate", "5.5")
+
+    assert Expense.objects.get(account=acme).self_assessed_vat_total == Decimal("16.50")
+    with pytest.raises(CommandError):
+        run("acme", str(files / "ubl_invoice.xml"), "--self-assessed-rate", "0")

@@ -1,6 +1,7 @@
 """The page "Importer des factures électroniques": several files, one result each, behind the gate."""
 
 import datetime
+from decimal import Decimal as D
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -141,3 +142,24 @@ def test_the_firms_accountant_imports_and_the_audit_names_the_firm(firm_client, 
     assert "1 dépense créée" in page
     assert Expense.objects.get(account=acme).supplier.name == "Papeterie Martin SARL"
     assert AuditEvent.objects.get(account=acme, action="expense.imported").via_firm == firm
+
+
+def test_the_page_offers_the_self_assessed_rate_and_applies_it(owner_client, acme):
+    page = owner_client.get(URL).content.decode()
+    assert "Taux de la TVA autoliquidée" in page
+    assert (
+        '<option value="20" selected>20 %</option>' in page and '<option value="5.5">5,5 %</option>' in page
+    )
+
+    owner_client.post(URL, {"einvoices": [upload("ubl_invoice.xml")], "self_assessed_rate": "10"})
+
+    expense = Expense.objects.get(account=acme)
+    assert (expense.lines.get().vat_rate, expense.self_assessed_vat_total) == (D(10), D("30.00"))
+
+
+def test_the_page_refuses_a_rate_it_does_not_offer(owner_client, acme):
+    response = owner_client.post(URL, {"einvoices": [upload("ubl_invoice.xml")], "self_assessed_rate": "0"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["self_assessed_rate"]
+    assert not Expense.objects.filter(account=acme).exists()

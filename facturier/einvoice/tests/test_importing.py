@@ -88,14 +88,32 @@ def test_it_imports_a_ubl_invoice_with_reverse_charge_from_a_foreign_supplier(ac
         "Müller Bürobedarf GmbH", "DE", ""
     )  # fmt: skip
     line = expense.lines.get()
+    # The invoice shows 0 %: the account self-assesses French VAT on it, at the standard rate.
     assert (line.vat_category, line.vat_rate, line.quantity, line.unit_price) == (
         "AE",
-        D(0),
+        D(20),
         D(2),
         D("150.00"),
     )
     assert (expense.net_total, expense.vat_total, expense.gross_total) == (D("300.00"), D(0), D("300.00"))
-    assert expense.vat_lines.get().supplier_country == "DE"
+    assert expense.self_assessed_vat_total == D("60.00")
+    row = expense.vat_lines.get()
+    assert (row.supplier_country, row.vat_rate, row.self_assessed_vat) == ("DE", D(20), D("60.00"))
+
+
+def test_the_self_assessed_rate_of_an_import_can_be_a_reduced_one(acme, owner):
+    expense = import_file(acme, owner, "ubl_invoice.xml", self_assessed_rate=D("5.5"))
+
+    assert expense.lines.get().vat_rate == D("5.5")
+    assert expense.self_assessed_vat_total == D("16.50")
+
+
+def test_an_import_is_never_self_assessed_at_zero(acme, owner):
+    with pytest.raises(ServiceError) as refused:
+        import_file(acme, owner, "ubl_invoice.xml", self_assessed_rate=D(0))
+
+    assert "vous devez la TVA française sur cet achat" in refused.value.message
+    assert nothing_stored(acme)
 
 
 def test_allowances_and_charges_become_lines_and_the_totals_stay_those_of_the_invoice(acme, owner):

@@ -185,6 +185,89 @@ def test_the_fec_of_a_small_year_is_the_golden_file_byte_for_byte(frozen, acme, 
     assert check_fec(io.BytesIO(out.getvalue()), GOLDEN.name) == []
 
 
+def test_valid_date_is_the_day_each_entry_was_issued_or_recorded(acme, owner):
+    actor = actor_for(acme, owner)
+    client = make_client(acme, accounting_code="CDUPONT")
+    supplier = make_client(acme, name="Bureau Vallée", kind="supplier", accounting_code="FBUREAU")
+    purchases.ensure_default_categories(acme)
+    category = ExpenseCategory.objects.get(account=acme, name="Fournitures")
+    # Issued at 23:30 UTC on 12/03, already the 13th in Paris, for an invoice dated the 10th.
+    with time_machine.travel(datetime.datetime(2025, 3, 12, 23, 30, tzinfo=datetime.UTC), tick=False):
+        invoice = make_invoice(
+            actor, client, [line("Conseil", "1", "100", "20")], issue_date=day("2025-03-10")
+        )
+    with on("2025-04-20"):  # a payment of the 15th and a supplier's invoice of the 2nd, entered later
+        record_payment(actor, acme, date=day("2025-04-15"), amount=D("120"), documents=[invoice])
+        expense = purchases.create_expense(
+            actor, acme, ExpenseInput(supplier_id=supplier.pk, category_id=category.pk,
+                                      issue_date=day("2025-04-02"), lines=[ExpenseLineInput("Papier", D(1), D(50), D(20))]),
+        )  # fmt: skip
+    with on("2025-05-03"):
+        purchases.record_expense_payment(actor, expense, date=day("2025-05-02"), amount=D(60))
+    # Issued before the moment of issue was kept: its issue date.
+    older = make_invoice(actor, client, [line("Audit", "1", "10", "20")], issue_date=day("2025-06-01"))
+    Document.objects.filter(pk=older.pk).update(issued_at=None)
+
+    text = export(acme)
+
+    assert check_fec(io.StringIO(text), GOLDEN.name) == []
+    valid = {(r["JournalCode"], r["PieceRef"], r["EcritureDate"], r["ValidDate"]) for r in rows(text)}
+    assert valid == {
+        ("VT", invoice.number, "20250310", "20250313"),
+        ("BQ", invoice.number, "20250415", "20250420"),
+        ("HA", f"DEP-{expense.pk}", "20250402", "20250420"),
+        ("BQ", f"DEP-{expense.pk}", "20250502", "20250503"),
+        ("VT", older.number, "20250601", "20250601"),
+    }
+
+
+def credit(actor, invoice, amount: str, when: str):
+    with on(when):
+        note = document_services.create_credit_note(
+            actor, invoice, lines=[line("Remise commerciale", "1", amount, "20")], reason="Geste commercial"
+        )
+        return document_services.issue(actor, note) or note
+
+
+def test_a_credit_note_is_matched_with_the_invoice_it_credits_and_its_payments(frozen, acme, owner):
+    actor = actor_for(acme, owner)
+    client = make_client(acme, accounting_code="CDUPONT")
+    invoice = make_invoice(actor, client, [line("Conseil", "1", "1000", "20")], issue_date=day("2025-03-10"))
+    record_payment(
+        actor, acme, date=day("2025-03-20"), amount=D("600"), documents=[invoice], reference="VIR-1"
+    )
+    note = credit(actor, invoice, "500", "2025-04-05")  # 600 TTC: the invoice is settled
+    # Another invoice credited in part and unpaid stays open: no code.
+    other = make_invoice(actor, client, [line("Audit", "1", "100", "20")], issue_date=day("2025-05-02"))
+    credit(actor, other, "50", "2025-05-10")
+
+    text = export(acme)
+
+    assert check_fec(io.StringIO(text), GOLDEN.name) == []
+    customer = [r for r in rows(text) if r["CompteNum"] == "411000"]
+    matched = [(r["PieceRef"], r["Debit"], r["Credit"], r["EcritureLet"], r["DateLet"]) for r in customer]
+    note_number = Document.objects.get(corrected_document=invoice).number
+    assert matched[:3] == [
+        (invoice.number, "1200,00", "0,00", "A", "20250405"),
+        ("VIR-1", "0,00", "600,00", "A", "20250405"),
+        (note_number, "0,00", "600,00", "A", "20250405"),
+    ]
+    assert all(r[3] == "" and r[4] == "" for r in matched[3:])
+    assert note is not None
+
+
+def test_a_credit_note_outside_the_file_leaves_the_invoice_unmatched(frozen, acme, owner):
+    actor = actor_for(acme, owner)
+    client = make_client(acme, accounting_code="CDUPONT")
+    invoice = make_invoice(actor, client, [line("Conseil", "1", "1000", "20")], issue_date=day("2025-12-10"))
+    record_payment(actor, acme, date=day("2025-12-20"), amount=D("600"), documents=[invoice])
+    credit(actor, invoice, "500", "2026-01-05")  # next fiscal year
+
+    text = export(acme)
+
+    assert all(r["EcritureLet"] == "" for r in rows(text))
+
+
 def test_the_golden_file_passes_the_checker_on_its_own():
     assert check_fec(GOLDEN) == []
 
@@ -223,7 +306,11 @@ def test_the_fec_of_a_varied_year_passes_the_checker_and_balances_every_document
     assert check_fec(io.StringIO(text), "732829320FEC20251231.txt") == []
     found = rows(text)
     assert [int(row["EcritureNum"]) for row in found] == sorted(int(row["EcritureNum"]) for row in found)
-    assert all(row["ValidDate"] == row["EcritureDate"] for row in found)
+    # Recorded on 30/09/2025 at the latest (some on their own date): validated on or after their date.
+    assert all(
+        row["EcritureDate"] <= row["ValidDate"] <= max(row["EcritureDate"], "20250930") for row in found
+    )
+    assert any(row["ValidDate"] != row["EcritureDate"] for row in found)
     # Every client's account holds what it still owes, in EUR, and the waiting account is what the
     # payments have not yet made due.
     totals = balances(text)
@@ -563,7 +650,7 @@ def test_shares_are_rounded_like_round_money():
             assert fec._share(total, paid, due, currency) == expected, (total, paid, due, currency)
 
 
-def test_an_unallocated_payment_posts_bank_against_the_customer_account(frozen, acme, owner):
+def test_an_unallocated_payment_posts_bank_against_its_client_or_the_suspense_account(frozen, acme, owner):
     actor = actor_for(acme, owner)
     client = make_client(acme, accounting_code="CDUPONT")
     record_payment(actor, acme, date=day("2025-04-01"), amount=D("100"), reference="VIR 9", documents=[],
@@ -578,6 +665,8 @@ def test_an_unallocated_payment_posts_bank_against_the_customer_account(frozen, 
         ("512000", "", "100,00", "0,00", "VIR 9"),
         ("411000", "CDUPONT", "0,00", "100,00", "VIR 9"),
         ("512000", "", "30,00", "0,00", found[2][4]),
-        ("411000", "", "0,00", "30,00", found[2][4]),
+        # No client yet: a customer line would name none (check_fec's L7), so it waits on 471.
+        ("471000", "", "0,00", "30,00", found[2][4]),
     ]
     assert found[2][4]
+    assert [r["CompteLib"] for r in rows(text)][3] == "Compte d'attente"

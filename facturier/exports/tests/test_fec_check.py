@@ -150,6 +150,23 @@ def test_fields_that_go_together(edits, line):
     assert found(changed(*edits)) == [(line, "L3")]
 
 
+@pytest.mark.parametrize("code", ["EURO", "usd", "XYZ", "€"])
+def test_the_currency_must_be_an_iso_4217_code(code):
+    assert found(changed((20, "Idevise", code))) == [(20, "L6")]
+
+
+def test_a_customer_or_supplier_line_must_name_its_auxiliary_account():
+    # Line 2: 411000 Clients of the first sales entry; line 23: 401000 Fournisseurs of the purchase.
+    assert golden_lines()[1][COLUMNS.index("CompteNum")] == "411000"
+    assert golden_lines()[22][COLUMNS.index("CompteNum")] == "401000"
+    blank = ("CompAuxNum", ""), ("CompAuxLib", "")
+
+    assert found(changed(*((2, column, value) for column, value in blank))) == [(2, "L7")]
+    assert found(changed(*((23, column, value) for column, value in blank))) == [(23, "L7")]
+    # Other accounts need none: the revenue line stays without one.
+    assert found(changed((3, "CompAuxNum", ""))) == []
+
+
 def test_dates_must_exist_in_the_calendar():
     assert found(changed((10, "PieceDate", "20250230"), (19, "DateLet", "2025-04-02"))) == [
         (10, "L5"),

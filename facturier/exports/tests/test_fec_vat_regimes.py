@@ -15,9 +15,12 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from facturier.billing.models import Client
 from facturier.exports.fec_check import check_fec
 from facturier.exports.tests.test_fec import amount, export, rows
-from facturier.reports.tests.test_vat_regimes import build_year
+from facturier.purchases.services import ExpenseLineInput
+from facturier.purchases.tests.conftest import make_expense
+from facturier.reports.tests.test_vat_regimes import build_year, ca3, register
 
 D = Decimal
 FILE_NAME = "732829320FEC20251231.txt"
@@ -92,3 +95,33 @@ def test_a_payment_to_a_supplier_moves_the_vat_it_makes_deductible(acme, owner):
         ("445200", "0,00", "100,00"),
         ("401000", "0,00", "500,00"),
     ]
+
+
+def test_self_assessed_vat_split_by_deductibility_is_due_once_at_its_rate(acme, owner):
+    # Two halves of 10.03 at 20 %: each alone would round to 2.01, the summed base gives 4.01
+    # (BR-CO-17). The FEC, the CA3 and the expense agree on 4.01 due, 2.01 of it deducted.
+    german = Client.objects.create(
+        account=acme,
+        kind=Client.Kind.SUPPLIER,
+        name="Softwarehaus GmbH",
+        country="DE",
+        vat_number="DE136695976",
+    )
+    expense = make_expense(
+        acme, owner, german, issue_date=datetime.date(2025, 3, 10),
+        lines=[
+            ExpenseLineInput("Licence", D(1), D("10.03"), D(20), vat_category="AE"),
+            ExpenseLineInput("Repas", D(1), D("10.03"), D(20), vat_category="AE", deductible=False),
+        ],
+    )  # fmt: skip
+    assert expense.self_assessed_vat_total_eur == D("4.01")
+
+    with time_machine.travel(datetime.datetime(2026, 1, 15, 12, tzinfo=datetime.UTC), tick=False):
+        text = export(acme)
+
+    assert check_fec(io.StringIO(text), FILE_NAME) == []
+    found = balances_by_account(text)
+    assert (found["445200"], found["445662"]) == (D("-4.01"), D("2.01"))
+    assert found["6064"] == D("20.06") + D("2.00")  # the VAT that cannot be deducted is a cost
+    boxes = ca3(register(acme, "due"))
+    assert (boxes["08"], boxes["20"]) == ((D("20.06"), D("4.01")), (None, D("2.01")))

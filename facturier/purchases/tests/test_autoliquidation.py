@@ -3,9 +3,11 @@ flag), through the service, the expense form and its page; the rule homes they s
 and the FEC (purchases.models.vat_deductible_at_payment, vat_chargeable_on)."""
 
 import datetime
+import importlib
 from decimal import Decimal as D
 
 import pytest
+from django.apps import apps as django_apps
 from django.urls import reverse
 
 from facturier.billing.models import BillingSettings, Client, SupplyKind
@@ -87,8 +89,63 @@ def test_a_self_assessed_line_needs_a_french_rate_and_nothing_is_written(acme, o
             acme, owner, german, lines=[ExpenseLineInput("Licence", D(1), D("500"), D(19), vat_category="AE")]
         )
 
-    assert "taux français (20 %, 10 %, 5,5 %, 2,1 %, 0 %)" in refused.value.message
+    assert "taux français (20 %, 10 %, 5,5 %, 2,1 %)" in refused.value.message
     assert not Expense.objects.filter(account=acme).exists()
+
+
+@pytest.mark.parametrize("category", ["AE", "K"])
+def test_a_self_assessment_at_zero_is_refused_with_the_rate_to_give(acme, owner, german, category):
+    # What a received reverse-charge invoice shows: 0 % would put the base on the CA3 with no VAT due.
+    with pytest.raises(ServiceError) as refused:
+        make_expense(
+            acme,
+            owner,
+            german,
+            lines=[ExpenseLineInput("Licence", D(1), D("500"), D(0), vat_category=category)],
+        )
+
+    assert refused.value.message == (
+        "Licence : la facture du fournisseur est sans TVA, mais vous devez la TVA française sur cet achat "
+        "(autoliquidation). Indiquez son taux (20 %, 10 %, 5,5 %, 2,1 %) au lieu de 0 %."
+    )
+    assert refused.value.field == "lines"
+    assert not Expense.objects.filter(account=acme).exists()
+
+
+def test_the_form_refuses_a_self_assessment_at_zero_next_to_the_lines(owner_client, acme, german):
+    response = owner_client.post(
+        url("expense_new"),
+        form_data(german, [{"name": "Licence", "unit_price": "500", "vat_rate": "0", "vat_category": "AE"}]),
+    )
+
+    assert response.status_code == 200
+    assert "vous devez la TVA française sur cet achat" in response.content.decode()
+    assert not Expense.objects.filter(account=acme).exists()
+
+
+def test_self_assessed_vat_is_computed_once_per_rate_and_its_parts_add_up_to_it(
+    owner_client, acme, owner, german
+):
+    # Each half alone rounds up (10.03 × 20 % = 2.006 → 2.01); the rate on the summed base 20.06 gives
+    # 4.012 → 4.01 (BR-CO-17): the deductible half keeps 2.01, the other half takes the rest, 2.00.
+    expense = make_expense(
+        acme, owner, german, currency="USD", exchange_rate=D("0.5"),
+        lines=[
+            ExpenseLineInput("Licence", D(1), D("10.03"), D(20), vat_category="AE"),
+            ExpenseLineInput("Repas", D(1), D("10.03"), D(20), vat_category="AE", deductible=False),
+        ],
+    )  # fmt: skip
+
+    rows = list(ExpenseVatLine.objects.filter(expense=expense).order_by("-deductible"))
+    assert [(r.deductible, r.self_assessed_vat, r.self_assessed_vat_eur) for r in rows] == [
+        (True, D("2.01"), D("1.01")),
+        (False, D("2.00"), D("1.00")),
+    ]
+    assert (expense.self_assessed_vat_total, expense.self_assessed_vat_total_eur) == (D("4.01"), D("2.01"))
+    # The page reads the stored total (the API too: api/tests/test_expense_vat_regime.py).
+    page = owner_client.get(url("expense_detail", pk=expense.pk))
+    assert page.context["self_assessed_vat"] == D("4.01")
+    assert "4,01" in page.content.decode()
 
 
 def test_an_intra_eu_category_from_a_french_supplier_is_not_self_assessed(acme, owner, supplier):
@@ -136,3 +193,17 @@ def test_an_outsider_gets_a_404_on_the_expense_page(client, outsider, acme, owne
     client.force_login(outsider)
 
     assert client.get(url("expense_detail", pk=expense.pk)).status_code == 404
+
+
+def test_the_migration_gives_existing_expenses_the_sum_of_their_rows(acme, owner, german, supplier):
+    migration = importlib.import_module("facturier.purchases.migrations.0005_expense_self_assessed_vat_total")
+    reverse_charge = make_expense(
+        acme, owner, german, lines=[ExpenseLineInput("Licence", D(1), D("500"), D(20), vat_category="AE")]
+    )
+    french = make_expense(acme, owner, supplier, supplier_number="FA-2")
+    Expense.objects.update(self_assessed_vat_total=0, self_assessed_vat_total_eur=0)
+
+    migration.sum_the_rows(django_apps, None)
+
+    stored = dict(Expense.objects.values_list("pk", "self_assessed_vat_total"))
+    assert stored == {reverse_charge.pk: D("100.00"), french.pk: D("0.00")}

@@ -244,7 +244,7 @@ def _expenses(books: Books) -> None:
         "DE-1",
         "2025-04-02",
         "Honoraires",
-        [ExpenseLineInput("Logiciel", D(1), D("1000"), D(0), vat_category="AE")],
+        [ExpenseLineInput("Logiciel", D(1), D("1000"), D(20), vat_category="AE")],
     )
     paid(x4, "2025-04-30", "1000")
     x5 = expense(
@@ -300,7 +300,7 @@ def more_books(books: Books, count: int = 6) -> None:
 # --- The independent recomputation -----------------------------------------------------------------
 
 Bucket = tuple[Decimal, str, str, str]  # (rate applied, category, VAT country, goods/services)
-Amounts = list[Decimal]  # [base, VAT, base EUR, VAT EUR]
+Amounts = list[Decimal]  # [base, VAT, base EUR, VAT EUR], and for expenses the VAT self-assessed
 
 
 def line_buckets(document: Document) -> dict[Bucket, Amounts]:
@@ -413,24 +413,38 @@ def due_sales(account: Account) -> list[tuple[datetime.date, Bucket, str, Decima
     return result
 
 
+def self_assessed(category: str, supplier_country: str) -> bool:
+    """Reverse charge, or an intra-EU acquisition from another member state: the account owes the VAT."""
+    return category == "AE" or (
+        category == "K" and supplier_country in EU_MEMBERS and supplier_country != "FR"
+    )
+
+
 def expense_buckets(expense: Expense) -> dict[tuple[Decimal, str, str, bool], Amounts]:
     """The expense's buckets re-totalled from its lines (none of these expenses mixes deductible and
-    non-deductible lines at one rate)."""
+    non-deductible lines at one rate), with a fifth amount: the VAT the account self-assesses, in EUR,
+    at the French rate of the lines (the key of such a bucket holds that rate, as the register shows)."""
     bases: dict[tuple[Decimal, str, str, bool], Decimal] = defaultdict(lambda: D(0))
     for item in ExpenseLine.objects.filter(expense=expense):
         rate = item.vat_rate if item.vat_category == "S" else D(0)
+        if self_assessed(item.vat_category, expense.supplier.country):
+            rate = item.vat_rate
         bases[(rate, item.vat_category, item.supply_kind, item.deductible)] += cents(
             item.quantity * item.unit_price
         )
-    return {
-        key: [
+    result = {}
+    for key, base in bases.items():
+        rate, category = key[0], key[1]
+        own = self_assessed(category, expense.supplier.country)
+        supplier_vat = D(0) if own else cents(base * rate / 100)
+        result[key] = [
             base,
-            cents(base * key[0] / 100),
+            supplier_vat,
             cents(base * expense.exchange_rate),
-            cents(cents(base * key[0] / 100) * expense.exchange_rate),
+            cents(supplier_vat * expense.exchange_rate),
+            cents(cents(base * rate / 100) * expense.exchange_rate) if own else D(0),
         ]
-        for key, base in bases.items()
-    }
+    return result
 
 
 def purchase_rows(
@@ -442,9 +456,10 @@ def purchase_rows(
         country = expense.supplier.country
         origin = "FR" if country == "FR" else "EU" if country in EU_MEMBERS else "WORLD"
         payments = list(ExpensePayment.objects.filter(expense=expense).order_by("date", "id"))
-        for (rate, category, supply_kind, deductible), (_b, _v, base, vat_amount) in expense_buckets(
+        for (rate, category, supply_kind, deductible), (_b, _v, base, supplier_vat, own) in expense_buckets(
             expense
         ).items():
+            vat_amount = supplier_vat + own  # the register shows the supplier's VAT, or the account's own
             key = (origin, category, rate, supply_kind, deductible)
             if not due_mode:
                 result.append((expense.issue_date, key, base, vat_amount))
@@ -675,6 +690,13 @@ def _expected_register(
             boxes["20"][1] += vat_amount
         elif category in ("AE", "K") and origin != "FR":
             boxes["B4" if origin == "WORLD" else "B2" if nature == "goods" else "A3"][0] += base
+            # Self-assessed: due at its French rate (and in the gross VAT), deducted when deductible.
+            boxes[rate_box[_rate]][0] += base
+            boxes[rate_box[_rate]][1] += vat_amount
+            boxes["16"][1] += vat_amount
+            if deductible:
+                purchases_total[2] += vat_amount
+                boxes["20"][1] += vat_amount
     net = boxes["16"][1] - boxes["20"][1]
     return {
         "boxes": {k: tuple(v) for k, v in boxes.items()},

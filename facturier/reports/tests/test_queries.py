@@ -231,18 +231,20 @@ def test_untaxed_sales_and_reverse_charged_purchases_go_to_their_boxes(actor, ac
         actor,
         acme,
         expense_input(
-            eu_supplier, issue_date=day(1, 7), lines=[ExpenseLineInput("Logiciel", D(1), D("80"), D(0), "AE")]
+            eu_supplier,
+            issue_date=day(1, 7),
+            lines=[ExpenseLineInput("Logiciel", D(1), D("80"), D(20), "AE")],
         ),
     )
     purchases.create_expense(
         actor, acme,
-        expense_input(eu_supplier, issue_date=day(1, 8), supplier_number="2", lines=[ExpenseLineInput("Écran", D(1), D("90"), D(0), "AE", supply_kind="goods")]),
+        expense_input(eu_supplier, issue_date=day(1, 8), supplier_number="2", lines=[ExpenseLineInput("Écran", D(1), D("90"), D(20), "AE", supply_kind="goods")]),
     )  # fmt: skip
     purchases.create_expense(
         actor,
         acme,
         expense_input(
-            us_supplier, issue_date=day(1, 9), lines=[ExpenseLineInput("Cloud", D(1), D("60"), D(0), "AE")]
+            us_supplier, issue_date=day(1, 9), lines=[ExpenseLineInput("Cloud", D(1), D("60"), D(20), "AE")]
         ),
     )
 

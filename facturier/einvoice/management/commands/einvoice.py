@@ -1,7 +1,9 @@
 """`manage.py einvoice SLUG NUMBER --format facturx|cii|ubl [--profile en16931] [--variant peppol|fr-ctc]
 -o FILE`: write the e-invoice of an issued invoice or credit note: a Factur-X PDF, its bare CII XML, or a
-UBL 2.1 XML. The profile defaults to the account's e-invoicing setting; the UBL variant to the one the
-document calls for (ubl.variant_for: French CTC for a buyer in France, Peppol BIS abroad).
+UBL 2.1 XML. Without --profile the Factur-X and the CII are those the document keeps (policy: the
+Factur-X kept at issue, the CII inside it, byte for byte); --profile makes them anew in that profile
+(another file than the one issued). The UBL variant defaults to the one the document calls for
+(ubl.variant_for: French CTC for a buyer in France, Peppol BIS abroad).
 
 The file is written to a temporary name and renamed at the end, so an error never leaves half a file.
 """
@@ -14,6 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from facturier.billing.models import Document
+from facturier.einvoice import policy
 from facturier.einvoice.cii import PROFILES, cii_xml
 from facturier.einvoice.data import NotAnInvoice
 from facturier.einvoice.facturx import facturx_pdf
@@ -33,7 +36,9 @@ class Command(BaseCommand):
         parser.add_argument("number", help="the document number, e.g. F-2026-0001")
         parser.add_argument("--format", choices=FORMATS, default="facturx", help="default: facturx")
         parser.add_argument(
-            "--profile", choices=PROFILES, help="Factur-X/CII profile (default: the account's setting)"
+            "--profile",
+            choices=PROFILES,
+            help="make the Factur-X/CII anew in this profile (default: the files kept since the issue)",
         )
         parser.add_argument(
             "--kind", help="the document kind (vat, correction...), when the number is ambiguous"
@@ -52,12 +57,16 @@ class Command(BaseCommand):
         if account is None:
             raise CommandError(f"No account with slug {options['slug']!r}.")
         document = self._document(account, options["number"], options["kind"])
-        profile = options["profile"] or EInvoiceSettings.read(account).profile
+        profile = options["profile"]
         try:
-            if options["format"] == "facturx":
-                content = facturx_pdf(document, profile)
+            if options["format"] in ("facturx", "cii") and policy.can_download(document) and not profile:
+                policy.ensure_downloadable(document)
+                make = policy.facturx_pdf if options["format"] == "facturx" else policy.cii_xml
+                content = make(document)
+            elif options["format"] == "facturx":
+                content = facturx_pdf(document, profile or EInvoiceSettings.read(account).profile)
             elif options["format"] == "cii":
-                content = cii_xml(document, profile)
+                content = cii_xml(document, profile or EInvoiceSettings.read(account).profile)
             else:
                 content = ubl_xml(document, FRENCH_CTC if options["french_ctc"] else options["variant"])
         except ServiceError as error:

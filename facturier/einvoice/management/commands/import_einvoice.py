@@ -1,11 +1,13 @@
-"""`manage.py import_einvoice SLUG FILE... [--user EMAIL]`: received e-invoices (Factur-X PDF, CII or UBL
+"""`manage.py import_einvoice SLUG FILE... [--user EMAIL] [--self-assessed-rate 20]`: received e-invoices (Factur-X PDF, CII or UBL
 XML) recorded as expenses of the account, one line per file; the exit status is 1 when any file was
 refused (the others are imported all the same).
 
 Without --user the import runs as the system (every permission, no author in the audit trail); with it,
-as that member of the account, with the permissions of their role.
+as that member of the account, with the permissions of their role. Lines the account self-assesses
+(autoliquidation) take the French rate --self-assessed-rate (20 by default; 10, 5.5 or 2.1).
 """
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from facturier.einvoice import importing
-from facturier.lib import uploads
+from facturier.lib import uploads, vat
 from facturier.tenancy.access import Actor
 from facturier.tenancy.models import Account, Membership
 
@@ -26,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("files", nargs="+", help=_("Fichiers PDF Factur-X ou XML CII / UBL."))
         parser.add_argument(
             "--user", help=_("Email du membre du compte qui importe (par défaut : le système).")
+        )
+        parser.add_argument(
+            "--self-assessed-rate",
+            default=str(vat.DEFAULT_SELF_ASSESSMENT_RATE),
+            choices=[str(rate) for rate in vat.SELF_ASSESSMENT_RATES],
+            help=_("Taux de la TVA autoliquidée des lignes en autoliquidation (par défaut : 20)."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -46,8 +54,9 @@ class Command(BaseCommand):
                 )
             actor = Actor(user=membership.user, membership=membership)
         failed = 0
+        rate = Decimal(options["self_assessed_rate"])
         for name in options["files"]:
-            outcome = self.import_one(actor, account, Path(name))
+            outcome = self.import_one(actor, account, Path(name), rate)
             if outcome.ok:
                 assert outcome.expense is not None
                 self.stdout.write(
@@ -74,7 +83,7 @@ class Command(BaseCommand):
                 % {"failed": failed, "count": len(options["files"])}
             )
 
-    def import_one(self, actor: Actor, account: Account, path: Path) -> importing.Outcome:
+    def import_one(self, actor: Actor, account: Account, path: Path, rate: Decimal) -> importing.Outcome:
         try:
             size, limit = path.stat().st_size, uploads.limits().file_bytes
             if size > limit:  # refused before it is read into memory
@@ -84,4 +93,4 @@ class Command(BaseCommand):
             return importing.Outcome(
                 path.name, error=_("Fichier illisible (%(error)s).") % {"error": error.strerror}
             )
-        return importing.import_files(actor, account, [(path.name, content)])[0]
+        return importing.import_files(actor, account, [(path.name, content)], self_assessed_rate=rate)[0]
