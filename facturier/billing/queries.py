@@ -15,6 +15,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from facturier.billing.models import (
+    OPEN_STATUSES,
+    PAYABLE_KINDS,
     Client,
     Document,
     DocumentQuerySet,
@@ -436,22 +438,27 @@ class DashboardFigures:
 
 
 def dashboard_figures(account: Account, months: list[tuple[datetime.date, Decimal]]) -> DashboardFigures:
-    """The dashboard's figures: the unpaid and overdue documents in one query, with `months`, the net
-    revenue of the last months, oldest first (reports.queries.revenue_by_month: the reports' monthly
-    summary rows, as summing a year of a large account's documents took 135 ms); given 24 months, this
-    month and this year are compared with the same months of last year."""
+    """The dashboard's figures: what remains to pay from the account's tally, the overdue documents in
+    one query over the owed ones, with `months`, the net revenue of the last months, oldest first
+    (reports.queries.revenue_by_month: the reports' monthly summary rows, as summing a year of a large
+    account's documents took 135 ms); given 24 months, this month and this year are compared with the
+    same months of last year.
+
+    What is overdue is what remains to pay less what is not yet due: the database then works out the
+    remainder (an expression per document) only for the few documents not yet due, and merely counts
+    the others (bench-0001: 4 ms instead of 20 over 32,000 owed documents)."""
     today = account.today()
     late = Q(due_date__lt=today)
+    unpaid_cents = DocumentTally.objects.filter(
+        account=account, kind__in=PAYABLE_KINDS, status__in=OPEN_STATUSES
+    ).aggregate(cents=Sum("remaining_cents"))["cents"]
     owed = (
         Document.objects.filter(account=account)
         .owed()
         .with_remaining()
-        .aggregate(
-            unpaid=Sum("remaining_eur"),
-            overdue=Count("id", filter=late),
-            overdue_total=Sum("remaining_eur", filter=late),
-        )
+        .aggregate(overdue=Count("id", filter=late), not_due=Sum("remaining_eur", filter=~late))
     )
+    unpaid = from_cents(unpaid_cents)
     by_start = dict(months)
     last_year = [
         amount for start, amount in months if start.year == today.year - 1 and start.month <= today.month
@@ -459,9 +466,9 @@ def dashboard_figures(account: Account, months: list[tuple[datetime.date, Decima
     reaches_back = datetime.date(today.year - 1, 1, 1) in by_start
     return DashboardFigures(
         month_revenue=months[-1][1],
-        unpaid_total=round_money(owed["unpaid"] or ZERO),
+        unpaid_total=unpaid,
         overdue_count=owed["overdue"],
-        overdue_total=round_money(owed["overdue_total"] or ZERO),
+        overdue_total=unpaid - round_money(owed["not_due"] or ZERO),
         revenue_by_month=months[-12:],
         month_revenue_last_year=by_start.get(datetime.date(today.year - 1, today.month, 1)),
         year_revenue=sum((amount for start, amount in months if start.year == today.year), ZERO),
