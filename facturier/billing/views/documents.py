@@ -52,7 +52,7 @@ from facturier.billing.services.billing_settings import settings_for
 from facturier.billing.services.documents import LineInput
 from facturier.billing.totals import Totals
 from facturier.lib import vat as vat_rules
-from facturier.lib.filters import parse_count, parse_id
+from facturier.lib.filters import parse_count, parse_id, search_text
 from facturier.lib.vat import oss_destination
 from facturier.tenancy.access import AccountRequest, account_view, actor_for, get_in_account
 from facturier.tenancy.errors import ServiceError
@@ -390,7 +390,7 @@ def document_clients(request: AccountRequest) -> HttpResponse:
     chosen client (?client=) stays among them."""
     chosen = parse_id(request.GET.get("client"))
     clients = client_queries.buyer_choices(
-        request.account, request.GET.get("q", "")[:200], CLIENT_SEARCH_LIMIT, keep=chosen
+        request.account, search_text(request.GET.get("q"), 200), CLIENT_SEARCH_LIMIT, keep=chosen
     )
     return render(request, "billing/_client_options.html", {"clients": clients, "chosen": chosen})
 
