@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from facturier.api import coercion
 from facturier.api.errors import InputError
 from facturier.api.schema import ERRORS, responses
 from facturier.api.views import AccountView, text_param
@@ -36,7 +37,7 @@ from facturier.billing.models import Document, DocumentAttachment
 from facturier.billing.services import attachments as service
 from facturier.lib import uploads
 from facturier.tenancy.access import Actor, client_ip, get_in_account
-from facturier.tenancy.models import Membership
+from facturier.tenancy.models import ApiToken, Membership
 
 SALT = "facturier.api.attachment-upload"
 CREDENTIALS_SECONDS = 3600
@@ -78,7 +79,12 @@ class AttachmentCredentials(AccountView):
     def get(self, request: Request, pk: int) -> Response:
         self.require("sales.edit")
         document = self.get_row(Document, pk)
-        signed = signing.dumps({"document": document.pk, "membership": self.access.membership.pk}, salt=SALT)
+        # The token too, so that revoking it also ends the upload policies it was given (None: HTTP Basic,
+        # whose password change or deactivation the membership check on upload catches).
+        token = self.access.token.pk if self.access.token is not None else None
+        signed = signing.dumps(
+            {"document": document.pk, "membership": self.access.membership.pk, "token": token}, salt=SALT
+        )
         policy, _sep, signature = signed.rpartition(":")
         return Response(
             {
@@ -136,7 +142,14 @@ class AttachmentUpload(APIView):
             .filter(pk=membership_pk if isinstance(membership_pk, int) else 0, user__is_active=True)
             .first()
         )
-        if membership is None:
+        token_pk = payload.get("token")
+        revoked = (
+            token_pk is not None
+            and not ApiToken.objects.filter(
+                pk=token_pk if isinstance(token_pk, int) else 0, revoked_at__isnull=True
+            ).exists()
+        )
+        if membership is None or revoked:
             raise PermissionDenied(_("L'utilisateur de cette autorisation d'envoi n'a plus accès au compte."))
         document = get_in_account(Document, membership.account, pk=pk)
         upload = request.FILES.get("file")
@@ -161,7 +174,7 @@ class AddAttachment(AccountView):
         document = self.get_row(Document, pk)
         name = text_param(request.query_params, "file_name")
         if not name and isinstance(request.data, dict):
-            name = str(request.data.get("file_name") or "").strip()
+            name = coercion.to_text(request.data.get("file_name") or "", "file_name").strip()
         if not name:
             raise InputError.on("file_name", _("Indiquez le nom du fichier envoyé (file_name)."))
         attachment = service.attach(self.actor, document, name)

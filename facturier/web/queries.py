@@ -74,7 +74,9 @@ def onboarding_steps(account: Account) -> list[OnboardingStep]:
         .annotate(
             has_client=Exists(Client.objects.filter(account=account)),
             has_invoice=Exists(
-                Document.objects.filter(account=account, kind=Kind.INVOICE).exclude(status=Status.DRAFT)
+                Document.objects.filter(account=account, kind=Kind.INVOICE, test=False).exclude(
+                    status=Status.DRAFT
+                )
             ),
         )
         .values("has_client", "has_invoice")

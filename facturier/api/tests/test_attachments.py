@@ -10,11 +10,13 @@ import time_machine
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 
 from facturier.billing.models import DocumentAttachment
+from facturier.billing.services import attachments as attachment_services
 from facturier.billing.tests.factories import actor_for, line, make_client, make_invoice
 from facturier.purchases.tests.conftest import PDF, image_bytes
-from facturier.tenancy.models import AuditEvent, Membership
+from facturier.tenancy.models import ApiToken, AuditEvent, Membership
 
 PNG = image_bytes("PNG")
 
@@ -132,6 +134,33 @@ def test_credentials_die_with_the_users_access(owner_api, acme, owner, invoice):
     fields = credentials(owner_api, invoice.pk)
     type(owner).objects.filter(pk=owner.pk).update(is_active=False)
     assert upload(fields, "a.pdf", PDF).status_code == 403
+
+
+def test_credentials_die_with_the_token_that_asked_for_them(owner_api, acme, owner, invoice):
+    fields = credentials(owner_api, invoice.pk)
+    still_good = credentials(owner_api, invoice.pk)
+    assert upload(still_good, "a.pdf", PDF).status_code == 201
+
+    ApiToken.objects.filter(membership__account=acme).update(revoked_at=timezone.now())
+
+    assert upload(fields, "a.pdf", PDF).status_code == 403
+
+
+def test_a_document_keeps_a_bounded_number_of_files(monkeypatch, owner_api, invoice):
+    monkeypatch.setattr(attachment_services, "MAX_FILES", 2)
+    for name in ("a.pdf", "b.pdf"):
+        assert upload(credentials(owner_api, invoice.pk), name, PDF).status_code == 201
+
+    refused = upload(credentials(owner_api, invoice.pk), "c.pdf", PDF)
+
+    assert refused.status_code == 422 and "2 fichiers joints, le maximum" in refused.text
+    assert DocumentAttachment.objects.filter(document=invoice).count() == 2
+
+
+def test_a_file_name_with_a_nul_character_is_refused_with_a_message(owner_api, invoice):
+    answer = owner_api.post(f"/invoices/{invoice.pk}/add_attachment.json", {"file_name": "a\x00b.pdf"})
+
+    assert answer.status_code == 422 and "file_name" in answer.text
 
 
 def test_the_role_must_allow_editing_documents(owner_api, collaborator_api, acme, collaborator, invoice):

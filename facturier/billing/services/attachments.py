@@ -26,6 +26,9 @@ from facturier.tenancy.locking import ensure_writable
 
 # A file received and never attached is removed by the next upload to its document after this long.
 KEPT_UNATTACHED = datetime.timedelta(days=1)
+# What one document may keep (attached or waiting), so that one policy or one member cannot fill the storage
+# and the ZIP of a document's files stays bounded (MAX_FILES × the upload limit).
+MAX_FILES = 20
 
 
 def sent_name(upload: File[bytes]) -> str:
@@ -44,6 +47,14 @@ def receive(actor: Actor, document: Document, upload: File[bytes]) -> DocumentAt
     name = sent_name(upload)
     if not name:
         raise ServiceError(_("Le fichier envoyé n'a pas de nom."), field="file")
+    kept = DocumentAttachment.objects.filter(document=document).exclude(
+        attached_at__isnull=True, uploaded_at__lt=timezone.now() - KEPT_UNATTACHED
+    )
+    if kept.count() >= MAX_FILES:
+        raise ServiceError(
+            _("Ce document a déjà %(max)d fichiers joints, le maximum.") % {"max": MAX_FILES},
+            field="file",
+        )
     try:
         kind = uploads.check_supporting(upload)
     except uploads.UploadError as error:

@@ -89,7 +89,7 @@ def _checked(field: str, check: Callable[[str], Any], value: str) -> Any:
         raise ServiceError(error.messages[0], field=field) from None
 
 
-def _clean(values: dict[str, Any]) -> dict[str, Any]:
+def _clean(values: dict[str, Any], stored: dict[str, Any] | None = None) -> dict[str, Any]:
     """The values as stored: trimmed, identifiers compact, the name of a person built from its parts."""
     values = {key: value.strip() if isinstance(value, str) else value for key, value in values.items()}
     if values["kind"] not in Client.Kind.values:
@@ -125,7 +125,12 @@ def _clean(values: dict[str, Any]) -> dict[str, Any]:
     if values["country"] not in COUNTRY_CODES:
         raise ServiceError(_("Pays inconnu : %(code)s.") % {"code": values["country"]}, field="country")
     values["post_code"] = str(values["post_code"]).upper()
-    example = post_code_example(values["country"], values["post_code"])
+    # Checked when typed: an address stored before the check (or imported) is kept as it is while other
+    # fields of the client change.
+    address_kept = stored is not None and all(
+        str(stored[field]).strip().upper() == values[field] for field in ("post_code", "country")
+    )
+    example = None if address_kept else post_code_example(values["country"], values["post_code"])
     if example is not None:
         raise ServiceError(
             _("Code postal invalide pour ce pays (%(country)s) : par exemple %(example)s.")
@@ -183,7 +188,7 @@ def update_client(actor: Actor, client: Client, **fields: Any) -> Client:
     renamed = "first_name" in fields or "last_name" in fields
     if "name" not in fields and renamed and not before["is_company"] and name_follows_parts(before):
         fields = fields | {"name": ""}  # rebuilt from the new first and last names
-    after = _clean(before | fields)
+    after = _clean(before | fields, stored=before)
     changes = audit.diff(before, after)
     if changes:
         for field, value in after.items():

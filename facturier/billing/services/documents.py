@@ -214,6 +214,20 @@ def update_draft(actor: Actor, document: Document, data: DocumentInput) -> Docum
     document = _locked(document)
     _ensure_draft(document)
     ensure_unlocked(document.account, document.issue_date, data.issue_date)
+    if data.test != document.test and (
+        document.source_document_id
+        or document.corrected_document_id
+        or Document.objects.filter(deducted_in=document).exists()
+    ):
+        # Test and real documents never mix: a real invoice deducting test advances would declare no VAT
+        # on them, a test one would hold real advances back from their final invoice.
+        raise ServiceError(
+            _(
+                "Ce brouillon est lié à d'autres documents (document d'origine, facture corrigée ou "
+                "acomptes déduits) : il reste un document de test ou un document réel comme eux."
+            ),
+            field="test",
+        )
     before = _summary_fields(document)
     _write(document, data)
     audit.record(
@@ -864,6 +878,20 @@ def _check_amounts(document: Document) -> None:
     elif document.gross_total < 0:
         raise ServiceError(
             _("Le total est négatif : pour rembourser ou annuler une facture, émettez un avoir."),
+            field="lines",
+        )
+    elif document.kind == Kind.FINAL and document.gross_total < document.advances_deducted:
+        # The advances are part of the final invoice's total: deducting more than it leaves a negative
+        # amount due, which only a credit note on an advance can give back.
+        raise ServiceError(
+            _(
+                "Le total de la facture de solde (%(total)s) est inférieur aux acomptes qu'elle déduit "
+                "(%(advances)s) : complétez ses lignes, ou émettez un avoir sur un acompte."
+            )
+            % {
+                "total": money_text(document.gross_total, document.currency),
+                "advances": money_text(document.advances_deducted, document.currency),
+            },
             field="lines",
         )
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from facturier.billing.models import Client, Document, Product
-from facturier.billing.services.clients import create_client
+from facturier.billing.services.clients import create_client, update_client
 from facturier.billing.tests.factories import actor_for, make_client
 from facturier.billing.tests.test_document_pages import form_data, url
 from facturier.billing.tests.test_products import product_form
@@ -87,3 +87,15 @@ def test_a_french_postal_code_has_five_digits(owner_client, acme, owner):
     # Elsewhere the format is not checked; a French one is stored as typed.
     assert make_client(acme, country="GB", post_code="SW1A 1AA").post_code == "SW1A 1AA"
     assert create_client(actor_for(acme, owner), acme, name="B", post_code="97400").post_code == "97400"
+
+
+def test_a_postal_code_stored_before_the_check_stays_while_other_fields_change(acme, owner):
+    actor = actor_for(acme, owner)
+    client = create_client(actor, acme, name="Ancien", post_code="75002")
+    Client.objects.filter(pk=client.pk).update(post_code="F-75008")  # as stored before the check
+
+    renamed = update_client(actor, client, name="Ancien et Fils")
+    assert (renamed.name, renamed.post_code) == ("Ancien et Fils", "F-75008")
+    with pytest.raises(ServiceError) as refused:
+        update_client(actor, client, post_code="F-75009")
+    assert refused.value.field == "post_code"

@@ -8,7 +8,9 @@ from django.urls import reverse
 from facturier.billing.models import Client
 from facturier.billing.tests.factories import make_client, make_product
 from facturier.billing.tests.test_document_pages import HTMX, add_member, form_data, url
-from facturier.tenancy.models import AuditEvent
+from facturier.conftest import logged_in, make_user
+from facturier.tenancy import permissions
+from facturier.tenancy.models import AuditEvent, Membership, Role
 
 QUICK = {
     "new_client-is_company": "True",
@@ -180,3 +182,14 @@ def test_the_live_totals_ignore_the_add_line_button_that_htmx_posts_along(owner_
     live = owner_client.post(url("document_totals"), data, **HTMX).text
 
     assert "incomplète" not in live and 'id="line-total-lines-1"' not in live
+
+
+def test_a_member_who_only_reads_sales_cannot_search_the_clients_through_the_form(acme):
+    role = Role.objects.create(account=acme, name="Lecture des ventes", permissions=["sales.view"])
+    user = make_user("lecteur@acme.test")
+    Membership.objects.create(account=acme, user=user, role=permissions.ROLE_CUSTOM, custom_role=role)
+    make_client(acme, name="Martin SARL", email="compta@martin.test")
+
+    answer = logged_in(user).get(url("document_clients"), {"q": "compta@martin"})
+
+    assert answer.status_code == 403 and "Martin SARL" not in answer.text

@@ -475,6 +475,18 @@ def test_a_final_invoice_deducts_the_issued_advances(actor, quote):
     )
 
 
+def test_a_final_invoice_below_its_advances_is_not_issued(actor, quote):
+    advance = services.issue(actor, services.create_advance(actor, quote, percent=D("30")))
+    final = services.create_final(actor, quote, [advance])
+    shrunk = services._input_from(final, lines=[line("Solde", "1", "100", "20")])  # 120 TTC < 518.25
+    services.update_draft(actor, final, shrunk)
+
+    with pytest.raises(ServiceError, match="inférieur aux acomptes"):
+        services.issue(actor, final)
+
+    assert Document.objects.get(pk=final.pk).is_draft
+
+
 def test_a_final_invoice_refuses_draft_foreign_or_already_deducted_advances(actor, acme, quote):
     draft_advance = services.create_advance(actor, quote, percent=D("10"))
     other_client = make_client(acme, name="Autre SA", siren="404833048", vat_number="")

@@ -8,7 +8,7 @@ from io import BytesIO, StringIO
 
 import pytest
 from django.core.files.storage import default_storage
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -234,3 +234,41 @@ def test_editing_a_test_draft_on_the_form_keeps_it_a_test(owner_client, acme, ac
     assert response.status_code == 302
     draft.refresh_from_db()
     assert (draft.test, draft.number) == (True, "TEST-0001")
+
+
+def test_a_draft_linked_to_other_documents_keeps_their_side_of_the_books(actor, acme, buyer):
+    test = make_invoice(actor, buyer, test=True)
+    note = services.create_credit_note(actor, test, reason="Essai")  # a test draft correcting it
+    made_real = services.DocumentInput(
+        kind="correction",
+        client_id=buyer.pk,
+        issue_date=acme.today(),
+        lines=[line("Conseil", "-1", "100", "20")],
+        corrected_document_id=test.pk,
+        correction_reason="Essai",
+        test=False,
+    )
+
+    with pytest.raises(ServiceError) as refused:
+        services.update_draft(actor, note, made_real)
+
+    assert refused.value.field == "test"
+    assert Document.objects.get(pk=note.pk).test
+    lone = make_invoice(actor, buyer, issue=False, test=True)  # linked to nothing: free to become real
+    services.update_draft(
+        actor,
+        lone,
+        services.DocumentInput(
+            kind="vat", client_id=buyer.pk, issue_date=acme.today(), lines=[line("A", "1", "10", "20")]
+        ),
+    )
+    assert not Document.objects.get(pk=lone.pk).test
+
+
+def test_the_einvoice_command_makes_no_xml_of_a_test_document(actor, acme, buyer, tmp_path):
+    test = make_invoice(actor, buyer, test=True)
+
+    for form in ("ubl", "cii", "facturx"):
+        with pytest.raises(CommandError, match="test document"):
+            call_command("einvoice", acme.slug, test.number, "--format", form, "-o", str(tmp_path / form))
+    assert not any((tmp_path / form).exists() for form in ("ubl", "cii", "facturx"))

@@ -387,7 +387,10 @@ CLIENT_SEARCH_LIMIT = 50
 @require_GET
 def document_clients(request: AccountRequest) -> HttpResponse:
     """The client select's options matching ?q= (htmx, the document form's client search); the
-    chosen client (?client=) stays among them."""
+    chosen client (?client=) stays among them. For those who fill the form (it matches on emails and
+    identifiers too): a member who only reads sales cannot search the clients through it."""
+    if not (request.membership.has_perm("sales.create") or request.membership.has_perm("sales.edit")):
+        raise PermissionDenied(_("Votre rôle ne vous permet pas d'accéder à cette page."))
     chosen = parse_id(request.GET.get("client"))
     clients = client_queries.buyer_choices(
         request.account, search_text(request.GET.get("q"), 200), CLIENT_SEARCH_LIMIT, keep=chosen

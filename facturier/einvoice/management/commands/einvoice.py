@@ -57,6 +57,9 @@ class Command(BaseCommand):
         if account is None:
             raise CommandError(f"No account with slug {options['slug']!r}.")
         document = self._document(account, options["number"], options["kind"])
+        if document.test:
+            # Its XML would pass for a real invoice: test documents have no e-invoice (einvoice.policy).
+            raise CommandError(f"{document.number} is a test document: it has no e-invoice.")
         profile = options["profile"]
         try:
             if options["format"] in ("facturx", "cii") and policy.can_download(document) and not profile:
