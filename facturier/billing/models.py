@@ -285,8 +285,11 @@ _LIST_COLUMNS = (
     "kind", "status", "test", "client", "due_date", "currency", "buyer_country",
     "net_total_eur", "vat_total_eur", "gross_total_eur", *_AMOUNT_COLUMNS,
 )  # fmt: skip
+# `test` too: what remains to pay (_REMAINING) reads it, and without it every owed document's row would be
+# read from the table rather than from this index (the dashboard's sums: 34 ms instead of 4).
 _OWED_COLUMNS = (
-    "kind", "status", "issue_date", "client", "currency", "buyer_country", "buyer_name", *_AMOUNT_COLUMNS,
+    "kind", "status", "test", "issue_date", "client", "currency", "buyer_country", "buyer_name",
+    *_AMOUNT_COLUMNS,
 )  # fmt: skip
 
 

@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='document',
-            index=models.Index(condition=models.Q(('kind__in', ['advance', 'final', 'receipt', 'vat']), ('status__in', ('issued', 'sent', 'partial')), ('test', False), ('gross_total__gt', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('advances_deducted'), '+', models.F('paid_total')), '+', models.F('credited_total')))), fields=['account', 'due_date', 'id', 'kind', 'status', 'issue_date', 'client', 'currency', 'buyer_country', 'buyer_name', 'gross_total', 'advances_deducted', 'paid_total', 'credited_total', 'exchange_rate'], name='document_owed_by_due'),
+            index=models.Index(condition=models.Q(('kind__in', ['advance', 'final', 'receipt', 'vat']), ('status__in', ('issued', 'sent', 'partial')), ('test', False), ('gross_total__gt', django.db.models.expressions.CombinedExpression(django.db.models.expressions.CombinedExpression(models.F('advances_deducted'), '+', models.F('paid_total')), '+', models.F('credited_total')))), fields=['account', 'due_date', 'id', 'kind', 'status', 'test', 'issue_date', 'client', 'currency', 'buyer_country', 'buyer_name', 'gross_total', 'advances_deducted', 'paid_total', 'credited_total', 'exchange_rate'], name='document_owed_by_due'),
         ),
         migrations.RunPython(count_documents, migrations.RunPython.noop),
     ]
