@@ -27,8 +27,10 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopFutureHandlers
+from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import formats
 from django.utils.functional import lazy
@@ -553,3 +555,15 @@ def check_supporting(upload: File[Any]) -> FileType:
     else:
         measure_image(upload, limits().image_pixels, (kind,))
     return kind
+
+
+def delete_after_commit(names: list[str]) -> None:
+    """Delete these stored files once the current transaction commits (its rows no longer name them);
+    nothing if it rolls back, so a failed change never loses a file its rows still point to."""
+
+    def delete() -> None:
+        for name in names:
+            default_storage.delete(name)
+
+    if names:
+        transaction.on_commit(delete)

@@ -334,14 +334,6 @@ def _removing_files_on_failure() -> Iterator[list[str]]:
         raise
 
 
-def _delete_files_after_commit(names: list[str]) -> None:
-    def delete() -> None:
-        for name in names:
-            default_storage.delete(name)
-
-    transaction.on_commit(delete)
-
-
 def _store(
     actor: Actor, expense: Expense, files: Sequence[CheckedFile], written: list[str]
 ) -> list[Attachment]:
@@ -649,7 +641,7 @@ def delete_expense(actor: Actor, expense: Expense) -> None:
     current.delete()
     audit.record(actor, account, "expense.deleted", target=target, summary=summary)
     events.expense_changed.send(sender=Expense, expense=expense)  # `current` lost its pk in delete()
-    _delete_files_after_commit(names)
+    uploads.delete_after_commit(names)
 
 
 def add_attachments(actor: Actor, expense: Expense, files: Sequence[File[bytes]]) -> list[Attachment]:
@@ -686,7 +678,7 @@ def delete_attachment(actor: Actor, attachment: Attachment) -> None:
         target=_describe(expense),
         summary=_("Justificatif « %(name)s » supprimé.") % {"name": attachment.original_name},
     )
-    _delete_files_after_commit([attachment.file.name])
+    uploads.delete_after_commit([attachment.file.name])
 
 
 # --- Payments -----------------------------------------------------------------------------------

@@ -376,6 +376,7 @@ def _insert(account_id: int, rows: Iterable[tuple[Any, ...]]) -> None:
     PostgreSQL (its executemany sends rows at ~12,000/s here, COPY several times faster), with
     executemany on SQLite (fast there: no network round trips)."""
     table, columns = ReportContribution._meta.db_table, _columns(("account_id", *_CONTRIBUTION_FIELDS))
+    # SQL by hand: the ORM has no COPY, and bulk_create would build a model instance per row first.
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:

@@ -73,7 +73,7 @@ def receive(actor: Actor, document: Document, upload: File[bytes]) -> DocumentAt
                 attached_at__isnull=True,
                 uploaded_at__lt=timezone.now() - KEPT_UNATTACHED,
             )
-            _delete_files_after_commit(list(stale.values_list("file", flat=True)))
+            uploads.delete_after_commit(list(stale.values_list("file", flat=True)))
             stale.delete()
             return DocumentAttachment.objects.create(
                 account_id=document.account_id,
@@ -122,12 +122,3 @@ def attach(actor: Actor, document: Document, file_name: str) -> DocumentAttachme
         summary=_("Pièce jointe « %(name)s » ajoutée.") % {"name": received.original_name},
     )
     return received
-
-
-def _delete_files_after_commit(names: list[str]) -> None:
-    def delete() -> None:
-        for name in names:
-            default_storage.delete(name)
-
-    if names:
-        transaction.on_commit(delete)

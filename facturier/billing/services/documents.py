@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.db import models, transaction
 from django.db.models import F, Sum
 from django.utils import formats, timezone, translation
@@ -44,7 +43,7 @@ from facturier.billing.models import (
     Status,
     SupplyKind,
 )
-from facturier.lib import identifiers, vat
+from facturier.lib import identifiers, uploads, vat
 from facturier.lib.money import CURRENCIES, ZERO, money_text, round_money
 from facturier.tenancy import audit
 from facturier.tenancy.access import Actor
@@ -281,13 +280,7 @@ def delete_draft(actor: Actor, document: Document) -> None:
         *document.issued_files.values_list("file", flat=True),
     ]
     document.delete()
-
-    def delete_files() -> None:
-        for name in files:
-            default_storage.delete(name)
-
-    if files:
-        transaction.on_commit(delete_files)
+    uploads.delete_after_commit(files)
 
 
 @transaction.atomic
